@@ -1,0 +1,57 @@
+//! The feedback API: HTTP intake and reads for risky users, sign-ins, detections and feedback.
+//! Handlers parse, authorize, call the domain and map the result; the rules live in `riskfeedback`.
+
+mod routes;
+
+use lambda_http::{Body, Request, RequestExt, Response};
+use riskfeedback::config::Config;
+use riskfeedback::http::{problem, HttpResponse};
+use riskfeedback::model::RiskLevel;
+use riskfeedback::problem::ApiError;
+use riskfeedback::queue::SqsQueue;
+use riskfeedback::store::DynamoStore;
+
+/// What every request needs, built once per cold start.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub store: DynamoStore,
+    pub work_queue: SqsQueue,
+    pub events: SqsQueue,
+    pub policy_level: RiskLevel,
+}
+
+impl App {
+    pub fn new(sdk: &aws_config::SdkConfig, config: &Config) -> Self {
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        App {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            work_queue: SqsQueue::new(sqs.clone(), &config.feedback_queue_url),
+            events: SqsQueue::new(sqs, &config.events_queue_url),
+            policy_level: config.user_risk_policy_level,
+        }
+    }
+}
+
+/// The Lambda handler: every outcome, including every error, is an HTTP answer.
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, std::convert::Infallible> {
+    let response = match routes::route(app, &request).await {
+        Ok(response) => response,
+        Err(error) => {
+            log_error(&request, &error);
+            problem(&error)
+        }
+    };
+    Ok(response.map(Body::from))
+}
+
+fn log_error(request: &Request, error: &ApiError) {
+    let status = error.status();
+    let path = request.raw_http_path();
+    if status >= 500 {
+        tracing::error!(%status, method = %request.method(), path, %error, "request failed");
+    } else {
+        tracing::info!(%status, method = %request.method(), path, %error, "request refused");
+    }
+}
+
+pub(crate) type RouteResult = Result<HttpResponse, ApiError>;

@@ -1,0 +1,12 @@
+use feedback_api::{handle, App};
+use lambda_http::{run, service_fn, tracing, Error};
+use riskfeedback::config::Config;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let sdk = aws_config::load_from_env().await;
+    let app = App::new(&sdk, &config);
+    run(service_fn(|request| handle(&app, request))).await
+}

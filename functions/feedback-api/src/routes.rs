@@ -1,0 +1,361 @@
+//! One function per route of SPEC 8 that this API serves.
+
+use chrono::Utc;
+use http::{Method, StatusCode};
+use lambda_http::Request;
+use serde::Deserialize;
+
+use riskfeedback::auth::{Caller, Role};
+use riskfeedback::feedback::{DetectionIn, FeedbackAction, PasswordEventKind};
+use riskfeedback::http::{accepted, json, json_body, segments, ListBody, Query};
+use riskfeedback::intake::{submit, validate_idempotency_key, Submission};
+use riskfeedback::lambda;
+use riskfeedback::model::{RiskLevel, RiskState};
+use riskfeedback::preview::preview;
+use riskfeedback::problem::ApiError;
+use riskfeedback::store::{DetectionFilter, ReadStore, SignInFilter, UserFilter, WorkStore};
+use riskfeedback::validate::{
+    Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_ID_LEN, MAX_TEXT_LEN,
+};
+use riskfeedback::views::{RiskySignIn, RiskyUser};
+
+use crate::{App, RouteResult};
+
+pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
+    let caller = lambda::caller(request)?;
+    let path = lambda::path(request);
+    let method = request.method().clone();
+    let query = lambda::query_pairs(request);
+    match (&method, segments(&path).as_slice()) {
+        (&Method::GET, ["risky-users"]) => list_users(app, &caller, &query).await,
+        (&Method::GET, ["risky-users", id]) => get_user(app, &caller, id, &query).await,
+        (&Method::GET, ["risky-users", id, "history"]) => user_history(app, &caller, id, &query).await,
+        (&Method::POST, ["risky-users", verb]) => {
+            let action = match *verb {
+                "confirm-compromised" => FeedbackAction::ConfirmUserCompromised,
+                "confirm-safe" => FeedbackAction::ConfirmUserSafe,
+                "dismiss" => FeedbackAction::DismissUser,
+                _ => return Err(not_found_route(&method, &path)),
+            };
+            feedback(app, &caller, request, action, &query).await
+        }
+        (&Method::GET, ["risky-signins"]) => list_sign_ins(app, &caller, &query).await,
+        (&Method::GET, ["risky-signins", id]) => get_sign_in(app, &caller, id, &query).await,
+        (&Method::POST, ["risky-signins", verb]) => {
+            let action = match *verb {
+                "confirm-safe" => FeedbackAction::ConfirmSignInSafe,
+                "confirm-compromised" => FeedbackAction::ConfirmSignInCompromised,
+                "dismiss" => FeedbackAction::DismissSignIn,
+                _ => return Err(not_found_route(&method, &path)),
+            };
+            feedback(app, &caller, request, action, &query).await
+        }
+        (&Method::GET, ["risk-detections"]) => list_detections(app, &caller, &query).await,
+        (&Method::POST, ["risk-detections"]) => ingest_detections(app, &caller, request, &query).await,
+        (&Method::POST, ["password-events"]) => password_event(app, &caller, request, &query).await,
+        (&Method::GET, ["feedback", id]) => get_feedback(app, &caller, id, &query).await,
+        (_, ["submissions", ..] | ["detection-quality"] | ["indicators", ..]) => Err(
+            ApiError::NotImplemented(format!("{method} {path}")),
+        ),
+        _ => Err(not_found_route(&method, &path)),
+    }
+}
+
+fn not_found_route(method: &Method, path: &str) -> ApiError {
+    ApiError::RouteNotFound {
+        method: method.to_string(),
+        path: path.chars().take(MAX_TEXT_LEN).collect(),
+    }
+}
+
+fn path_id(field: &str, id: &str) -> Result<(), ApiError> {
+    let mut errors = Errors::default();
+    errors.id(field, id);
+    errors.into_result()
+}
+
+async fn list_users(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
+    caller.require(Role::RiskRead)?;
+    let query = Query::parse(query, &["riskLevel", "riskState"])?;
+    let filter = UserFilter {
+        risk_level: query.parsed::<RiskLevel>("riskLevel")?,
+        risk_state: query.parsed::<RiskState>("riskState")?,
+    };
+    let page = app.store.users(&caller.tenant_id, &filter, &query.page()?).await?;
+    Ok(json(
+        StatusCode::OK,
+        &ListBody {
+            value: page
+                .value
+                .into_iter()
+                .map(|row| RiskyUser::new(row, app.policy_level))
+                .collect(),
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+async fn get_user(app: &App, caller: &Caller, id: &str, query: &[(String, String)]) -> RouteResult {
+    caller.require(Role::RiskRead)?;
+    Query::parse(query, &[])?;
+    path_id("userId", id)?;
+    match app.store.user(&caller.tenant_id, id).await? {
+        Some(row) => Ok(json(StatusCode::OK, &RiskyUser::new(row, app.policy_level))),
+        None => Err(ApiError::NotFound {
+            what: "user",
+            id: id.to_string(),
+        }),
+    }
+}
+
+async fn user_history(app: &App, caller: &Caller, id: &str, query: &[(String, String)]) -> RouteResult {
+    caller.require(Role::RiskRead)?;
+    let query = Query::parse(query, &[])?;
+    path_id("userId", id)?;
+    if app.store.user(&caller.tenant_id, id).await?.is_none() {
+        return Err(ApiError::NotFound {
+            what: "user",
+            id: id.to_string(),
+        });
+    }
+    let page = app.store.user_history(&caller.tenant_id, id, &query.page()?).await?;
+    Ok(json(
+        StatusCode::OK,
+        &ListBody {
+            value: page.value,
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+async fn list_sign_ins(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
+    caller.require(Role::RiskRead)?;
+    let query = Query::parse(query, &["userId", "riskState"])?;
+    if let Some(user) = query.get("userId") {
+        path_id("userId", user)?;
+    }
+    let filter = SignInFilter {
+        user_id: query.get("userId").map(str::to_string),
+        risk_state: query.parsed::<RiskState>("riskState")?,
+    };
+    let page = app.store.sign_ins(&caller.tenant_id, &filter, &query.page()?).await?;
+    Ok(json(
+        StatusCode::OK,
+        &ListBody {
+            value: page.value.into_iter().map(RiskySignIn::from).collect(),
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+async fn get_sign_in(app: &App, caller: &Caller, id: &str, query: &[(String, String)]) -> RouteResult {
+    caller.require(Role::RiskRead)?;
+    Query::parse(query, &[])?;
+    path_id("signInId", id)?;
+    match app.store.sign_in(&caller.tenant_id, id).await? {
+        Some(row) => Ok(json(StatusCode::OK, &RiskySignIn::from(row))),
+        None => Err(ApiError::NotFound {
+            what: "sign-in",
+            id: id.to_string(),
+        }),
+    }
+}
+
+async fn list_detections(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
+    caller.require(Role::RiskRead)?;
+    let query = Query::parse(query, &["userId", "signInId", "riskEventType", "riskState"])?;
+    let mut errors = Errors::default();
+    for name in ["userId", "signInId", "riskEventType"] {
+        if let Some(value) = query.get(name) {
+            errors.id(name, value);
+        }
+    }
+    errors.into_result()?;
+    let filter = DetectionFilter {
+        user_id: query.get("userId").map(str::to_string),
+        sign_in_id: query.get("signInId").map(str::to_string),
+        risk_event_type: query.get("riskEventType").map(str::to_string),
+        risk_state: query.parsed::<RiskState>("riskState")?,
+    };
+    let page = app.store.detections(&caller.tenant_id, &filter, &query.page()?).await?;
+    Ok(json(
+        StatusCode::OK,
+        &ListBody {
+            value: page.value,
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+async fn get_feedback(app: &App, caller: &Caller, id: &str, query: &[(String, String)]) -> RouteResult {
+    caller.require(Role::RiskRead)?;
+    Query::parse(query, &[])?;
+    path_id("feedbackId", id)?;
+    match app.store.work(&caller.tenant_id, id).await? {
+        Some(record) => Ok(json(StatusCode::OK, &record.view())),
+        None => Err(ApiError::NotFound {
+            what: "feedback",
+            id: id.to_string(),
+        }),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UserFeedbackBody {
+    user_ids: Vec<String>,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SignInFeedbackBody {
+    sign_in_ids: Vec<String>,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// Every feedback route: validate, then preview (`?dryRun=true`) or accept.
+async fn feedback(
+    app: &App,
+    caller: &Caller,
+    request: &Request,
+    action: FeedbackAction,
+    query: &[(String, String)],
+) -> RouteResult {
+    caller.require(Role::RiskFeedback)?;
+    let query = Query::parse(query, &["dryRun"])?;
+    let dry_run = query.flag("dryRun")?;
+    let (field, target_ids, comment) = if action.targets_sign_ins() {
+        let body: SignInFeedbackBody = json_body(request.headers(), request.body())?;
+        ("signInIds", body.sign_in_ids, body.comment)
+    } else {
+        let body: UserFeedbackBody = json_body(request.headers(), request.body())?;
+        ("userIds", body.user_ids, body.comment)
+    };
+    let mut errors = Errors::default();
+    errors.id_list(field, &target_ids, MAX_BULK_TARGETS);
+    errors.optional_text("comment", comment.as_deref(), MAX_COMMENT_LEN);
+    errors.into_result()?;
+    let submission = Submission::Feedback {
+        action,
+        target_ids,
+        comment,
+    };
+    if dry_run {
+        let preview = preview(&app.store, caller, &submission, Utc::now()).await?;
+        return Ok(json(StatusCode::OK, &preview));
+    }
+    accept(app, caller, request, submission).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DetectionsBody {
+    detections: Vec<DetectionIn>,
+}
+
+async fn ingest_detections(
+    app: &App,
+    caller: &Caller,
+    request: &Request,
+    query: &[(String, String)],
+) -> RouteResult {
+    caller.require(Role::SignalsIngest)?;
+    Query::parse(query, &[])?;
+    let body: DetectionsBody = json_body(request.headers(), request.body())?;
+    validate_detections(&body.detections)?;
+    accept(app, caller, request, Submission::Detections(body.detections)).await
+}
+
+fn validate_detections(detections: &[DetectionIn]) -> Result<(), ApiError> {
+    let mut errors = Errors::default();
+    if detections.is_empty() {
+        errors.add("detections", "must hold at least one detection");
+    } else if detections.len() > MAX_DETECTIONS_PER_CALL {
+        errors.add(
+            "detections",
+            format!("must hold at most {MAX_DETECTIONS_PER_CALL} detections, got {}", detections.len()),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, d) in detections.iter().enumerate() {
+        let at = |field: &str| format!("detections[{i}].{field}");
+        errors.id(at("id"), &d.id);
+        if !seen.insert(&d.id) {
+            errors.add(at("id"), "repeats an earlier detection id");
+        }
+        errors.id(at("userId"), &d.user_id);
+        errors.optional_text(at("userPrincipalName"), d.user_principal_name.as_deref(), MAX_TEXT_LEN);
+        errors.id(at("riskEventType"), &d.risk_event_type);
+        errors.id(at("source"), &d.source);
+        if d.risk_level == RiskLevel::None {
+            errors.add(at("riskLevel"), "must be low, medium or high");
+        }
+        if let Some(sign_in) = &d.sign_in {
+            errors.id(at("signIn.id"), &sign_in.id);
+            errors.optional_text(at("signIn.ipAddress"), sign_in.ip_address.as_deref(), 64);
+            errors.optional_text(at("signIn.location"), sign_in.location.as_deref(), MAX_TEXT_LEN);
+            errors.optional_text(at("signIn.appDisplayName"), sign_in.app_display_name.as_deref(), MAX_TEXT_LEN);
+        }
+        if let Some(e) = &d.evidence {
+            errors.optional_text(at("evidence.ipAddress"), e.ip_address.as_deref(), 64);
+            errors.optional_text(at("evidence.fileSha256"), e.file_sha256.as_deref(), 64);
+            errors.optional_text(at("evidence.url"), e.url.as_deref(), 2048);
+            errors.optional_text(at("evidence.domainName"), e.domain_name.as_deref(), MAX_TEXT_LEN);
+        }
+    }
+    debug_assert!(MAX_ID_LEN <= MAX_TEXT_LEN);
+    errors.into_result()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PasswordEventBody {
+    user_id: String,
+    kind: PasswordEventKind,
+}
+
+async fn password_event(
+    app: &App,
+    caller: &Caller,
+    request: &Request,
+    query: &[(String, String)],
+) -> RouteResult {
+    caller.require(Role::SignalsIngest)?;
+    Query::parse(query, &[])?;
+    let body: PasswordEventBody = json_body(request.headers(), request.body())?;
+    path_id("userId", &body.user_id)?;
+    let submission = Submission::Password {
+        user_id: body.user_id,
+        kind: body.kind,
+    };
+    accept(app, caller, request, submission).await
+}
+
+/// `202` with the feedback and where to watch it; honours `Idempotency-Key`.
+async fn accept(app: &App, caller: &Caller, request: &Request, submission: Submission) -> RouteResult {
+    let key = match request.headers().get("idempotency-key") {
+        Some(value) => {
+            let key = value
+                .to_str()
+                .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;
+            validate_idempotency_key(key)?;
+            Some(key)
+        }
+        None => None,
+    };
+    let record = submit(
+        &app.store,
+        &app.work_queue,
+        &app.events,
+        caller,
+        submission,
+        key,
+        Utc::now(),
+    )
+    .await?;
+    tracing::info!(tenant = %caller.tenant_id, feedback = %record.id, action = ?record.action, "accepted");
+    Ok(accepted(&format!("/feedback/{}", record.id), &record.view()))
+}

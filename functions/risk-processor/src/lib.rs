@@ -1,0 +1,84 @@
+//! The risk processor: applies queued feedback from SQS FIFO batches, reporting partial batch
+//! failures so that only failed messages, and those queued behind them, are retried.
+
+use std::collections::BTreeMap;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::future::join_all;
+use lambda_runtime::LambdaEvent;
+use riskfeedback::config::Config;
+use riskfeedback::processing::process_notice;
+use riskfeedback::queue::{SqsQueue, WorkNotice};
+use riskfeedback::store::DynamoStore;
+
+#[derive(Clone, Debug)]
+pub struct App {
+    pub store: DynamoStore,
+    pub events: SqsQueue,
+}
+
+impl App {
+    pub fn new(sdk: &aws_config::SdkConfig, config: &Config) -> Self {
+        App {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            events: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.events_queue_url),
+        }
+    }
+}
+
+pub async fn handle(
+    app: &App,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, std::convert::Infallible> {
+    Ok(process_batch(app, event.payload).await)
+}
+
+/// Message groups are independent and run concurrently; within a group messages run in order,
+/// and after a failure the rest of that group is reported failed too, as FIFO requires.
+pub async fn process_batch(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    let mut groups: BTreeMap<String, Vec<SqsMessage>> = BTreeMap::new();
+    for message in event.records {
+        let group = message
+            .attributes
+            .get("MessageGroupId")
+            .cloned()
+            .unwrap_or_default();
+        groups.entry(group).or_default().push(message);
+    }
+    let failures = join_all(groups.into_values().map(|messages| process_group(app, messages))).await;
+    let mut response = SqsBatchResponse::default();
+    for id in failures.into_iter().flatten() {
+        response.add_failure(id);
+    }
+    response
+}
+
+async fn process_group(app: &App, messages: Vec<SqsMessage>) -> Vec<String> {
+    let mut failed = Vec::new();
+    for message in messages {
+        let id = message.message_id.clone().unwrap_or_default();
+        if !failed.is_empty() {
+            failed.push(id);
+            continue;
+        }
+        if let Err(error) = process_message(app, &message).await {
+            tracing::warn!(message_id = %id, %error, "message failed; SQS will redeliver it");
+            failed.push(id);
+        }
+    }
+    failed
+}
+
+async fn process_message(app: &App, message: &SqsMessage) -> Result<(), String> {
+    let body = message.body.as_deref().unwrap_or_default();
+    let notice: WorkNotice =
+        serde_json::from_str(body).map_err(|e| format!("not a work notice: {e}"))?;
+    let report = process_notice(&app.store, &app.events, &notice)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::debug!(
+        tenant = %notice.tenant_id, user = %notice.user_id, feedback = %notice.feedback_id,
+        steps = report.steps_applied, conflicts = report.conflicts, "notice processed"
+    );
+    Ok(())
+}

@@ -1,0 +1,12 @@
+use lambda_runtime::{run, service_fn, tracing, Error};
+use riskfeedback::config::Config;
+use risk_processor::{handle, App};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let sdk = aws_config::load_from_env().await;
+    let app = App::new(&sdk, &config);
+    run(service_fn(|event| handle(&app, event))).await
+}

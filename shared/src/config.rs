@@ -1,0 +1,46 @@
+//! Settings every function reads from its environment (set by `template.yaml`, or by the local
+//! stack). AWS endpoints, region and credentials are the SDK's own standard environment.
+
+use crate::model::RiskLevel;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub table_name: String,
+    pub feedback_queue_url: String,
+    pub events_queue_url: String,
+    pub remediation_command_queue_url: String,
+    /// At or above this level a user's record asks for a secure password reset.
+    pub user_risk_policy_level: RiskLevel,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("USER_RISK_POLICY_LEVEL must be low, medium or high, not {0:?}")]
+    PolicyLevel(String),
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name));
+        let level = lookup("USER_RISK_POLICY_LEVEL").unwrap_or_else(|| "high".to_string());
+        let user_risk_policy_level = match level.as_str() {
+            "low" => RiskLevel::Low,
+            "medium" => RiskLevel::Medium,
+            "high" => RiskLevel::High,
+            _ => return Err(ConfigError::PolicyLevel(level)),
+        };
+        Ok(Config {
+            table_name: get("TABLE_NAME")?,
+            feedback_queue_url: get("FEEDBACK_QUEUE_URL")?,
+            events_queue_url: get("EVENTS_QUEUE_URL")?,
+            remediation_command_queue_url: get("REMEDIATION_COMMAND_QUEUE_URL")?,
+            user_risk_policy_level,
+        })
+    }
+}

@@ -1,0 +1,150 @@
+//! What every HTTP function shares: JSON and problem+json responses, bodies, query strings.
+
+use std::collections::HashMap;
+
+use http::{header, HeaderMap, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::problem::ApiError;
+use crate::store::PageRequest;
+use crate::validate::parse_json;
+
+/// Larger bodies are refused before parsing: the biggest legitimate one (100 detections) is far smaller.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+pub type HttpResponse = Response<Vec<u8>>;
+
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> HttpResponse {
+    match serde_json::to_vec(value) {
+        Ok(body) => with_body(status, "application/json", body),
+        Err(_) => problem(&ApiError::Internal),
+    }
+}
+
+/// `202 Accepted` for queued work, with a `Location` to watch it.
+pub fn accepted<T: Serialize>(location: &str, value: &T) -> HttpResponse {
+    let mut response = json(StatusCode::ACCEPTED, value);
+    if let Ok(value) = location.parse() {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+pub fn problem(error: &ApiError) -> HttpResponse {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&error.to_problem()).unwrap_or_default();
+    let mut response = with_body(status, "application/problem+json", body);
+    if let Some(seconds) = error.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    }
+    response
+}
+
+fn with_body(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> HttpResponse {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
+    response
+}
+
+/// A JSON body: the right content type, a bounded size, and fields named in every error.
+pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    if !media_type.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    parse_json(body)
+}
+
+/// The query string of one route: only the parameters it knows, each at most once.
+#[derive(Debug, Default)]
+pub struct Query {
+    params: HashMap<String, String>,
+}
+
+impl Query {
+    /// `pairs` are the decoded parameters; `allowed` the ones the route takes besides paging.
+    pub fn parse(pairs: &[(String, String)], allowed: &[&str]) -> Result<Query, ApiError> {
+        let mut params = HashMap::new();
+        for (name, value) in pairs {
+            if !allowed.contains(&name.as_str()) && name != "limit" && name != "cursor" {
+                return Err(ApiError::invalid(name.clone(), "is not a parameter of this route"));
+            }
+            if params.insert(name.clone(), value.clone()).is_some() {
+                return Err(ApiError::invalid(name.clone(), "may be given only once"));
+            }
+        }
+        Ok(Query { params })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    /// An enum-valued parameter, parsed with the same names as in JSON.
+    pub fn parsed<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                serde_json::from_value(serde_json::Value::String(v.to_string()))
+                    .map_err(|_| ApiError::invalid(name, format!("{v:?} is not a valid value")))
+            })
+            .transpose()
+    }
+
+    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.get(name) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(ApiError::invalid(name, "must be true or false")),
+        }
+    }
+
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let limit = match self.get("limit") {
+            None => DEFAULT_PAGE_SIZE,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid("limit", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"))
+                })?,
+        };
+        let cursor = self.get("cursor").map(str::to_string);
+        if cursor.as_deref().is_some_and(|c| c.is_empty() || c.len() > 2048) {
+            return Err(ApiError::invalid("cursor", "is not a cursor this API issued"));
+        }
+        Ok(PageRequest { limit, cursor })
+    }
+}
+
+/// The list shape of SPEC 8.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListBody<T> {
+    pub value: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Path segments after the leading slash, without empty ones from a trailing slash.
+pub fn segments(path: &str) -> Vec<&str> {
+    path.split('/').filter(|s| !s.is_empty()).collect()
+}

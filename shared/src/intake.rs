@@ -1,0 +1,310 @@
+//! Accepting work: resolve each target to its user, store the record and queue one step per
+//! user in one transaction, then notify the processor. A `202` is answered only after both.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::feedback::{DetectionIn, FeedbackAction, PasswordEventKind, TargetOutcome};
+use crate::problem::ApiError;
+use crate::risk::Command;
+use crate::queue::{FeedbackProcessed, Message, Queue, WorkNotice};
+use crate::store::{Accepted, PendingStep, StoreError, TargetStatus, UserSteps, WorkRecord, WorkStore};
+
+/// Detections per queued step: keeps one step's transaction (detections, sign-ins, their
+/// owner pointers, user, record, history) within DynamoDB's 100 items.
+pub const DETECTIONS_PER_STEP: usize = 25;
+/// Users one request may reach: the record and one queue append per user share a transaction.
+pub const MAX_USERS_PER_REQUEST: usize = 99;
+const ACCEPT_ATTEMPTS: u32 = 4;
+
+/// What a caller asks for, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Submission {
+    Feedback {
+        action: FeedbackAction,
+        target_ids: Vec<String>,
+        comment: Option<String>,
+    },
+    Password {
+        user_id: String,
+        kind: PasswordEventKind,
+    },
+    Detections(Vec<DetectionIn>),
+}
+
+impl Submission {
+    pub(crate) fn action(&self) -> FeedbackAction {
+        match self {
+            Submission::Feedback { action, .. } => *action,
+            Submission::Password { .. } => FeedbackAction::PasswordEvent,
+            Submission::Detections(_) => FeedbackAction::IngestDetections,
+        }
+    }
+
+    /// The domain command for one user's share of the targets.
+    pub(crate) fn command(&self, targets: &[String]) -> Command {
+        match self {
+            Submission::Feedback { action, .. } => Command::for_step(*action, None, &[], targets),
+            Submission::Password { kind, .. } => Command::Password(*kind),
+            Submission::Detections(d) => {
+                Command::for_step(FeedbackAction::IngestDetections, None, d, targets)
+            }
+        }
+    }
+
+    pub(crate) fn target_ids(&self) -> Vec<String> {
+        match self {
+            Submission::Feedback { target_ids, .. } => target_ids.clone(),
+            Submission::Password { user_id, .. } => vec![user_id.clone()],
+            Submission::Detections(d) => d.iter().map(|d| d.id.clone()).collect(),
+        }
+    }
+}
+
+/// The id of the work: derived from the caller's `Idempotency-Key` when there is one, so a
+/// retry finds the record its first attempt wrote.
+pub fn work_id(caller: &Caller, idempotency_key: Option<&str>) -> String {
+    match idempotency_key {
+        Some(key) => {
+            let name = format!("{}\n{}\n{}", caller.tenant_id, caller.actor.id, key);
+            Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes()).to_string()
+        }
+        None => Uuid::new_v4().to_string(),
+    }
+}
+
+pub fn validate_idempotency_key(key: &str) -> Result<(), ApiError> {
+    let ok = !key.is_empty() && key.len() <= 128 && key.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "Idempotency-Key",
+            "must be 1 to 128 visible ASCII characters",
+        ))
+    }
+}
+
+fn request_hash(submission: &Submission) -> String {
+    let bytes = serde_json::to_vec(submission).unwrap_or_default();
+    Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Accepts a submission; returns the stored record (the earlier one for a retried key).
+pub async fn submit(
+    store: &impl WorkStore,
+    work_queue: &impl Queue,
+    events: &impl Queue,
+    caller: &Caller,
+    submission: Submission,
+    idempotency_key: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<WorkRecord, ApiError> {
+    let tenant = caller.tenant_id.as_str();
+    let id = work_id(caller, idempotency_key);
+    let hash = request_hash(&submission);
+    if idempotency_key.is_some() {
+        if let Some(existing) = store.work(tenant, &id).await? {
+            return replay(work_queue, events, tenant, existing, &hash).await;
+        }
+    }
+    let (steps, not_found) = plan(store, tenant, &id, &submission).await?;
+    if steps.len() > MAX_USERS_PER_REQUEST {
+        return Err(ApiError::invalid(
+            "detections",
+            format!("may concern at most {MAX_USERS_PER_REQUEST} distinct users, got {}", steps.len()),
+        ));
+    }
+    let record = WorkRecord {
+        id: id.clone(),
+        action: submission.action(),
+        submitted_by: caller.actor.clone(),
+        submitted_date_time: now,
+        last_updated_date_time: now,
+        comment: match &submission {
+            Submission::Feedback { comment, .. } => comment.clone(),
+            _ => None,
+        },
+        password_event_kind: match &submission {
+            Submission::Password { kind, .. } => Some(*kind),
+            _ => None,
+        },
+        target_ids: submission.target_ids(),
+        results: not_found
+            .into_iter()
+            .map(|t| {
+                (
+                    t,
+                    TargetStatus {
+                        result: TargetOutcome::NotFound,
+                        reason: None,
+                    },
+                )
+            })
+            .collect(),
+        users: steps.iter().map(|s| s.user_id.clone()).collect(),
+        detections: match submission {
+            Submission::Detections(d) => d,
+            _ => Vec::new(),
+        },
+        request_hash: hash.clone(),
+        event_published: false,
+        failure_reason: None,
+    };
+    let create_users = record.action == FeedbackAction::IngestDetections;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match store.accept(tenant, &record, &steps, create_users).await {
+            Ok(Accepted::New) => break,
+            Ok(Accepted::Existing(existing)) => {
+                return replay(work_queue, events, tenant, *existing, &hash).await
+            }
+            // A processor committed to one of the users at the same moment: try again.
+            Err(StoreError::Conflict) if attempt < ACCEPT_ATTEMPTS => {
+                tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    announce(work_queue, events, tenant, &record).await?;
+    Ok(record)
+}
+
+/// A retry with the same key and body gets the same record (and its notices are sent again,
+/// in case the first attempt failed after storing); a different body is refused.
+async fn replay(
+    work_queue: &impl Queue,
+    events: &impl Queue,
+    tenant: &str,
+    existing: WorkRecord,
+    hash: &str,
+) -> Result<WorkRecord, ApiError> {
+    if existing.request_hash != hash {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    announce(work_queue, events, tenant, &existing).await?;
+    Ok(existing)
+}
+
+/// Notifies the processor of each user's queued work. Work that reached no user at all
+/// (every target unknown) is already complete, so its completion event goes out here.
+async fn announce(
+    work_queue: &impl Queue,
+    events: &impl Queue,
+    tenant: &str,
+    record: &WorkRecord,
+) -> Result<(), ApiError> {
+    if record.users.is_empty() {
+        let event = FeedbackProcessed::new(tenant, record.view());
+        events.send(&[Message::event(&event)]).await?;
+        return Ok(());
+    }
+    let notices: Vec<Message> = record
+        .users
+        .iter()
+        .map(|user_id| {
+            Message::notice(&WorkNotice {
+                tenant_id: tenant.to_string(),
+                user_id: user_id.clone(),
+                feedback_id: record.id.clone(),
+            })
+        })
+        .collect();
+    work_queue.send(&notices).await?;
+    Ok(())
+}
+
+type StepsByUser = BTreeMap<String, (Option<String>, Vec<Vec<String>>)>;
+
+/// Users named directly are one step each, with themselves as the target.
+async fn resolve_users(
+    store: &impl WorkStore,
+    tenant: &str,
+    users: &[String],
+    by_user: &mut StepsByUser,
+    not_found: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    let existing = store.existing_users(tenant, users).await?;
+    for user in users {
+        if existing.contains(user) {
+            by_user.insert(user.clone(), (None, vec![vec![user.clone()]]));
+        } else {
+            not_found.push(user.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Groups the targets by user and splits them into steps; returns the targets that exist nowhere.
+pub(crate) async fn plan(
+    store: &impl WorkStore,
+    tenant: &str,
+    feedback_id: &str,
+    submission: &Submission,
+) -> Result<(Vec<UserSteps>, Vec<String>), ApiError> {
+    let mut by_user = StepsByUser::new();
+    let mut not_found = Vec::new();
+    match submission {
+        Submission::Feedback { action, target_ids, .. } if action.targets_sign_ins() => {
+            let owners: HashMap<String, String> = store.sign_in_owners(tenant, target_ids).await?;
+            for sign_in in target_ids {
+                match owners.get(sign_in) {
+                    Some(user) => {
+                        let steps = &mut by_user.entry(user.clone()).or_default().1;
+                        match steps.first_mut() {
+                            Some(targets) => targets.push(sign_in.clone()),
+                            None => steps.push(vec![sign_in.clone()]),
+                        }
+                    }
+                    None => not_found.push(sign_in.clone()),
+                }
+            }
+        }
+        Submission::Feedback { target_ids, .. } => {
+            resolve_users(store, tenant, target_ids, &mut by_user, &mut not_found).await?
+        }
+        Submission::Password { user_id, .. } => {
+            let users = [user_id.clone()];
+            resolve_users(store, tenant, &users, &mut by_user, &mut not_found).await?
+        }
+        Submission::Detections(detections) => {
+            for d in detections {
+                let entry = by_user.entry(d.user_id.clone()).or_default();
+                if entry.0.is_none() {
+                    entry.0 = d.user_principal_name.clone();
+                }
+                match entry.1.last_mut() {
+                    Some(targets) if targets.len() < DETECTIONS_PER_STEP => targets.push(d.id.clone()),
+                    _ => entry.1.push(vec![d.id.clone()]),
+                }
+            }
+        }
+    }
+    let mut n = 0;
+    let steps = by_user
+        .into_iter()
+        .map(|(user_id, (user_principal_name, groups))| UserSteps {
+            user_id,
+            user_principal_name,
+            steps: groups
+                .into_iter()
+                .map(|targets| {
+                    n += 1;
+                    PendingStep {
+                        step_id: format!("{feedback_id}.{n}"),
+                        feedback_id: feedback_id.to_string(),
+                        targets,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Ok((steps, not_found))
+}

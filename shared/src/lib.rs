@@ -1,0 +1,18 @@
+//! The riskfeedback domain: risk rules and feedback as plain Rust, plus the DynamoDB and SQS
+//! adapters behind the small traits the use cases need.
+
+pub mod auth;
+pub mod config;
+pub mod feedback;
+pub mod intake;
+pub mod model;
+pub mod problem;
+pub mod processing;
+pub mod queue;
+pub mod risk;
+pub mod store;
+pub mod validate;
+pub mod http;
+pub mod preview;
+pub mod views;
+pub mod lambda;

@@ -1,0 +1,205 @@
+//! The identity-risk vocabulary of SPEC 1, with Microsoft Graph's field names.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `none` < `low` < `medium` < `high`: the derived order is the risk order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum RiskLevel {
+    #[default]
+    None,
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum RiskState {
+    #[default]
+    None,
+    AtRisk,
+    ConfirmedSafe,
+    ConfirmedCompromised,
+    Dismissed,
+    Remediated,
+}
+
+impl RiskState {
+    /// A detection counts towards risk only while it is active (SPEC 1).
+    pub fn is_active(self) -> bool {
+        matches!(self, RiskState::AtRisk | RiskState::ConfirmedCompromised)
+    }
+}
+
+/// Why the risk state last changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum RiskDetail {
+    #[default]
+    None,
+    AdminConfirmedSigninSafe,
+    AdminConfirmedSigninCompromised,
+    AdminDismissedRiskForSignIn,
+    AdminConfirmedUserCompromised,
+    AdminConfirmedAccountSafe,
+    AdminDismissedAllRiskForUser,
+    UserPerformedSecuredPasswordReset,
+    UserPerformedSecuredPasswordChange,
+    AdminGeneratedTemporaryPassword,
+    AllowIndicatorMatched,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DetectionTimingType {
+    Realtime,
+    Offline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Activity {
+    Signin,
+    User,
+}
+
+/// What the user risk policy asks the identity provider to enforce at the next sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum RequiredRemediation {
+    #[default]
+    None,
+    SecurePasswordReset,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_name: Option<String>,
+}
+
+/// A principal's risk as the service computes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    pub risk_level: RiskLevel,
+    pub risk_state: RiskState,
+    pub risk_detail: RiskDetail,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_last_updated_date_time: Option<DateTime<Utc>>,
+}
+
+impl User {
+    pub fn new(id: impl Into<String>) -> Self {
+        User {
+            id: id.into(),
+            user_principal_name: None,
+            risk_level: RiskLevel::None,
+            risk_state: RiskState::None,
+            risk_detail: RiskDetail::None,
+            risk_last_updated_date_time: None,
+        }
+    }
+}
+
+/// One authentication of a user. `risk_level_during_sign_in` is fixed when it happened;
+/// `risk_level_aggregated` is what feedback can change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignIn {
+    pub id: String,
+    pub user_id: String,
+    pub created_date_time: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_display_name: Option<String>,
+    pub risk_level_during_sign_in: RiskLevel,
+    pub risk_level_aggregated: RiskLevel,
+    pub risk_state: RiskState,
+    pub risk_detail: RiskDetail,
+}
+
+/// A stored risk detection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Detection {
+    pub id: String,
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    pub risk_event_type: String,
+    pub risk_level: RiskLevel,
+    pub detection_timing_type: DetectionTimingType,
+    pub source: String,
+    pub detected_date_time: DateTime<Utc>,
+    pub activity: Activity,
+    pub risk_state: RiskState,
+    pub risk_detail: RiskDetail,
+    pub last_updated_date_time: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// Everything the risk rules need to know about one user: the unit of atomic change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserAggregate {
+    pub user: User,
+    pub sign_ins: BTreeMap<String, SignIn>,
+    pub detections: BTreeMap<String, Detection>,
+}
+
+impl UserAggregate {
+    pub fn new(user: User) -> Self {
+        UserAggregate {
+            user,
+            sign_ins: BTreeMap::new(),
+            detections: BTreeMap::new(),
+        }
+    }
+
+    pub fn active_detections(&self) -> impl Iterator<Item = &Detection> {
+        self.detections.values().filter(|d| d.risk_state.is_active())
+    }
+
+    /// Sign-ins and detections that differ between `self` (before) and `after`.
+    pub fn changes<'a>(&self, after: &'a UserAggregate) -> Changes<'a> {
+        Changes {
+            sign_ins: after
+                .sign_ins
+                .values()
+                .filter(|s| self.sign_ins.get(&s.id) != Some(*s))
+                .collect(),
+            detections: after
+                .detections
+                .values()
+                .filter(|d| self.detections.get(&d.id) != Some(*d))
+                .collect(),
+        }
+    }
+}
+
+/// The items a change touches besides the user itself.
+#[derive(Debug, Default)]
+pub struct Changes<'a> {
+    pub sign_ins: Vec<&'a SignIn>,
+    pub detections: Vec<&'a Detection>,
+}

@@ -1,0 +1,125 @@
+//! Offline processing of one user's queued work: load the aggregate, apply the oldest step,
+//! commit it with the version check, repeat until the queue is empty; then announce completion.
+
+use chrono::Utc;
+
+use crate::queue::{FeedbackProcessed, Message, Queue, QueueError, WorkNotice};
+use crate::risk::{apply, Command, Context};
+use crate::store::{PendingStep, StepCommit, StoreError, WorkRecord, WorkStore};
+
+/// Conflicts are expected when two deliveries of one user's notices race; past this many in a
+/// row something is wrong, and the message is left to SQS to retry.
+const MAX_CONFLICTS: u32 = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("too many concurrent changes to user {0}")]
+    Contended(String),
+    #[error("queued step {step} names feedback {feedback} that does not exist")]
+    MissingRecord { step: String, feedback: String },
+}
+
+/// What one notice led to, for logs and benchmarks.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub steps_applied: u32,
+    pub conflicts: u32,
+    pub events_published: u32,
+}
+
+pub async fn process_notice(
+    store: &impl WorkStore,
+    events: &impl Queue,
+    notice: &WorkNotice,
+) -> Result<Report, ProcessError> {
+    let tenant = notice.tenant_id.as_str();
+    let mut report = Report::default();
+    while let Some(loaded) = store.load_user(tenant, &notice.user_id).await? {
+        let Some(step) = loaded.pending.first() else {
+            break;
+        };
+        let record = store
+            .work(tenant, &step.feedback_id)
+            .await?
+            .ok_or_else(|| ProcessError::MissingRecord {
+                step: step.step_id.clone(),
+                feedback: step.feedback_id.clone(),
+            })?;
+        let command = command_for(&record, step);
+        let ctx = Context {
+            step_id: step.step_id.clone(),
+            feedback_id: record.id.clone(),
+            actor: record.submitted_by.clone(),
+            comment: record.comment.clone(),
+            now: Utc::now(),
+        };
+        let outcome = apply(&loaded.aggregate, &command, &ctx);
+        let commit = StepCommit {
+            tenant_id: tenant,
+            before: &loaded.aggregate,
+            after: &outcome.aggregate,
+            version: loaded.version,
+            history: &outcome.history,
+            feedback_id: &record.id,
+            results: &outcome.results,
+            now: ctx.now,
+        };
+        match store.commit_step(&commit).await {
+            Ok(()) => {
+                report.steps_applied += 1;
+                tracing::info!(
+                    tenant, user = %notice.user_id, feedback = %record.id, step = %step.step_id,
+                    action = ?record.action, state = ?outcome.aggregate.user.risk_state,
+                    "step applied"
+                );
+            }
+            Err(StoreError::Conflict) => {
+                report.conflicts += 1;
+                if report.conflicts > MAX_CONFLICTS {
+                    return Err(ProcessError::Contended(notice.user_id.clone()));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if publish_if_complete(store, events, tenant, &notice.feedback_id).await? {
+        report.events_published += 1;
+    }
+    Ok(report)
+}
+
+/// Publishes `FeedbackProcessed` once the feedback has a result for every target. The event is
+/// sent before it is marked sent, and its de-duplication id is the feedback's, so a crash in
+/// between re-sends it on redelivery and the queue drops the copy.
+async fn publish_if_complete(
+    store: &impl WorkStore,
+    events: &impl Queue,
+    tenant: &str,
+    feedback_id: &str,
+) -> Result<bool, ProcessError> {
+    let Some(record) = store.work(tenant, feedback_id).await? else {
+        return Ok(false);
+    };
+    if record.event_published || !record.is_complete() {
+        return Ok(false);
+    }
+    let event = FeedbackProcessed::new(tenant, record.view());
+    events.send(&[Message::event(&event)]).await?;
+    store.mark_event_published(tenant, feedback_id).await?;
+    tracing::info!(tenant, feedback = feedback_id, state = ?event.feedback.state, "feedback completed");
+    Ok(true)
+}
+
+/// The domain command for one queued step of a record.
+fn command_for(record: &WorkRecord, step: &PendingStep) -> Command {
+    Command::for_step(
+        record.action,
+        record.password_event_kind,
+        &record.detections,
+        &step.targets,
+    )
+}

@@ -1,0 +1,150 @@
+//! Messages between the functions and the `SqsQueue` that carries them.
+//!
+//! A `WorkNotice` only says "user U of tenant T has queued work": the work itself, in acceptance
+//! order, lives on the user item. So a notice that is delivered twice, late, or out of order
+//! changes nothing about what is applied or in which order.
+
+use async_trait::async_trait;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::Client;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::feedback::Feedback;
+use crate::problem::ApiError;
+
+/// SQS's limit on the entries of one `SendMessageBatch`.
+const MAX_BATCH_ENTRIES: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("queue unavailable: {0}")]
+pub struct QueueError(pub String);
+
+impl From<QueueError> for ApiError {
+    fn from(_: QueueError) -> ApiError {
+        ApiError::Unavailable
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkNotice {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub feedback_id: String,
+}
+
+/// Published to the events queue when a feedback completes, so other systems need not poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackProcessed {
+    pub r#type: String,
+    pub tenant_id: String,
+    pub feedback: Feedback,
+}
+
+impl FeedbackProcessed {
+    pub fn new(tenant_id: &str, feedback: Feedback) -> Self {
+        FeedbackProcessed {
+            r#type: "FeedbackProcessed".to_string(),
+            tenant_id: tenant_id.to_string(),
+            feedback,
+        }
+    }
+}
+
+/// One message for a FIFO queue: its group orders it, its de-duplication id makes resending it harmless.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub group_id: String,
+    pub deduplication_id: String,
+    pub body: String,
+}
+
+impl Message {
+    /// One group per tenant and user: SQS then delivers one user's notices one batch at a time.
+    pub fn notice(notice: &WorkNotice) -> Message {
+        Message {
+            group_id: hex_digest(&format!("{}\n{}", notice.tenant_id, notice.user_id)),
+            deduplication_id: hex_digest(&format!(
+                "{}\n{}\n{}",
+                notice.tenant_id, notice.user_id, notice.feedback_id
+            )),
+            body: serde_json::to_string(notice).unwrap_or_default(),
+        }
+    }
+
+    pub fn event(event: &FeedbackProcessed) -> Message {
+        Message {
+            group_id: hex_digest(&event.tenant_id),
+            deduplication_id: hex_digest(&format!("{}\n{}", event.tenant_id, event.feedback.id)),
+            body: serde_json::to_string(event).unwrap_or_default(),
+        }
+    }
+}
+
+/// SQS limits group and de-duplication ids to 128 characters of a narrow alphabet; a digest fits.
+fn hex_digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[async_trait]
+pub trait Queue: Send + Sync {
+    async fn send(&self, messages: &[Message]) -> Result<(), QueueError>;
+}
+
+#[derive(Clone, Debug)]
+pub struct SqsQueue {
+    client: Client,
+    url: String,
+}
+
+impl SqsQueue {
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        SqsQueue {
+            client,
+            url: url.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Queue for SqsQueue {
+    async fn send(&self, messages: &[Message]) -> Result<(), QueueError> {
+        for chunk in messages.chunks(MAX_BATCH_ENTRIES) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(&m.body)
+                        .message_group_id(&m.group_id)
+                        .message_deduplication_id(&m.deduplication_id)
+                        .build()
+                        .map_err(|e| QueueError(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
+            if let Some(failed) = out.failed.first() {
+                return Err(QueueError(format!(
+                    "{} of {} messages not sent: {}",
+                    out.failed.len(),
+                    chunk.len(),
+                    failed.message.as_deref().unwrap_or(&failed.code)
+                )));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,474 @@
+//! The risk computation of SPEC 2 and the feedback transitions of SPEC 3, as pure functions
+//! over one user's aggregate. Nothing here knows about storage, queues or clocks.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+
+use crate::feedback::{
+    Actor, DetectionIn, FeedbackAction, HistoryActivity, HistoryEntry, PasswordEventKind,
+    RiskSnapshot, TargetOutcome, TargetResult,
+};
+use crate::model::{
+    Activity, Detection, DetectionTimingType, RiskDetail, RiskLevel, RiskState, SignIn,
+    UserAggregate,
+};
+
+/// What one unit of work asks of one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    ConfirmSignInsSafe(Vec<String>),
+    ConfirmSignInsCompromised(Vec<String>),
+    DismissSignIns(Vec<String>),
+    ConfirmUserCompromised,
+    ConfirmUserSafe,
+    DismissUser,
+    Password(PasswordEventKind),
+    IngestDetections(Vec<DetectionIn>),
+}
+
+impl Command {
+    /// The command one queued step stands for: the action, with this user's share of the targets.
+    pub fn for_step(
+        action: FeedbackAction,
+        password_kind: Option<PasswordEventKind>,
+        detections: &[DetectionIn],
+        targets: &[String],
+    ) -> Command {
+        let targets = targets.to_vec();
+        match action {
+            FeedbackAction::ConfirmSignInSafe => Command::ConfirmSignInsSafe(targets),
+            FeedbackAction::ConfirmSignInCompromised => Command::ConfirmSignInsCompromised(targets),
+            FeedbackAction::DismissSignIn => Command::DismissSignIns(targets),
+            FeedbackAction::ConfirmUserCompromised => Command::ConfirmUserCompromised,
+            FeedbackAction::ConfirmUserSafe => Command::ConfirmUserSafe,
+            FeedbackAction::DismissUser => Command::DismissUser,
+            FeedbackAction::PasswordEvent => {
+                Command::Password(password_kind.unwrap_or(PasswordEventKind::SecurePasswordReset))
+            }
+            FeedbackAction::IngestDetections => Command::IngestDetections(
+                detections
+                    .iter()
+                    .filter(|d| targets.contains(&d.id))
+                    .cloned()
+                    .collect(),
+            ),
+        }
+    }
+
+    pub fn action(&self) -> FeedbackAction {
+        match self {
+            Command::ConfirmSignInsSafe(_) => FeedbackAction::ConfirmSignInSafe,
+            Command::ConfirmSignInsCompromised(_) => FeedbackAction::ConfirmSignInCompromised,
+            Command::DismissSignIns(_) => FeedbackAction::DismissSignIn,
+            Command::ConfirmUserCompromised => FeedbackAction::ConfirmUserCompromised,
+            Command::ConfirmUserSafe => FeedbackAction::ConfirmUserSafe,
+            Command::DismissUser => FeedbackAction::DismissUser,
+            Command::Password(_) => FeedbackAction::PasswordEvent,
+            Command::IngestDetections(_) => FeedbackAction::IngestDetections,
+        }
+    }
+}
+
+/// Who asked, when, and under which id: what the history needs and what makes ids deterministic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// Unique per unit of work and user step; names the history entry and any detection it adds,
+    /// so that applying the same work twice yields the same items.
+    pub step_id: String,
+    pub feedback_id: String,
+    pub actor: Actor,
+    pub comment: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub aggregate: UserAggregate,
+    pub history: HistoryEntry,
+    pub results: Vec<TargetResult>,
+}
+
+/// Applies one command to a user's aggregate and returns the new aggregate, the history entry
+/// that records it, and a result per target.
+pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcome {
+    let mut agg = before.clone();
+    let mut event_types = BTreeSet::new();
+    let user_id = agg.user.id.clone();
+    let (results, detail) = match command {
+        Command::ConfirmSignInsSafe(ids) => sign_in_feedback(
+            &mut agg,
+            ids,
+            SignInVerdict {
+                state: RiskState::ConfirmedSafe,
+                detail: RiskDetail::AdminConfirmedSigninSafe,
+                user_state_when_clear: RiskState::Remediated,
+            },
+            ctx.now,
+            &mut event_types,
+        ),
+        Command::DismissSignIns(ids) => sign_in_feedback(
+            &mut agg,
+            ids,
+            SignInVerdict {
+                state: RiskState::Dismissed,
+                detail: RiskDetail::AdminDismissedRiskForSignIn,
+                user_state_when_clear: RiskState::Dismissed,
+            },
+            ctx.now,
+            &mut event_types,
+        ),
+        Command::ConfirmSignInsCompromised(ids) => {
+            let results = confirm_sign_ins_compromised(&mut agg, ids, ctx.now, &mut event_types);
+            (results, RiskDetail::AdminConfirmedSigninCompromised)
+        }
+        Command::ConfirmUserCompromised => {
+            confirm_user_compromised(&mut agg, ctx, &mut event_types);
+            (
+                vec![TargetResult::new(&user_id, TargetOutcome::Applied)],
+                RiskDetail::AdminConfirmedUserCompromised,
+            )
+        }
+        Command::ConfirmUserSafe => {
+            close_all_risk(
+                &mut agg,
+                RiskState::ConfirmedSafe,
+                RiskDetail::AdminConfirmedAccountSafe,
+                ctx.now,
+                &mut event_types,
+            );
+            (
+                vec![TargetResult::new(&user_id, TargetOutcome::Applied)],
+                RiskDetail::AdminConfirmedAccountSafe,
+            )
+        }
+        Command::DismissUser => {
+            close_all_risk(
+                &mut agg,
+                RiskState::Dismissed,
+                RiskDetail::AdminDismissedAllRiskForUser,
+                ctx.now,
+                &mut event_types,
+            );
+            (
+                vec![TargetResult::new(&user_id, TargetOutcome::Applied)],
+                RiskDetail::AdminDismissedAllRiskForUser,
+            )
+        }
+        Command::Password(kind) => {
+            // A password event remediates risk; for a user who is not at risk there is nothing to close.
+            let at_risk = agg.user.risk_state.is_active() || agg.active_detections().next().is_some();
+            if at_risk {
+                close_all_risk(
+                    &mut agg,
+                    RiskState::Remediated,
+                    kind.risk_detail(),
+                    ctx.now,
+                    &mut event_types,
+                );
+            }
+            (
+                vec![TargetResult::new(&user_id, TargetOutcome::Applied)],
+                kind.risk_detail(),
+            )
+        }
+        Command::IngestDetections(detections) => {
+            let results = ingest(&mut agg, detections, ctx.now, &mut event_types);
+            (results, RiskDetail::None)
+        }
+    };
+    let history = HistoryEntry {
+        id: ctx.step_id.clone(),
+        user_id,
+        feedback_id: ctx.feedback_id.clone(),
+        action: command.action(),
+        activity: HistoryActivity {
+            risk_event_types: event_types.into_iter().collect(),
+            detail,
+        },
+        initiated_by: ctx.actor.clone(),
+        comment: ctx.comment.clone(),
+        risk_level: agg.user.risk_level,
+        risk_state: agg.user.risk_state,
+        risk_detail: agg.user.risk_detail,
+        before: snapshot(before),
+        created_date_time: ctx.now,
+    };
+    Outcome {
+        aggregate: agg,
+        history,
+        results,
+    }
+}
+
+fn snapshot(agg: &UserAggregate) -> RiskSnapshot {
+    RiskSnapshot {
+        risk_level: agg.user.risk_level,
+        risk_state: agg.user.risk_state,
+        risk_detail: agg.user.risk_detail,
+    }
+}
+
+struct SignInVerdict {
+    state: RiskState,
+    detail: RiskDetail,
+    /// The user's state when no active detection remains after the verdict.
+    user_state_when_clear: RiskState,
+}
+
+/// Confirm safe or dismiss named sign-ins: they and their detections stop counting, and the user
+/// is recomputed without them.
+fn sign_in_feedback(
+    agg: &mut UserAggregate,
+    ids: &[String],
+    verdict: SignInVerdict,
+    now: DateTime<Utc>,
+    event_types: &mut BTreeSet<String>,
+) -> (Vec<TargetResult>, RiskDetail) {
+    let results = set_sign_ins(agg, ids, verdict.state, RiskLevel::None, verdict.detail, now, event_types);
+    if results.iter().any(|r| r.result == TargetOutcome::Applied) {
+        recompute_user(agg, Some((verdict.user_state_when_clear, verdict.detail)), now);
+    }
+    (results, verdict.detail)
+}
+
+fn confirm_sign_ins_compromised(
+    agg: &mut UserAggregate,
+    ids: &[String],
+    now: DateTime<Utc>,
+    event_types: &mut BTreeSet<String>,
+) -> Vec<TargetResult> {
+    let detail = RiskDetail::AdminConfirmedSigninCompromised;
+    let results = set_sign_ins(
+        agg,
+        ids,
+        RiskState::ConfirmedCompromised,
+        RiskLevel::High,
+        detail,
+        now,
+        event_types,
+    );
+    if results.iter().any(|r| r.result == TargetOutcome::Applied) {
+        set_user(agg, RiskState::ConfirmedCompromised, RiskLevel::High, detail, now);
+    }
+    results
+}
+
+/// Gives each named sign-in, and all of its detections, the analyst's verdict.
+fn set_sign_ins(
+    agg: &mut UserAggregate,
+    ids: &[String],
+    state: RiskState,
+    aggregated: RiskLevel,
+    detail: RiskDetail,
+    now: DateTime<Utc>,
+    event_types: &mut BTreeSet<String>,
+) -> Vec<TargetResult> {
+    ids.iter()
+        .map(|id| match agg.sign_ins.get_mut(id) {
+            None => TargetResult::new(id, TargetOutcome::NotFound),
+            Some(sign_in) => {
+                sign_in.risk_state = state;
+                sign_in.risk_level_aggregated = aggregated;
+                sign_in.risk_detail = detail;
+                for d in agg.detections.values_mut() {
+                    if d.sign_in_id.as_deref() == Some(id.as_str()) {
+                        event_types.insert(d.risk_event_type.clone());
+                        set_detection(d, state, detail, now);
+                    }
+                }
+                TargetResult::new(id, TargetOutcome::Applied)
+            }
+        })
+        .collect()
+}
+
+fn confirm_user_compromised(
+    agg: &mut UserAggregate,
+    ctx: &Context,
+    event_types: &mut BTreeSet<String>,
+) {
+    let detail = RiskDetail::AdminConfirmedUserCompromised;
+    let id = format!("{}-adminConfirmedUserCompromised", ctx.step_id);
+    let risk_event_type = "adminConfirmedUserCompromised".to_string();
+    event_types.insert(risk_event_type.clone());
+    agg.detections.entry(id.clone()).or_insert_with(|| Detection {
+        id,
+        user_id: agg.user.id.clone(),
+        user_principal_name: agg.user.user_principal_name.clone(),
+        risk_event_type,
+        risk_level: RiskLevel::High,
+        detection_timing_type: DetectionTimingType::Offline,
+        source: "admin".to_string(),
+        detected_date_time: ctx.now,
+        activity: Activity::User,
+        risk_state: RiskState::ConfirmedCompromised,
+        risk_detail: detail,
+        last_updated_date_time: ctx.now,
+        sign_in_id: None,
+        evidence: None,
+    });
+    set_user(agg, RiskState::ConfirmedCompromised, RiskLevel::High, detail, ctx.now);
+}
+
+/// Closes every active risk of the user: sign-ins with active risk, active detections, the user.
+fn close_all_risk(
+    agg: &mut UserAggregate,
+    state: RiskState,
+    detail: RiskDetail,
+    now: DateTime<Utc>,
+    event_types: &mut BTreeSet<String>,
+) {
+    for sign_in in agg.sign_ins.values_mut() {
+        if sign_in.risk_state.is_active() {
+            sign_in.risk_state = state;
+            sign_in.risk_level_aggregated = RiskLevel::None;
+            sign_in.risk_detail = detail;
+        }
+    }
+    for d in agg.detections.values_mut() {
+        if d.risk_state.is_active() {
+            event_types.insert(d.risk_event_type.clone());
+            set_detection(d, state, detail, now);
+        }
+    }
+    set_user(agg, state, RiskLevel::None, detail, now);
+}
+
+/// Stores new detections. A new detection never lowers risk and never changes a user
+/// who is confirmed compromised; it reopens a closed sign-in or user.
+fn ingest(
+    agg: &mut UserAggregate,
+    detections: &[DetectionIn],
+    now: DateTime<Utc>,
+    event_types: &mut BTreeSet<String>,
+) -> Vec<TargetResult> {
+    let mut results = Vec::with_capacity(detections.len());
+    for input in detections {
+        results.push(TargetResult::new(&input.id, TargetOutcome::Applied));
+        // Re-posting a stored detection is a retry, not news: it changes nothing.
+        if agg.detections.contains_key(&input.id) {
+            continue;
+        }
+        if agg.user.user_principal_name.is_none() {
+            agg.user.user_principal_name = input.user_principal_name.clone();
+        }
+        event_types.insert(input.risk_event_type.clone());
+        let detection = Detection {
+            id: input.id.clone(),
+            user_id: agg.user.id.clone(),
+            user_principal_name: input
+                .user_principal_name
+                .clone()
+                .or_else(|| agg.user.user_principal_name.clone()),
+            risk_event_type: input.risk_event_type.clone(),
+            risk_level: input.risk_level,
+            detection_timing_type: input.detection_timing_type,
+            source: input.source.clone(),
+            detected_date_time: input.detected_date_time,
+            activity: if input.sign_in.is_some() {
+                Activity::Signin
+            } else {
+                Activity::User
+            },
+            risk_state: RiskState::AtRisk,
+            risk_detail: RiskDetail::None,
+            last_updated_date_time: now,
+            sign_in_id: input.sign_in.as_ref().map(|s| s.id.clone()),
+            evidence: input.evidence.clone(),
+        };
+        if let Some(sign_in) = &input.sign_in {
+            let entry = agg.sign_ins.entry(sign_in.id.clone()).or_insert_with(|| SignIn {
+                id: sign_in.id.clone(),
+                user_id: agg.user.id.clone(),
+                created_date_time: sign_in.created_date_time,
+                ip_address: sign_in.ip_address.clone(),
+                location: sign_in.location.clone(),
+                app_display_name: sign_in.app_display_name.clone(),
+                risk_level_during_sign_in: sign_in.risk_level_during_sign_in,
+                risk_level_aggregated: RiskLevel::None,
+                risk_state: RiskState::None,
+                risk_detail: RiskDetail::None,
+            });
+            match entry.risk_state {
+                RiskState::ConfirmedCompromised => {}
+                RiskState::AtRisk => {
+                    entry.risk_level_aggregated = entry.risk_level_aggregated.max(input.risk_level)
+                }
+                _ => {
+                    entry.risk_state = RiskState::AtRisk;
+                    entry.risk_detail = RiskDetail::None;
+                    entry.risk_level_aggregated = input.risk_level;
+                }
+            }
+        }
+        agg.detections.insert(detection.id.clone(), detection);
+    }
+    if agg.user.risk_state != RiskState::ConfirmedCompromised {
+        recompute_user(agg, None, now);
+    }
+    results
+}
+
+/// SPEC 2: the user's level is the highest of its active detections, `high` if confirmed
+/// compromised; with an active detection the user is at risk unless a stronger state applies.
+/// `when_clear` is the state and detail to take when no active detection remains.
+fn recompute_user(
+    agg: &mut UserAggregate,
+    when_clear: Option<(RiskState, RiskDetail)>,
+    now: DateTime<Utc>,
+) {
+    let highest = agg.active_detections().map(|d| d.risk_level).max();
+    let confirmed_compromised = agg
+        .active_detections()
+        .any(|d| d.risk_state == RiskState::ConfirmedCompromised);
+    match highest {
+        Some(_) if confirmed_compromised => {
+            if agg.user.risk_state != RiskState::ConfirmedCompromised {
+                let detail = agg.user.risk_detail;
+                set_user(agg, RiskState::ConfirmedCompromised, RiskLevel::High, detail, now);
+            }
+        }
+        Some(level) => {
+            let detail = if agg.user.risk_state == RiskState::AtRisk {
+                agg.user.risk_detail
+            } else {
+                RiskDetail::None
+            };
+            set_user(agg, RiskState::AtRisk, level, detail, now);
+        }
+        None => match when_clear {
+            Some((state, detail)) => set_user(agg, state, RiskLevel::None, detail, now),
+            None => {
+                if agg.user.risk_level != RiskLevel::None {
+                    let (state, detail) = (agg.user.risk_state, agg.user.risk_detail);
+                    set_user(agg, state, RiskLevel::None, detail, now);
+                }
+            }
+        },
+    }
+}
+
+fn set_user(
+    agg: &mut UserAggregate,
+    state: RiskState,
+    level: RiskLevel,
+    detail: RiskDetail,
+    now: DateTime<Utc>,
+) {
+    let user = &mut agg.user;
+    if (user.risk_state, user.risk_level, user.risk_detail) != (state, level, detail) {
+        user.risk_state = state;
+        user.risk_level = level;
+        user.risk_detail = detail;
+        user.risk_last_updated_date_time = Some(now);
+    }
+}
+
+fn set_detection(d: &mut Detection, state: RiskState, detail: RiskDetail, now: DateTime<Utc>) {
+    if (d.risk_state, d.risk_detail) != (state, detail) {
+        d.risk_state = state;
+        d.risk_detail = detail;
+        d.last_updated_date_time = now;
+    }
+}

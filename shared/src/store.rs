@@ -1,0 +1,256 @@
+//! What the use cases need from storage, as two narrow traits: the write path (intake and
+//! processing) and the read path (the `GET` routes). `DynamoStore` is the one implementation.
+
+mod cursor;
+mod dynamo;
+mod items;
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use dynamo::DynamoStore;
+
+use crate::feedback::{
+    derive_state, Actor, DetectionIn, Feedback, FeedbackAction, HistoryEntry, PasswordEventKind,
+    TargetOutcome, TargetResult,
+};
+use crate::model::{RiskLevel, RiskState, SignIn, User, UserAggregate};
+use crate::problem::ApiError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Someone else changed the item first (optimistic concurrency); reload and retry.
+    #[error("concurrent change")]
+    Conflict,
+    #[error("throttled by the database")]
+    Throttled,
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("stored item cannot be read: {0}")]
+    Corrupt(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Throttled => ApiError::Throttled,
+            StoreError::Conflict | StoreError::Unavailable(_) => ApiError::Unavailable,
+            StoreError::InvalidCursor => {
+                ApiError::invalid("cursor", "is not a cursor this API issued for this query")
+            }
+            StoreError::Corrupt(_) => ApiError::Internal,
+        }
+    }
+}
+
+/// One step of work waiting in a user's queue. Steps are kept on the user item in acceptance
+/// order, so the processor applies them in that order whatever order SQS delivers notices in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingStep {
+    pub step_id: String,
+    pub feedback_id: String,
+    /// The targets of the feedback that belong to this user (sign-in, detection or user ids).
+    pub targets: Vec<String>,
+}
+
+/// A feedback or ingestion as stored: the public view plus what processing needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkRecord {
+    pub id: String,
+    pub action: FeedbackAction,
+    pub submitted_by: Actor,
+    pub submitted_date_time: DateTime<Utc>,
+    pub last_updated_date_time: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_event_kind: Option<PasswordEventKind>,
+    pub target_ids: Vec<String>,
+    pub results: HashMap<String, TargetStatus>,
+    /// The users the work was queued for, to re-send their notices on a retried request.
+    pub users: Vec<String>,
+    /// What `POST /risk-detections` carried, applied by the processor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detections: Vec<DetectionIn>,
+    /// Fingerprint of the request, to tell a retry from a reuse of an `Idempotency-Key`.
+    pub request_hash: String,
+    #[serde(default)]
+    pub event_published: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetStatus {
+    pub result: TargetOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl WorkRecord {
+    pub fn targets(&self) -> Vec<TargetResult> {
+        self.target_ids
+            .iter()
+            .map(|id| {
+                let status = self.results.get(id);
+                TargetResult {
+                    id: id.clone(),
+                    result: status.map_or(TargetOutcome::Pending, |s| s.result),
+                    reason: status.and_then(|s| s.reason.clone()),
+                }
+            })
+            .collect()
+    }
+
+    pub fn view(&self) -> Feedback {
+        let targets = self.targets();
+        let state = derive_state(&targets, self.failure_reason.as_deref());
+        let done = !targets.iter().any(|t| t.result == TargetOutcome::Pending);
+        Feedback {
+            id: self.id.clone(),
+            action: self.action,
+            state,
+            submitted_by: self.submitted_by.clone(),
+            submitted_date_time: self.submitted_date_time,
+            completed_date_time: done.then_some(self.last_updated_date_time),
+            comment: self.comment.clone(),
+            password_event_kind: self.password_event_kind,
+            targets,
+            failure_reason: self.failure_reason.clone(),
+        }
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.targets()
+            .iter()
+            .all(|t| t.result != TargetOutcome::Pending)
+    }
+}
+
+/// A user's aggregate as loaded for processing, with its concurrency version and queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadedUser {
+    pub aggregate: UserAggregate,
+    pub version: u64,
+    pub pending: Vec<PendingStep>,
+}
+
+/// Everything one processed step changes, written in one transaction with the version check
+/// and the removal of the step from the user's queue: the applied-marker that makes redelivery
+/// harmless.
+#[derive(Debug)]
+pub struct StepCommit<'a> {
+    pub tenant_id: &'a str,
+    pub before: &'a UserAggregate,
+    pub after: &'a UserAggregate,
+    pub version: u64,
+    pub history: &'a HistoryEntry,
+    pub feedback_id: &'a str,
+    pub results: &'a [TargetResult],
+    pub now: DateTime<Utc>,
+}
+
+/// How intake queues work for one user.
+#[derive(Debug, Clone)]
+pub struct UserSteps {
+    pub user_id: String,
+    pub user_principal_name: Option<String>,
+    pub steps: Vec<PendingStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accepted {
+    New,
+    /// A record with this id already exists: the request is a retry (or a reused key).
+    Existing(Box<WorkRecord>),
+}
+
+#[async_trait]
+pub trait WorkStore: Send + Sync {
+    /// Which of these users exist.
+    async fn existing_users(&self, tenant: &str, ids: &[String]) -> Result<HashSet<String>, StoreError>;
+    /// The owner of each of these sign-ins that exists.
+    async fn sign_in_owners(&self, tenant: &str, ids: &[String]) -> Result<HashMap<String, String>, StoreError>;
+    /// Stores the record and appends its steps to each user's queue, atomically. With
+    /// `create_users`, users that do not exist yet are created (ingestion); otherwise they must exist.
+    async fn accept(
+        &self,
+        tenant: &str,
+        record: &WorkRecord,
+        steps: &[UserSteps],
+        create_users: bool,
+    ) -> Result<Accepted, StoreError>;
+    async fn work(&self, tenant: &str, id: &str) -> Result<Option<WorkRecord>, StoreError>;
+    async fn load_user(&self, tenant: &str, user_id: &str) -> Result<Option<LoadedUser>, StoreError>;
+    /// Fails with `Conflict` if the user's version moved since it was loaded.
+    async fn commit_step(&self, commit: &StepCommit<'_>) -> Result<(), StoreError>;
+    async fn mark_event_published(&self, tenant: &str, feedback_id: &str) -> Result<(), StoreError>;
+}
+
+/// A user as the read routes show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub user: User,
+    pub is_processing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInRow {
+    pub sign_in: SignIn,
+    pub is_processing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub value: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    pub risk_level: Option<RiskLevel>,
+    pub risk_state: Option<RiskState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignInFilter {
+    pub user_id: Option<String>,
+    pub risk_state: Option<RiskState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DetectionFilter {
+    pub user_id: Option<String>,
+    pub sign_in_id: Option<String>,
+    pub risk_event_type: Option<String>,
+    pub risk_state: Option<RiskState>,
+}
+
+#[async_trait]
+pub trait ReadStore: Send + Sync {
+    async fn user(&self, tenant: &str, id: &str) -> Result<Option<UserRow>, StoreError>;
+    async fn users(&self, tenant: &str, filter: &UserFilter, page: &PageRequest) -> Result<Page<UserRow>, StoreError>;
+    async fn user_history(&self, tenant: &str, id: &str, page: &PageRequest) -> Result<Page<HistoryEntry>, StoreError>;
+    async fn sign_in(&self, tenant: &str, id: &str) -> Result<Option<SignInRow>, StoreError>;
+    async fn sign_ins(&self, tenant: &str, filter: &SignInFilter, page: &PageRequest) -> Result<Page<SignInRow>, StoreError>;
+    async fn detections(
+        &self,
+        tenant: &str,
+        filter: &DetectionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::model::Detection>, StoreError>;
+}

@@ -1,0 +1,694 @@
+//! `DynamoStore`: the stores over one DynamoDB table (layout in `items.rs`).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Debug;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, KeysAndAttributes, Put, TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
+
+use super::items::*;
+use super::{
+    cursor, Accepted, DetectionFilter, LoadedUser, Page, PageRequest, ReadStore, SignInFilter,
+    SignInRow, StepCommit, StoreError, UserFilter, UserRow, UserSteps, WorkRecord, WorkStore,
+};
+use crate::feedback::HistoryEntry;
+use crate::model::{Detection, UserAggregate};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB's limit on the items of one transaction.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+/// DynamoDB's limit on the keys of one `BatchGetItem`.
+const MAX_BATCH_GET_KEYS: usize = 100;
+
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn key(pk: String, sk: &str) -> Item {
+        HashMap::from([
+            ("pk".to_string(), AttributeValue::S(pk)),
+            ("sk".to_string(), AttributeValue::S(sk.to_string())),
+        ])
+    }
+
+    fn put<T: Serialize>(&self, item: &T) -> Result<Put, StoreError> {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(encode(item)?))
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Consistent `BatchGetItem` over any number of keys, retrying what DynamoDB leaves unprocessed.
+    async fn batch_get(&self, keys: Vec<Item>, projection: &str) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .projection_expression(projection)
+                    .build()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            );
+            let mut attempt = 0u32;
+            while let Some(keys_and_attributes) = request.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys_and_attributes)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                if let Some(items) = out.responses.and_then(|mut r| r.remove(&self.table)) {
+                    found.extend(items);
+                }
+                request = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+                if request.is_some() {
+                    attempt += 1;
+                    if attempt > 8 {
+                        return Err(StoreError::Throttled);
+                    }
+                    tokio::time::sleep(Duration::from_millis(20 << attempt.min(5))).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.item)
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| {
+                let reasons = match err.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => c
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code().unwrap_or("None").to_string())
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if reasons.is_empty() {
+                    TransactError::Other(classify(err))
+                } else {
+                    TransactError::Cancelled(reasons)
+                }
+            })
+    }
+
+    async fn query_page<T: DeserializeOwned>(
+        &self,
+        tenant: &str,
+        query: Query<'_>,
+        page: &PageRequest,
+    ) -> Result<Page<T>, StoreError> {
+        let start = page
+            .cursor
+            .as_deref()
+            .map(|c| cursor::decode(tenant, c))
+            .transpose()?;
+        let (pk_name, sk_name) = if query.index.is_some() {
+            ("gsi1pk", "gsi1sk")
+        } else {
+            ("pk", "sk")
+        };
+        let mut names = HashMap::from([("#pk".to_string(), pk_name.to_string())]);
+        let mut values = HashMap::from([(":pk".to_string(), AttributeValue::S(query.pk))]);
+        let mut key_condition = "#pk = :pk".to_string();
+        if let Some(prefix) = query.sk_prefix {
+            names.insert("#sk".to_string(), sk_name.to_string());
+            values.insert(":skp".to_string(), AttributeValue::S(prefix.to_string()));
+            key_condition.push_str(" AND begins_with(#sk, :skp)");
+        }
+        let mut filters = Vec::new();
+        for (i, (attribute, value)) in query.filters.into_iter().enumerate() {
+            names.insert(format!("#f{i}"), attribute.to_string());
+            values.insert(format!(":f{i}"), AttributeValue::S(value));
+            filters.push(format!("#f{i} = :f{i}"));
+        }
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(query.index.map(str::to_string))
+            .key_condition_expression(key_condition)
+            .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .set_exclusive_start_key(start)
+            .scan_index_forward(!query.newest_first)
+            .consistent_read(query.index.is_none())
+            .limit(page.limit.clamp(1, 500) as i32)
+            .send()
+            .await
+            .map_err(classify)?;
+        let value = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode)
+            .collect::<Result<Vec<T>, _>>()?;
+        Ok(Page {
+            value,
+            next_cursor: out
+                .last_evaluated_key
+                .filter(|k| !k.is_empty())
+                .map(|k| cursor::encode(tenant, &k)),
+        })
+    }
+
+    /// Which of these users have queued work, for `isProcessing` on sign-ins.
+    async fn users_with_pending_work(
+        &self,
+        tenant: &str,
+        user_ids: impl IntoIterator<Item = &str>,
+    ) -> Result<HashSet<String>, StoreError> {
+        let unique: HashSet<&str> = user_ids.into_iter().collect();
+        let keys = unique
+            .into_iter()
+            .map(|u| Self::key(user_pk(tenant, u), USER_SK))
+            .collect();
+        let items = self.batch_get(keys, "id, pendingWork").await?;
+        Ok(items
+            .into_iter()
+            .filter(|item| matches!(item.get("pendingWork"), Some(AttributeValue::L(l)) if !l.is_empty()))
+            .filter_map(|item| item.get("id").and_then(|v| v.as_s().ok()).cloned())
+            .collect())
+    }
+
+    fn user_row(item: UserItem) -> UserRow {
+        UserRow {
+            is_processing: !item.pending_work.is_empty(),
+            user: item.user,
+        }
+    }
+
+    fn step_writes(&self, commit: &StepCommit<'_>) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let tenant = commit.tenant_id;
+        let changes = commit.before.changes(commit.after);
+        let mut writes = Vec::new();
+        for sign_in in changes.sign_ins {
+            writes.push(put_write(self.put(&SignInItem::new(tenant, sign_in))?));
+            if !commit.before.sign_ins.contains_key(&sign_in.id) {
+                writes.push(put_write(self.put(&SignInPointer {
+                    pk: pointer_pk(tenant, &sign_in.id),
+                    sk: POINTER_SK.to_string(),
+                    user_id: sign_in.user_id.clone(),
+                })?));
+            }
+        }
+        for detection in changes.detections {
+            writes.push(put_write(self.put(&DetectionItem::new(tenant, detection))?));
+        }
+        Ok(writes)
+    }
+
+    fn version_check(&self, tenant: &str, user_id: &str, version: u64) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(user_pk(tenant, user_id), USER_SK)))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// The user's new state, the version bump, and the removal of the applied step from its queue.
+    fn user_update(&self, commit: &StepCommit<'_>) -> Result<TransactWriteItem, StoreError> {
+        let user = &commit.after.user;
+        let mut set = vec![
+            "riskLevel = :level",
+            "riskState = :state",
+            "riskDetail = :detail",
+            "version = :next",
+        ];
+        let mut values = HashMap::from([
+            (":level".to_string(), to_value(&user.risk_level)?),
+            (":state".to_string(), to_value(&user.risk_state)?),
+            (":detail".to_string(), to_value(&user.risk_detail)?),
+            (":next".to_string(), AttributeValue::N((commit.version + 1).to_string())),
+            (":v".to_string(), AttributeValue::N(commit.version.to_string())),
+        ]);
+        if let Some(updated) = user.risk_last_updated_date_time {
+            set.push("riskLastUpdatedDateTime = :updated");
+            values.insert(":updated".to_string(), to_value(&updated)?);
+        }
+        if let Some(upn) = &user.user_principal_name {
+            set.push("userPrincipalName = :upn");
+            values.insert(":upn".to_string(), AttributeValue::S(upn.clone()));
+        }
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(user_pk(commit.tenant_id, &user.id), USER_SK)))
+            .update_expression(format!("SET {} REMOVE pendingWork[0]", set.join(", ")))
+            .condition_expression("version = :v")
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    fn results_update(&self, commit: &StepCommit<'_>) -> Result<TransactWriteItem, StoreError> {
+        let mut names = HashMap::new();
+        let mut values = HashMap::from([(":now".to_string(), to_value(&commit.now)?)]);
+        let mut set = vec!["lastUpdatedDateTime = :now".to_string()];
+        for (i, result) in commit.results.iter().enumerate() {
+            names.insert(format!("#t{i}"), result.id.clone());
+            values.insert(
+                format!(":r{i}"),
+                to_value(&super::TargetStatus {
+                    result: result.result,
+                    reason: result.reason.clone(),
+                })?,
+            );
+            set.push(format!("results.#t{i} = :r{i}"));
+        }
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(work_pk(commit.tenant_id, commit.feedback_id), WORK_SK)))
+            .update_expression(format!("SET {}", set.join(", ")))
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
+
+enum TransactError {
+    Cancelled(Vec<String>),
+    Other(StoreError),
+}
+
+impl TransactError {
+    fn into_store_error(self) -> StoreError {
+        match self {
+            TransactError::Cancelled(reasons) if reasons.iter().any(|r| r == "ThrottlingError") => {
+                StoreError::Throttled
+            }
+            TransactError::Cancelled(_) => StoreError::Conflict,
+            TransactError::Other(e) => e,
+        }
+    }
+}
+
+struct Query<'a> {
+    index: Option<&'a str>,
+    pk: String,
+    sk_prefix: Option<&'a str>,
+    filters: Vec<(&'a str, String)>,
+    newest_first: bool,
+}
+
+fn put_write(put: Put) -> TransactWriteItem {
+    TransactWriteItem::builder().put(put).build()
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Throttling is worth a `429`; anything else from the SDK (timeouts, connection refused,
+/// 5xx) means the database is unavailable for now.
+fn classify<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    match err.code() {
+        Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
+            StoreError::Throttled
+        }
+        _ => StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string()),
+    }
+}
+
+fn string_filter<T: Serialize>(attribute: &'static str, value: &Option<T>) -> Option<(&'static str, String)> {
+    value.as_ref().and_then(|v| match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => Some((attribute, s)),
+        _ => None,
+    })
+}
+
+#[async_trait]
+impl WorkStore for DynamoStore {
+    async fn existing_users(&self, tenant: &str, ids: &[String]) -> Result<HashSet<String>, StoreError> {
+        let keys = ids.iter().map(|u| Self::key(user_pk(tenant, u), USER_SK)).collect();
+        let items = self.batch_get(keys, "id").await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|item| item.get("id").and_then(|v| v.as_s().ok()).cloned())
+            .collect())
+    }
+
+    async fn sign_in_owners(&self, tenant: &str, ids: &[String]) -> Result<HashMap<String, String>, StoreError> {
+        let keys = ids.iter().map(|s| Self::key(pointer_pk(tenant, s), POINTER_SK)).collect();
+        let items = self.batch_get(keys, "pk, sk, userId").await?;
+        let prefix = pointer_pk(tenant, "");
+        items
+            .into_iter()
+            .map(|item| {
+                let pointer: SignInPointer = decode(item)?;
+                let sign_in = pointer.pk.strip_prefix(&prefix).unwrap_or_default().to_string();
+                Ok((sign_in, pointer.user_id))
+            })
+            .collect()
+    }
+
+    async fn accept(
+        &self,
+        tenant: &str,
+        record: &WorkRecord,
+        steps: &[UserSteps],
+        create_users: bool,
+    ) -> Result<Accepted, StoreError> {
+        let work = WorkItem {
+            pk: work_pk(tenant, &record.id),
+            sk: WORK_SK.to_string(),
+            record: record.clone(),
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(encode(&work)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut writes = vec![put_write(put)];
+        for user in steps {
+            let mut values = HashMap::from([
+                (":steps".to_string(), to_value(&user.steps)?),
+                (":empty".to_string(), AttributeValue::L(Vec::new())),
+            ]);
+            let (expression, condition) = if create_users {
+                values.insert(":uid".to_string(), AttributeValue::S(user.user_id.clone()));
+                values.insert(":g".to_string(), AttributeValue::S(users_index(tenant)));
+                values.insert(":none".to_string(), AttributeValue::S("none".to_string()));
+                values.insert(":zero".to_string(), AttributeValue::N("0".to_string()));
+                let mut set = "SET pendingWork = list_append(if_not_exists(pendingWork, :empty), :steps), \
+                     id = :uid, gsi1pk = :g, gsi1sk = :uid, \
+                     riskLevel = if_not_exists(riskLevel, :none), riskState = if_not_exists(riskState, :none), \
+                     riskDetail = if_not_exists(riskDetail, :none), version = if_not_exists(version, :zero)"
+                    .to_string();
+                if let Some(upn) = &user.user_principal_name {
+                    values.insert(":upn".to_string(), AttributeValue::S(upn.clone()));
+                    set.push_str(", userPrincipalName = if_not_exists(userPrincipalName, :upn)");
+                }
+                (set, None)
+            } else {
+                (
+                    "SET pendingWork = list_append(if_not_exists(pendingWork, :empty), :steps)".to_string(),
+                    Some("attribute_exists(pk)"),
+                )
+            };
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(Self::key(user_pk(tenant, &user.user_id), USER_SK)))
+                .update_expression(expression)
+                .set_condition_expression(condition.map(str::to_string))
+                .set_expression_attribute_values(Some(values))
+                .build()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            writes.push(TransactWriteItem::builder().update(update).build());
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(Accepted::New),
+            Err(TransactError::Cancelled(reasons))
+                if reasons.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
+            {
+                match self.work(tenant, &record.id).await? {
+                    Some(existing) => Ok(Accepted::Existing(Box::new(existing))),
+                    None => Err(StoreError::Conflict),
+                }
+            }
+            Err(e) => Err(e.into_store_error()),
+        }
+    }
+
+    async fn work(&self, tenant: &str, id: &str) -> Result<Option<WorkRecord>, StoreError> {
+        self.get(work_pk(tenant, id), WORK_SK)
+            .await?
+            .map(|item| decode::<WorkItem>(item).map(|w| w.record))
+            .transpose()
+    }
+
+    async fn load_user(&self, tenant: &str, user_id: &str) -> Result<Option<LoadedUser>, StoreError> {
+        let mut user = None;
+        let mut sign_ins = Vec::new();
+        let mut detections = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(user_pk(tenant, user_id)))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in out.items.unwrap_or_default() {
+                let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                if sk == USER_SK {
+                    user = Some(decode::<UserItem>(item)?);
+                } else if sk.starts_with(SIGN_IN_PREFIX) {
+                    sign_ins.push(decode::<SignInItem>(item)?.sign_in);
+                } else if sk.starts_with(DETECTION_PREFIX) {
+                    detections.push(decode::<DetectionItem>(item)?.detection);
+                }
+            }
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(user.map(|item| {
+            let mut aggregate = UserAggregate::new(item.user);
+            aggregate.sign_ins = sign_ins.into_iter().map(|s| (s.id.clone(), s)).collect();
+            aggregate.detections = detections.into_iter().map(|d| (d.id.clone(), d)).collect();
+            LoadedUser {
+                aggregate,
+                version: item.version,
+                pending: item.pending_work,
+            }
+        }))
+    }
+
+    async fn commit_step(&self, commit: &StepCommit<'_>) -> Result<(), StoreError> {
+        let user_id = &commit.after.user.id;
+        let mut writes = self.step_writes(commit)?;
+        let final_items = vec![
+            self.user_update(commit)?,
+            self.results_update(commit)?,
+            put_write(self.put(&HistoryItem::new(commit.tenant_id, commit.history))?),
+        ];
+        // A step that changes more items than one transaction holds is written in chunks, each
+        // guarded by the version check; the user item moves last, so a crash in between leaves
+        // the step queued and its (idempotent) effects are re-derived on redelivery.
+        let room = MAX_TRANSACTION_ITEMS - final_items.len();
+        while writes.len() > room {
+            let chunk: Vec<_> = writes.drain(..MAX_TRANSACTION_ITEMS - 1).collect();
+            let mut items = vec![self.version_check(commit.tenant_id, user_id, commit.version)?];
+            items.extend(chunk);
+            self.transact(items).await.map_err(TransactError::into_store_error)?;
+        }
+        writes.extend(final_items);
+        self.transact(writes).await.map_err(TransactError::into_store_error)
+    }
+
+    async fn mark_event_published(&self, tenant: &str, feedback_id: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(work_pk(tenant, feedback_id), WORK_SK)))
+            .update_expression("SET eventPublished = :t")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ReadStore for DynamoStore {
+    async fn user(&self, tenant: &str, id: &str) -> Result<Option<UserRow>, StoreError> {
+        self.get(user_pk(tenant, id), USER_SK)
+            .await?
+            .map(|item| decode::<UserItem>(item).map(Self::user_row))
+            .transpose()
+    }
+
+    async fn users(&self, tenant: &str, filter: &UserFilter, page: &PageRequest) -> Result<Page<UserRow>, StoreError> {
+        let query = Query {
+            index: Some(GSI1),
+            pk: users_index(tenant),
+            sk_prefix: None,
+            filters: [
+                string_filter("riskLevel", &filter.risk_level),
+                string_filter("riskState", &filter.risk_state),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            newest_first: false,
+        };
+        let page: Page<UserItem> = self.query_page(tenant, query, page).await?;
+        Ok(Page {
+            value: page.value.into_iter().map(Self::user_row).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    async fn user_history(&self, tenant: &str, id: &str, page: &PageRequest) -> Result<Page<HistoryEntry>, StoreError> {
+        let query = Query {
+            index: None,
+            pk: history_pk(tenant, id),
+            sk_prefix: None,
+            filters: Vec::new(),
+            newest_first: true,
+        };
+        let page: Page<HistoryItem> = self.query_page(tenant, query, page).await?;
+        Ok(Page {
+            value: page.value.into_iter().map(|h| h.entry).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    async fn sign_in(&self, tenant: &str, id: &str) -> Result<Option<SignInRow>, StoreError> {
+        let Some(user_id) = self.sign_in_owners(tenant, &[id.to_string()]).await?.remove(id) else {
+            return Ok(None);
+        };
+        let Some(item) = self.get(user_pk(tenant, &user_id), &format!("{SIGN_IN_PREFIX}{id}")).await? else {
+            return Ok(None);
+        };
+        let sign_in = decode::<SignInItem>(item)?.sign_in;
+        let processing = self.users_with_pending_work(tenant, [user_id.as_str()]).await?;
+        Ok(Some(SignInRow {
+            is_processing: processing.contains(&user_id),
+            sign_in,
+        }))
+    }
+
+    async fn sign_ins(&self, tenant: &str, filter: &SignInFilter, page: &PageRequest) -> Result<Page<SignInRow>, StoreError> {
+        let filters = string_filter("riskState", &filter.risk_state).into_iter().collect();
+        let query = match &filter.user_id {
+            Some(user) => Query {
+                index: None,
+                pk: user_pk(tenant, user),
+                sk_prefix: Some(SIGN_IN_PREFIX),
+                filters,
+                newest_first: false,
+            },
+            None => Query {
+                index: Some(GSI1),
+                pk: sign_ins_index(tenant),
+                sk_prefix: None,
+                filters,
+                newest_first: false,
+            },
+        };
+        let page: Page<SignInItem> = self.query_page(tenant, query, page).await?;
+        let processing = self
+            .users_with_pending_work(tenant, page.value.iter().map(|s| s.sign_in.user_id.as_str()))
+            .await?;
+        Ok(Page {
+            value: page
+                .value
+                .into_iter()
+                .map(|s| SignInRow {
+                    is_processing: processing.contains(&s.sign_in.user_id),
+                    sign_in: s.sign_in,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    async fn detections(
+        &self,
+        tenant: &str,
+        filter: &DetectionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Detection>, StoreError> {
+        let filters = [
+            filter.sign_in_id.clone().map(|v| ("signInId", v)),
+            filter.risk_event_type.clone().map(|v| ("riskEventType", v)),
+            string_filter("riskState", &filter.risk_state),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let query = match &filter.user_id {
+            Some(user) => Query {
+                index: None,
+                pk: user_pk(tenant, user),
+                sk_prefix: Some(DETECTION_PREFIX),
+                filters,
+                newest_first: false,
+            },
+            None => Query {
+                index: Some(GSI1),
+                pk: detections_index(tenant),
+                sk_prefix: None,
+                filters,
+                newest_first: false,
+            },
+        };
+        let page: Page<DetectionItem> = self.query_page(tenant, query, page).await?;
+        Ok(Page {
+            value: page.value.into_iter().map(|d| d.detection).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! The single-table layout: every key, and the item shapes stored under them.
+//!
+//! | item | pk | sk | gsi1pk | gsi1sk |
+//! |---|---|---|---|---|
+//! | user | `T#{tenant}#U#{user}` | `USER` | `T#{tenant}#USERS` | user id |
+//! | sign-in | `T#{tenant}#U#{user}` | `S#{signIn}` | `T#{tenant}#SIGNINS` | sign-in id |
+//! | detection | `T#{tenant}#U#{user}` | `D#{detection}` | `T#{tenant}#DETECTIONS` | detection id |
+//! | sign-in owner | `T#{tenant}#SP#{signIn}` | `SP` | | |
+//! | history | `T#{tenant}#H#{user}` | `{time}#{step}` | | |
+//! | feedback | `T#{tenant}#FB#{feedback}` | `FB` | | |
+//!
+//! Every key starts with the tenant, so no query can reach another tenant's items.
+
+use serde::{Deserialize, Serialize};
+
+use super::{PendingStep, WorkRecord};
+use crate::feedback::HistoryEntry;
+use crate::model::{Detection, SignIn, User};
+
+pub const USER_SK: &str = "USER";
+pub const SIGN_IN_PREFIX: &str = "S#";
+pub const DETECTION_PREFIX: &str = "D#";
+pub const POINTER_SK: &str = "SP";
+pub const WORK_SK: &str = "FB";
+pub const GSI1: &str = "gsi1";
+
+pub fn tenant_prefix(tenant: &str) -> String {
+    format!("T#{tenant}#")
+}
+
+pub fn user_pk(tenant: &str, user: &str) -> String {
+    format!("T#{tenant}#U#{user}")
+}
+
+pub fn history_pk(tenant: &str, user: &str) -> String {
+    format!("T#{tenant}#H#{user}")
+}
+
+pub fn work_pk(tenant: &str, id: &str) -> String {
+    format!("T#{tenant}#FB#{id}")
+}
+
+pub fn pointer_pk(tenant: &str, sign_in: &str) -> String {
+    format!("T#{tenant}#SP#{sign_in}")
+}
+
+pub fn users_index(tenant: &str) -> String {
+    format!("T#{tenant}#USERS")
+}
+
+pub fn sign_ins_index(tenant: &str) -> String {
+    format!("T#{tenant}#SIGNINS")
+}
+
+pub fn detections_index(tenant: &str) -> String {
+    format!("T#{tenant}#DETECTIONS")
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    #[serde(flatten)]
+    pub user: User,
+    #[serde(default)]
+    pub version: u64,
+    #[serde(default)]
+    pub pending_work: Vec<PendingStep>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SignInItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    #[serde(flatten)]
+    pub sign_in: SignIn,
+}
+
+impl SignInItem {
+    pub fn new(tenant: &str, sign_in: &SignIn) -> Self {
+        SignInItem {
+            pk: user_pk(tenant, &sign_in.user_id),
+            sk: format!("{SIGN_IN_PREFIX}{}", sign_in.id),
+            gsi1pk: sign_ins_index(tenant),
+            gsi1sk: sign_in.id.clone(),
+            sign_in: sign_in.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DetectionItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    #[serde(flatten)]
+    pub detection: Detection,
+}
+
+impl DetectionItem {
+    pub fn new(tenant: &str, detection: &Detection) -> Self {
+        DetectionItem {
+            pk: user_pk(tenant, &detection.user_id),
+            sk: format!("{DETECTION_PREFIX}{}", detection.id),
+            gsi1pk: detections_index(tenant),
+            gsi1sk: detection.id.clone(),
+            detection: detection.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInPointer {
+    pub pk: String,
+    pub sk: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HistoryItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(flatten)]
+    pub entry: HistoryEntry,
+}
+
+impl HistoryItem {
+    pub fn new(tenant: &str, entry: &HistoryEntry) -> Self {
+        HistoryItem {
+            pk: history_pk(tenant, &entry.user_id),
+            // RFC 3339 with fixed precision sorts as text in time order.
+            sk: format!(
+                "{}#{}",
+                entry
+                    .created_date_time
+                    .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+                entry.id
+            ),
+            entry: entry.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WorkItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(flatten)]
+    pub record: WorkRecord,
+}

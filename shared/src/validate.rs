@@ -1,0 +1,156 @@
+//! Input rules shared by every route: ids, comments, bulk sizes, and JSON bodies whose
+//! errors name the field at fault.
+
+use std::collections::HashSet;
+
+use serde::de::DeserializeOwned;
+
+use crate::problem::{ApiError, FieldError};
+
+pub const MAX_ID_LEN: usize = 128;
+pub const MAX_COMMENT_LEN: usize = 1000;
+pub const MAX_BULK_TARGETS: usize = 60;
+pub const MAX_DETECTIONS_PER_CALL: usize = 100;
+pub const MAX_TEXT_LEN: usize = 256;
+
+/// Ids are opaque to the service but become parts of storage keys and URLs, so they are limited
+/// to a conservative alphabet (GUIDs, UPNs, Graph ids) that cannot smuggle a key separator or a path.
+pub fn is_valid_id(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_ID_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@' | b':'))
+        && value != "."
+        && value != ".."
+}
+
+/// Parses a JSON body; unknown fields, wrong types and syntax errors name the JSON path at fault.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::invalid("body", "a JSON body is required"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "body".to_string() } else { path };
+        ApiError::invalid(field, clean_serde_message(&e.inner().to_string()))
+    })?;
+    de.end()
+        .map_err(|e| ApiError::invalid("body", clean_serde_message(&e.to_string())))?;
+    Ok(value)
+}
+
+/// serde's messages end with " at line X column Y", which the `field` already says better.
+fn clean_serde_message(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Collects field errors so one answer names every problem of a request.
+#[derive(Debug, Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    pub fn id(&mut self, field: impl Into<String>, value: &str) {
+        if !is_valid_id(value) {
+            self.add(
+                field,
+                format!("must be 1 to {MAX_ID_LEN} characters of letters, digits and - _ . @ :"),
+            );
+        }
+    }
+
+    pub fn text(&mut self, field: impl Into<String>, value: &str, max: usize) {
+        if value.trim().is_empty() {
+            self.add(field, "must not be empty");
+        } else if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            self.add(field, "must not contain control characters");
+        }
+    }
+
+    pub fn optional_text(&mut self, field: impl Into<String>, value: Option<&str>, max: usize) {
+        if let Some(v) = value {
+            self.text(field, v, max);
+        }
+    }
+
+    /// A bulk list of ids: 1..=max, each valid, none repeated.
+    pub fn id_list(&mut self, field: &str, ids: &[String], max: usize) {
+        if ids.is_empty() {
+            self.add(field, "must name at least one id");
+        } else if ids.len() > max {
+            self.add(field, format!("must name at most {max} ids, got {}", ids.len()));
+        }
+        let mut seen = HashSet::new();
+        for (i, id) in ids.iter().enumerate() {
+            self.id(format!("{field}[{i}]"), id);
+            if !seen.insert(id) {
+                self.add(format!("{field}[{i}]"), "repeats an earlier id");
+            }
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        ids: Vec<String>,
+    }
+
+    #[test]
+    fn ids_reject_separators_and_traversal() {
+        assert!(is_valid_id("3f2c-aa.b@contoso.com"));
+        for bad in ["", "..", "a/b", "a#b", "a b", "é", &"x".repeat(129)] {
+            assert!(!is_valid_id(bad), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let err = parse_json::<Body>(br#"{"ids": [1]}"#).expect_err("wrong type");
+        let ApiError::Validation(errors) = err else {
+            panic!("expected a validation error")
+        };
+        assert_eq!(errors[0].field, "ids[0]");
+        let err = parse_json::<Body>(br#"{"ids": [], "extra": 1}"#).expect_err("unknown field");
+        let ApiError::Validation(errors) = err else {
+            panic!("expected a validation error")
+        };
+        assert!(errors[0].message.contains("unknown field"), "{errors:?}");
+    }
+
+    #[test]
+    fn lists_must_be_bounded_and_distinct() {
+        let mut errors = Errors::default();
+        errors.id_list("userIds", &vec!["a".to_string(); 2], 60);
+        assert_eq!(errors.0.len(), 1);
+        let mut errors = Errors::default();
+        errors.id_list("userIds", &vec![], 60);
+        assert_eq!(errors.0[0].message, "must name at least one id");
+    }
+}

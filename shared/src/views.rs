@@ -1,0 +1,60 @@
+//! The shapes the read routes answer with (SPEC 8 "Shapes"), derived from stored rows.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{RequiredRemediation, RiskDetail, RiskLevel, RiskState};
+use crate::store::{SignInRow, UserRow};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RiskyUser {
+    pub id: String,
+    pub user_principal_name: Option<String>,
+    pub risk_level: RiskLevel,
+    pub risk_state: RiskState,
+    pub risk_detail: RiskDetail,
+    pub risk_last_updated_date_time: Option<DateTime<Utc>>,
+    pub is_processing: bool,
+    pub required_remediation: RequiredRemediation,
+}
+
+impl RiskyUser {
+    /// The user risk policy: at or above `policy_level`, an at-risk user must reset its password.
+    pub fn new(row: UserRow, policy_level: RiskLevel) -> Self {
+        let user = row.user;
+        let required_remediation =
+            if user.risk_state.is_active() && user.risk_level >= policy_level && user.risk_level > RiskLevel::None {
+                RequiredRemediation::SecurePasswordReset
+            } else {
+                RequiredRemediation::None
+            };
+        RiskyUser {
+            id: user.id,
+            user_principal_name: user.user_principal_name,
+            risk_level: user.risk_level,
+            risk_state: user.risk_state,
+            risk_detail: user.risk_detail,
+            risk_last_updated_date_time: user.risk_last_updated_date_time,
+            is_processing: row.is_processing,
+            required_remediation,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RiskySignIn {
+    #[serde(flatten)]
+    pub sign_in: crate::model::SignIn,
+    pub is_processing: bool,
+}
+
+impl From<SignInRow> for RiskySignIn {
+    fn from(row: SignInRow) -> Self {
+        RiskySignIn {
+            sign_in: row.sign_in,
+            is_processing: row.is_processing,
+        }
+    }
+}

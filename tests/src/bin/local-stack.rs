@@ -1,0 +1,54 @@
+//! `scripts/dev`: the whole system on this machine. Creates the template's table and queues on
+//! the local endpoints, serves the API like API Gateway at RISKFEEDBACK_PORT, and drives the
+//! processor from the feedback queue like the SQS event source mapping.
+
+use std::sync::Arc;
+
+use riskfeedback_tests::gateway::Gateway;
+use riskfeedback_tests::poller::Poller;
+use riskfeedback_tests::provision::{Options, Stack};
+use riskfeedback_tests::token;
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let port = std::env::var("RISKFEEDBACK_PORT").unwrap_or_else(|_| "3000".to_string());
+    let stack = Stack::create("riskfeedback-local", &Options::default()).await?;
+    let listener = TcpListener::bind(format!("127.0.0.1:{port}"))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port} ({e}); is scripts/dev already running? Set RISKFEEDBACK_PORT to use another port"))?;
+    let gateway = Arc::new(Gateway {
+        feedback: feedback_api::App::new(&stack.sdk, &stack.config),
+        secret: token::secret(),
+    });
+    let poller = Poller {
+        sqs: stack.sqs.clone(),
+        queue_url: stack.config.feedback_queue_url.clone(),
+        app: risk_processor::App::new(&stack.sdk, &stack.config),
+    };
+    println!(
+        "\nriskfeedback is up: http://127.0.0.1:{port}\n\
+         \n  table        {}\n  feedback     {}\n  dead letters {}\n  events       {}\n  commands     {}\n\
+         \nMint a token (tenant, roles) and call the API, for example:\n\
+         \n  TOKEN=$(cargo run -q -p riskfeedback-tests --bin mint-token -- --tenant contoso --roles Risk.Read,Risk.Feedback,Signals.Ingest)\
+         \n  curl -s -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{port}/risky-users\n\
+         \nThe README walks through the seed scenarios. Ctrl-C stops everything.\n",
+        stack.config.table_name,
+        stack.config.feedback_queue_url,
+        stack.queue_url("FeedbackDeadLetterQueue"),
+        stack.config.events_queue_url,
+        stack.config.remediation_command_queue_url,
+    );
+    tokio::select! {
+        _ = gateway.serve(listener) => {}
+        _ = poller.run() => {}
+        _ = tokio::signal::ctrl_c() => println!("stopping"),
+    }
+    Ok(())
+}

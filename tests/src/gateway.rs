@@ -1,0 +1,180 @@
+//! A local stand-in for API Gateway's HTTP API: verifies local tokens as the JWT authorizer
+//! would, turns each HTTP request into the same v2 event the deployed functions receive, and
+//! routes it to the function the template routes it to.
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use base64::Engine;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use lambda_http::{Body, Request};
+use riskfeedback::http::{problem, MAX_BODY_BYTES};
+use riskfeedback::problem::ApiError;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+use crate::token;
+
+pub struct Gateway {
+    pub feedback: feedback_api::App,
+    pub secret: String,
+}
+
+/// One HTTP request, as the pieces an API Gateway event is made of.
+#[derive(Debug, Clone, Default)]
+pub struct HttpCall {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// The API Gateway HTTP API (payload 2.0) event for a call, with the authorizer's claims.
+pub fn api_event(call: &HttpCall, claims: Option<&HashMap<String, String>>) -> Value {
+    let mut query: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in form_urlencoded::parse(call.query.as_bytes()) {
+        query.entry(name.into_owned()).or_default().push(value.into_owned());
+    }
+    let query: BTreeMap<String, String> = query.into_iter().map(|(k, v)| (k, v.join(","))).collect();
+    let (body, base64) = match std::str::from_utf8(&call.body) {
+        Ok(text) => (text.to_string(), false),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(&call.body), true),
+    };
+    let now = chrono::Utc::now();
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": call.path,
+        "rawQueryString": call.query,
+        "headers": call.headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "domainPrefix": "local",
+            "http": {
+                "method": call.method,
+                "path": call.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": call.headers.get("user-agent").cloned().unwrap_or_default(),
+            },
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": now.format("%d/%b/%Y:%H:%M:%S +0000").to_string(),
+            "timeEpoch": now.timestamp_millis(),
+        },
+        "isBase64Encoded": base64,
+    });
+    if !query.is_empty() {
+        event["queryStringParameters"] = json!(query);
+    }
+    if !call.body.is_empty() {
+        event["body"] = json!(body);
+    }
+    if let Some(claims) = claims {
+        event["requestContext"]["authorizer"] = json!({"jwt": {"claims": claims, "scopes": null}});
+    }
+    event
+}
+
+/// Routes an event to the function that serves its path, as `template.yaml` does.
+pub async fn invoke(feedback: &feedback_api::App, event: &Value) -> lambda_http::Response<Body> {
+    let request: Request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(request) => request,
+        Err(e) => {
+            let error = ApiError::invalid("request", e.to_string());
+            return problem(&error).map(Body::from);
+        }
+    };
+    let path = request.uri().path().to_string();
+    let response = if path.starts_with("/remediation-actions") {
+        remediation_undo::handle(request).await
+    } else {
+        feedback_api::handle(feedback, request).await
+    };
+    match response {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+pub fn body_bytes(body: &Body) -> Vec<u8> {
+    match body {
+        Body::Empty => Vec::new(),
+        Body::Text(text) => text.clone().into_bytes(),
+        Body::Binary(bytes) => bytes.clone(),
+        _ => Vec::new(),
+    }
+}
+
+impl Gateway {
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let gateway = self.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let gateway = gateway.clone();
+                    async move { Ok::<_, Infallible>(gateway.handle(request).await) }
+                });
+                if let Err(error) = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                {
+                    tracing::debug!(%error, "connection closed");
+                }
+            });
+        }
+    }
+
+    async fn handle(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+        let (parts, body) = request.into_parts();
+        let body = match Limited::new(body, MAX_BODY_BYTES + 1).collect().await {
+            Ok(collected) => collected.to_bytes().to_vec(),
+            Err(_) => return to_hyper(problem(&ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES })),
+        };
+        let mut headers: BTreeMap<String, String> = BTreeMap::new();
+        for (name, value) in &parts.headers {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            headers
+                .entry(name.as_str().to_string())
+                .and_modify(|v| {
+                    v.push(',');
+                    v.push_str(&value)
+                })
+                .or_insert(value);
+        }
+        // The JWT authorizer answers 401 itself; the function never sees an unverified call.
+        let claims = match headers.get("authorization").and_then(|h| h.strip_prefix("Bearer ")) {
+            Some(token) => match token::verify(token.trim(), &self.secret) {
+                Ok(claims) => claims,
+                Err(_) => return to_hyper(problem(&ApiError::Unauthenticated)),
+            },
+            None => return to_hyper(problem(&ApiError::Unauthenticated)),
+        };
+        let call = HttpCall {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().unwrap_or_default().to_string(),
+            headers,
+            body,
+        };
+        let response = invoke(&self.feedback, &api_event(&call, Some(&claims))).await;
+        let (parts, body) = response.into_parts();
+        hyper::Response::from_parts(parts, Full::new(Bytes::from(body_bytes(&body))))
+    }
+}
+
+fn to_hyper(response: riskfeedback::http::HttpResponse) -> hyper::Response<Full<Bytes>> {
+    response.map(|body| Full::new(Bytes::from(body)))
+}

@@ -1,0 +1,20 @@
+//! The local stack that `scripts/dev` serves and the integration tests run on: infrastructure
+//! created from `template.yaml` in DynamoDB Local and the local SQS endpoint, an HTTP gateway
+//! that verifies local tokens like the JWT authorizer, and a poller that drives the processor
+//! like the SQS event source mapping.
+
+pub mod gateway;
+pub mod poller;
+pub mod provision;
+pub mod template;
+pub mod token;
+
+use std::path::PathBuf;
+
+/// The repository root, where `template.yaml` and `events/` live.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}

@@ -1,0 +1,149 @@
+//! Drives the risk processor from the feedback queue the way the SQS event source mapping does:
+//! receive a batch, invoke the handler with an SQS event, delete what succeeded, and leave the
+//! reported failures to come back after the visibility timeout (and, past `maxReceiveCount`,
+//! to move to the dead-letter queue).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName};
+use risk_processor::{process_batch, App};
+
+#[derive(Clone, Debug)]
+pub struct Poller {
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub app: App,
+}
+
+/// What one poll did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PollReport {
+    pub received: usize,
+    pub failed: usize,
+}
+
+impl Poller {
+    /// Receives at most one batch (up to 10 messages) and processes it.
+    pub async fn poll_once(&self, wait_seconds: i32) -> Result<PollReport, String> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(wait_seconds)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .map_err(|e| format!("receive: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(PollReport::default());
+        }
+        let mut receipts = HashMap::new();
+        let mut event = SqsEvent::default();
+        for message in messages {
+            let id = message.message_id.clone().unwrap_or_default();
+            receipts.insert(id.clone(), message.receipt_handle.clone().unwrap_or_default());
+            let mut record = SqsMessage::default();
+            record.message_id = Some(id);
+            record.receipt_handle = message.receipt_handle;
+            record.body = message.body;
+            record.md5_of_body = message.md5_of_body;
+            record.attributes = message
+                .attributes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, value)| (name.as_str().to_string(), value))
+                .collect();
+            record.event_source = Some("aws:sqs".to_string());
+            event.records.push(record);
+        }
+        let received = event.records.len();
+        let response = process_batch(&self.app, event).await;
+        let failed: Vec<String> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        let entries = receipts
+            .into_iter()
+            .filter(|(id, _)| !failed.contains(id))
+            .enumerate()
+            .map(|(i, (_, receipt))| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(receipt)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !entries.is_empty() {
+            self.sqs
+                .delete_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| format!("delete: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+        }
+        Ok(PollReport {
+            received,
+            failed: failed.len(),
+        })
+    }
+
+    /// Messages in the queue, visible or in flight.
+    pub async fn backlog(&self) -> Result<u64, String> {
+        let out = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(|e| format!("attributes: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+        Ok(out
+            .attributes
+            .unwrap_or_default()
+            .values()
+            .filter_map(|v| v.parse::<u64>().ok())
+            .sum())
+    }
+
+    /// Polls until the queue is empty (failed messages included: they come back, and after
+    /// `maxReceiveCount` receives move to the dead-letter queue), or until `timeout`.
+    pub async fn drain(&self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let report = self.poll_once(0).await?;
+            if report.received == 0 {
+                if self.backlog().await? == 0 {
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("queue not drained within {timeout:?}"));
+            }
+        }
+    }
+
+    /// Polls forever, as the event source mapping would; for `scripts/dev`.
+    pub async fn run(self) {
+        loop {
+            match self.poll_once(1).await {
+                Ok(report) if report.received > 0 => {
+                    tracing::info!(received = report.received, failed = report.failed, "processed a batch")
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "polling the feedback queue failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+}
