@@ -27,7 +27,11 @@ impl Config {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &'static str| lookup(name).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name));
+        let get = |name: &'static str| {
+            lookup(name)
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
         let level = lookup("USER_RISK_POLICY_LEVEL").unwrap_or_else(|| "high".to_string());
         let user_risk_policy_level = match level.as_str() {
             "low" => RiskLevel::Low,

@@ -228,14 +228,26 @@ mod tests {
     #[test]
     fn state_follows_target_results() {
         use TargetOutcome::*;
-        assert_eq!(derive_state(&[t(Pending), t(Pending)], None), FeedbackState::Queued);
-        assert_eq!(derive_state(&[t(Applied), t(Pending)], None), FeedbackState::Processing);
-        assert_eq!(derive_state(&[t(NotFound), t(Pending)], None), FeedbackState::Queued);
+        assert_eq!(
+            derive_state(&[t(Pending), t(Pending)], None),
+            FeedbackState::Queued
+        );
+        assert_eq!(
+            derive_state(&[t(Applied), t(Pending)], None),
+            FeedbackState::Processing
+        );
+        assert_eq!(
+            derive_state(&[t(NotFound), t(Pending)], None),
+            FeedbackState::Queued
+        );
         assert_eq!(derive_state(&[t(Applied)], None), FeedbackState::Completed);
         assert_eq!(
             derive_state(&[t(Applied), t(NotFound)], None),
             FeedbackState::CompletedWithErrors
         );
-        assert_eq!(derive_state(&[t(Pending)], Some("dead-lettered")), FeedbackState::Failed);
+        assert_eq!(
+            derive_state(&[t(Pending)], Some("dead-lettered")),
+            FeedbackState::Failed
+        );
     }
 }

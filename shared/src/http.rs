@@ -85,7 +85,10 @@ impl Query {
         let mut params = HashMap::new();
         for (name, value) in pairs {
             if !allowed.contains(&name.as_str()) && name != "limit" && name != "cursor" {
-                return Err(ApiError::invalid(name.clone(), "is not a parameter of this route"));
+                return Err(ApiError::invalid(
+                    name.clone(),
+                    "is not a parameter of this route",
+                ));
             }
             if params.insert(name.clone(), value.clone()).is_some() {
                 return Err(ApiError::invalid(name.clone(), "may be given only once"));
@@ -124,12 +127,21 @@ impl Query {
                 .ok()
                 .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
                 .ok_or_else(|| {
-                    ApiError::invalid("limit", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"))
+                    ApiError::invalid(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                    )
                 })?,
         };
         let cursor = self.get("cursor").map(str::to_string);
-        if cursor.as_deref().is_some_and(|c| c.is_empty() || c.len() > 2048) {
-            return Err(ApiError::invalid("cursor", "is not a cursor this API issued"));
+        if cursor
+            .as_deref()
+            .is_some_and(|c| c.is_empty() || c.len() > 2048)
+        {
+            return Err(ApiError::invalid(
+                "cursor",
+                "is not a cursor this API issued",
+            ));
         }
         Ok(PageRequest { limit, cursor })
     }

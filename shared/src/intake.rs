@@ -11,9 +11,11 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::feedback::{DetectionIn, FeedbackAction, PasswordEventKind, TargetOutcome};
 use crate::problem::ApiError;
-use crate::risk::Command;
 use crate::queue::{FeedbackProcessed, Message, Queue, WorkNotice};
-use crate::store::{Accepted, PendingStep, StoreError, TargetStatus, UserSteps, WorkRecord, WorkStore};
+use crate::risk::Command;
+use crate::store::{
+    Accepted, PendingStep, StoreError, TargetStatus, UserSteps, WorkRecord, WorkStore,
+};
 
 /// Detections per queued step: keeps one step's transaction (detections, sign-ins, their
 /// owner pointers, user, record, history) within DynamoDB's 100 items.
@@ -93,7 +95,10 @@ pub fn validate_idempotency_key(key: &str) -> Result<(), ApiError> {
 
 fn request_hash(submission: &Submission) -> String {
     let bytes = serde_json::to_vec(submission).unwrap_or_default();
-    Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Accepts a submission; returns the stored record (the earlier one for a retried key).
@@ -118,7 +123,10 @@ pub async fn submit(
     if steps.len() > MAX_USERS_PER_REQUEST {
         return Err(ApiError::invalid(
             "detections",
-            format!("may concern at most {MAX_USERS_PER_REQUEST} distinct users, got {}", steps.len()),
+            format!(
+                "may concern at most {MAX_USERS_PER_REQUEST} distinct users, got {}",
+                steps.len()
+            ),
         ));
     }
     let record = WorkRecord {
@@ -252,7 +260,9 @@ pub(crate) async fn plan(
     let mut by_user = StepsByUser::new();
     let mut not_found = Vec::new();
     match submission {
-        Submission::Feedback { action, target_ids, .. } if action.targets_sign_ins() => {
+        Submission::Feedback {
+            action, target_ids, ..
+        } if action.targets_sign_ins() => {
             let owners: HashMap<String, String> = store.sign_in_owners(tenant, target_ids).await?;
             for sign_in in target_ids {
                 match owners.get(sign_in) {
@@ -281,7 +291,9 @@ pub(crate) async fn plan(
                     entry.0 = d.user_principal_name.clone();
                 }
                 match entry.1.last_mut() {
-                    Some(targets) if targets.len() < DETECTIONS_PER_STEP => targets.push(d.id.clone()),
+                    Some(targets) if targets.len() < DETECTIONS_PER_STEP => {
+                        targets.push(d.id.clone())
+                    }
                     _ => entry.1.push(vec![d.id.clone()]),
                 }
             }

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// `none` < `low` < `medium` < `high`: the derived order is the risk order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum RiskLevel {
     #[default]
@@ -177,7 +179,9 @@ impl UserAggregate {
     }
 
     pub fn active_detections(&self) -> impl Iterator<Item = &Detection> {
-        self.detections.values().filter(|d| d.risk_state.is_active())
+        self.detections
+            .values()
+            .filter(|d| d.risk_state.is_active())
     }
 
     /// Sign-ins and detections that differ between `self` (before) and `after`.

@@ -157,7 +157,8 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
         }
         Command::Password(kind) => {
             // A password event remediates risk; for a user who is not at risk there is nothing to close.
-            let at_risk = agg.user.risk_state.is_active() || agg.active_detections().next().is_some();
+            let at_risk =
+                agg.user.risk_state.is_active() || agg.active_detections().next().is_some();
             if at_risk {
                 close_all_risk(
                     &mut agg,
@@ -225,9 +226,21 @@ fn sign_in_feedback(
     now: DateTime<Utc>,
     event_types: &mut BTreeSet<String>,
 ) -> (Vec<TargetResult>, RiskDetail) {
-    let results = set_sign_ins(agg, ids, verdict.state, RiskLevel::None, verdict.detail, now, event_types);
+    let results = set_sign_ins(
+        agg,
+        ids,
+        verdict.state,
+        RiskLevel::None,
+        verdict.detail,
+        now,
+        event_types,
+    );
     if results.iter().any(|r| r.result == TargetOutcome::Applied) {
-        recompute_user(agg, Some((verdict.user_state_when_clear, verdict.detail)), now);
+        recompute_user(
+            agg,
+            Some((verdict.user_state_when_clear, verdict.detail)),
+            now,
+        );
     }
     (results, verdict.detail)
 }
@@ -249,7 +262,13 @@ fn confirm_sign_ins_compromised(
         event_types,
     );
     if results.iter().any(|r| r.result == TargetOutcome::Applied) {
-        set_user(agg, RiskState::ConfirmedCompromised, RiskLevel::High, detail, now);
+        set_user(
+            agg,
+            RiskState::ConfirmedCompromised,
+            RiskLevel::High,
+            detail,
+            now,
+        );
     }
     results
 }
@@ -292,23 +311,31 @@ fn confirm_user_compromised(
     let id = format!("{}-adminConfirmedUserCompromised", ctx.step_id);
     let risk_event_type = "adminConfirmedUserCompromised".to_string();
     event_types.insert(risk_event_type.clone());
-    agg.detections.entry(id.clone()).or_insert_with(|| Detection {
-        id,
-        user_id: agg.user.id.clone(),
-        user_principal_name: agg.user.user_principal_name.clone(),
-        risk_event_type,
-        risk_level: RiskLevel::High,
-        detection_timing_type: DetectionTimingType::Offline,
-        source: "admin".to_string(),
-        detected_date_time: ctx.now,
-        activity: Activity::User,
-        risk_state: RiskState::ConfirmedCompromised,
-        risk_detail: detail,
-        last_updated_date_time: ctx.now,
-        sign_in_id: None,
-        evidence: None,
-    });
-    set_user(agg, RiskState::ConfirmedCompromised, RiskLevel::High, detail, ctx.now);
+    agg.detections
+        .entry(id.clone())
+        .or_insert_with(|| Detection {
+            id,
+            user_id: agg.user.id.clone(),
+            user_principal_name: agg.user.user_principal_name.clone(),
+            risk_event_type,
+            risk_level: RiskLevel::High,
+            detection_timing_type: DetectionTimingType::Offline,
+            source: "admin".to_string(),
+            detected_date_time: ctx.now,
+            activity: Activity::User,
+            risk_state: RiskState::ConfirmedCompromised,
+            risk_detail: detail,
+            last_updated_date_time: ctx.now,
+            sign_in_id: None,
+            evidence: None,
+        });
+    set_user(
+        agg,
+        RiskState::ConfirmedCompromised,
+        RiskLevel::High,
+        detail,
+        ctx.now,
+    );
 }
 
 /// Closes every active risk of the user: sign-ins with active risk, active detections, the user.
@@ -378,18 +405,21 @@ fn ingest(
             evidence: input.evidence.clone(),
         };
         if let Some(sign_in) = &input.sign_in {
-            let entry = agg.sign_ins.entry(sign_in.id.clone()).or_insert_with(|| SignIn {
-                id: sign_in.id.clone(),
-                user_id: agg.user.id.clone(),
-                created_date_time: sign_in.created_date_time,
-                ip_address: sign_in.ip_address.clone(),
-                location: sign_in.location.clone(),
-                app_display_name: sign_in.app_display_name.clone(),
-                risk_level_during_sign_in: sign_in.risk_level_during_sign_in,
-                risk_level_aggregated: RiskLevel::None,
-                risk_state: RiskState::None,
-                risk_detail: RiskDetail::None,
-            });
+            let entry = agg
+                .sign_ins
+                .entry(sign_in.id.clone())
+                .or_insert_with(|| SignIn {
+                    id: sign_in.id.clone(),
+                    user_id: agg.user.id.clone(),
+                    created_date_time: sign_in.created_date_time,
+                    ip_address: sign_in.ip_address.clone(),
+                    location: sign_in.location.clone(),
+                    app_display_name: sign_in.app_display_name.clone(),
+                    risk_level_during_sign_in: sign_in.risk_level_during_sign_in,
+                    risk_level_aggregated: RiskLevel::None,
+                    risk_state: RiskState::None,
+                    risk_detail: RiskDetail::None,
+                });
             match entry.risk_state {
                 RiskState::ConfirmedCompromised => {}
                 RiskState::AtRisk => {
@@ -426,7 +456,13 @@ fn recompute_user(
         Some(_) if confirmed_compromised => {
             if agg.user.risk_state != RiskState::ConfirmedCompromised {
                 let detail = agg.user.risk_detail;
-                set_user(agg, RiskState::ConfirmedCompromised, RiskLevel::High, detail, now);
+                set_user(
+                    agg,
+                    RiskState::ConfirmedCompromised,
+                    RiskLevel::High,
+                    detail,
+                    now,
+                );
             }
         }
         Some(level) => {

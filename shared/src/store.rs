@@ -176,9 +176,17 @@ pub enum Accepted {
 #[async_trait]
 pub trait WorkStore: Send + Sync {
     /// Which of these users exist.
-    async fn existing_users(&self, tenant: &str, ids: &[String]) -> Result<HashSet<String>, StoreError>;
+    async fn existing_users(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<HashSet<String>, StoreError>;
     /// The owner of each of these sign-ins that exists.
-    async fn sign_in_owners(&self, tenant: &str, ids: &[String]) -> Result<HashMap<String, String>, StoreError>;
+    async fn sign_in_owners(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>, StoreError>;
     /// Stores the record and appends its steps to each user's queue, atomically. With
     /// `create_users`, users that do not exist yet are created (ingestion); otherwise they must exist.
     async fn accept(
@@ -189,10 +197,15 @@ pub trait WorkStore: Send + Sync {
         create_users: bool,
     ) -> Result<Accepted, StoreError>;
     async fn work(&self, tenant: &str, id: &str) -> Result<Option<WorkRecord>, StoreError>;
-    async fn load_user(&self, tenant: &str, user_id: &str) -> Result<Option<LoadedUser>, StoreError>;
+    async fn load_user(
+        &self,
+        tenant: &str,
+        user_id: &str,
+    ) -> Result<Option<LoadedUser>, StoreError>;
     /// Fails with `Conflict` if the user's version moved since it was loaded.
     async fn commit_step(&self, commit: &StepCommit<'_>) -> Result<(), StoreError>;
-    async fn mark_event_published(&self, tenant: &str, feedback_id: &str) -> Result<(), StoreError>;
+    async fn mark_event_published(&self, tenant: &str, feedback_id: &str)
+        -> Result<(), StoreError>;
 }
 
 /// A user as the read routes show it.
@@ -243,10 +256,25 @@ pub struct DetectionFilter {
 #[async_trait]
 pub trait ReadStore: Send + Sync {
     async fn user(&self, tenant: &str, id: &str) -> Result<Option<UserRow>, StoreError>;
-    async fn users(&self, tenant: &str, filter: &UserFilter, page: &PageRequest) -> Result<Page<UserRow>, StoreError>;
-    async fn user_history(&self, tenant: &str, id: &str, page: &PageRequest) -> Result<Page<HistoryEntry>, StoreError>;
+    async fn users(
+        &self,
+        tenant: &str,
+        filter: &UserFilter,
+        page: &PageRequest,
+    ) -> Result<Page<UserRow>, StoreError>;
+    async fn user_history(
+        &self,
+        tenant: &str,
+        id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryEntry>, StoreError>;
     async fn sign_in(&self, tenant: &str, id: &str) -> Result<Option<SignInRow>, StoreError>;
-    async fn sign_ins(&self, tenant: &str, filter: &SignInFilter, page: &PageRequest) -> Result<Page<SignInRow>, StoreError>;
+    async fn sign_ins(
+        &self,
+        tenant: &str,
+        filter: &SignInFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SignInRow>, StoreError>;
     async fn detections(
         &self,
         tenant: &str,

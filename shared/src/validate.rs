@@ -33,7 +33,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "body".to_string() } else { path };
+        let field = if path == "." || path == "?" {
+            "body".to_string()
+        } else {
+            path
+        };
         ApiError::invalid(field, clean_serde_message(&e.inner().to_string()))
     })?;
     de.end()
@@ -75,7 +79,10 @@ impl Errors {
             self.add(field, "must not be empty");
         } else if value.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
-        } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
             self.add(field, "must not contain control characters");
         }
     }
@@ -91,7 +98,10 @@ impl Errors {
         if ids.is_empty() {
             self.add(field, "must name at least one id");
         } else if ids.len() > max {
-            self.add(field, format!("must name at most {max} ids, got {}", ids.len()));
+            self.add(
+                field,
+                format!("must name at most {max} ids, got {}", ids.len()),
+            );
         }
         let mut seen = HashSet::new();
         for (i, id) in ids.iter().enumerate() {
@@ -150,7 +160,7 @@ mod tests {
         errors.id_list("userIds", &vec!["a".to_string(); 2], 60);
         assert_eq!(errors.0.len(), 1);
         let mut errors = Errors::default();
-        errors.id_list("userIds", &vec![], 60);
+        errors.id_list("userIds", &[], 60);
         assert_eq!(errors.0[0].message, "must name at least one id");
     }
 }

@@ -23,12 +23,14 @@ impl RiskyUser {
     /// The user risk policy: at or above `policy_level`, an at-risk user must reset its password.
     pub fn new(row: UserRow, policy_level: RiskLevel) -> Self {
         let user = row.user;
-        let required_remediation =
-            if user.risk_state.is_active() && user.risk_level >= policy_level && user.risk_level > RiskLevel::None {
-                RequiredRemediation::SecurePasswordReset
-            } else {
-                RequiredRemediation::None
-            };
+        let required_remediation = if user.risk_state.is_active()
+            && user.risk_level >= policy_level
+            && user.risk_level > RiskLevel::None
+        {
+            RequiredRemediation::SecurePasswordReset
+        } else {
+            RequiredRemediation::None
+        };
         RiskyUser {
             id: user.id,
             user_principal_name: user.user_principal_name,

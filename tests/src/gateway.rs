@@ -39,12 +39,19 @@ pub struct HttpCall {
 pub fn api_event(call: &HttpCall, claims: Option<&HashMap<String, String>>) -> Value {
     let mut query: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, value) in form_urlencoded::parse(call.query.as_bytes()) {
-        query.entry(name.into_owned()).or_default().push(value.into_owned());
+        query
+            .entry(name.into_owned())
+            .or_default()
+            .push(value.into_owned());
     }
-    let query: BTreeMap<String, String> = query.into_iter().map(|(k, v)| (k, v.join(","))).collect();
+    let query: BTreeMap<String, String> =
+        query.into_iter().map(|(k, v)| (k, v.join(","))).collect();
     let (body, base64) = match std::str::from_utf8(&call.body) {
         Ok(text) => (text.to_string(), false),
-        Err(_) => (base64::engine::general_purpose::STANDARD.encode(&call.body), true),
+        Err(_) => (
+            base64::engine::general_purpose::STANDARD.encode(&call.body),
+            true,
+        ),
     };
     let now = chrono::Utc::now();
     let mut event = json!({
@@ -141,7 +148,11 @@ impl Gateway {
         let (parts, body) = request.into_parts();
         let body = match Limited::new(body, MAX_BODY_BYTES + 1).collect().await {
             Ok(collected) => collected.to_bytes().to_vec(),
-            Err(_) => return to_hyper(problem(&ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES })),
+            Err(_) => {
+                return to_hyper(problem(&ApiError::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES,
+                }))
+            }
         };
         let mut headers: BTreeMap<String, String> = BTreeMap::new();
         for (name, value) in &parts.headers {
@@ -155,7 +166,10 @@ impl Gateway {
                 .or_insert(value);
         }
         // The JWT authorizer answers 401 itself; the function never sees an unverified call.
-        let claims = match headers.get("authorization").and_then(|h| h.strip_prefix("Bearer ")) {
+        let claims = match headers
+            .get("authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+        {
             Some(token) => match token::verify(token.trim(), &self.secret) {
                 Ok(claims) => claims,
                 Err(_) => return to_hyper(problem(&ApiError::Unauthenticated)),

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+};
 use risk_processor::{process_batch, App};
 
 #[derive(Clone, Debug)]
@@ -45,7 +47,10 @@ impl Poller {
         let mut event = SqsEvent::default();
         for message in messages {
             let id = message.message_id.clone().unwrap_or_default();
-            receipts.insert(id.clone(), message.receipt_handle.clone().unwrap_or_default());
+            receipts.insert(
+                id.clone(),
+                message.receipt_handle.clone().unwrap_or_default(),
+            );
             let mut record = SqsMessage::default();
             record.message_id = Some(id);
             record.receipt_handle = message.receipt_handle;
@@ -104,7 +109,12 @@ impl Poller {
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
             .send()
             .await
-            .map_err(|e| format!("attributes: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "attributes: {}",
+                    aws_sdk_sqs::error::DisplayErrorContext(&e)
+                )
+            })?;
         Ok(out
             .attributes
             .unwrap_or_default()
@@ -136,7 +146,11 @@ impl Poller {
         loop {
             match self.poll_once(1).await {
                 Ok(report) if report.received > 0 => {
-                    tracing::info!(received = report.received, failed = report.failed, "processed a batch")
+                    tracing::info!(
+                        received = report.received,
+                        failed = report.failed,
+                        "processed a batch"
+                    )
                 }
                 Ok(_) => {}
                 Err(error) => {

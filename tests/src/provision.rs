@@ -60,7 +60,10 @@ impl Stack {
         let template = Template::load(&crate::repo_root().join("template.yaml"))?;
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let sqs = aws_sdk_sqs::Client::new(&sdk);
-        let table = template.tables.first().ok_or("template.yaml defines no table")?;
+        let table = template
+            .tables
+            .first()
+            .ok_or("template.yaml defines no table")?;
         let table_name = format!("{prefix}-{}", table.logical_id);
         create_table(&dynamodb, &table_name, table).await?;
         let mut queue_urls = HashMap::new();
@@ -71,7 +74,12 @@ impl Stack {
             let url = create_queue(&sqs, prefix, spec, options, &queue_urls).await?;
             queue_urls.insert(spec.logical_id.clone(), url);
         }
-        let url = |id: &str| queue_urls.get(id).cloned().ok_or(format!("template.yaml has no queue {id}"));
+        let url = |id: &str| {
+            queue_urls
+                .get(id)
+                .cloned()
+                .ok_or(format!("template.yaml has no queue {id}"))
+        };
         let config = Config {
             table_name,
             feedback_queue_url: url("FeedbackQueue")?,
@@ -89,11 +97,18 @@ impl Stack {
     }
 
     pub fn queue_url(&self, logical_id: &str) -> &str {
-        self.queue_urls.get(logical_id).map(String::as_str).unwrap_or_default()
+        self.queue_urls
+            .get(logical_id)
+            .map(String::as_str)
+            .unwrap_or_default()
     }
 }
 
-async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, spec: &TableSpec) -> Result<(), String> {
+async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+    spec: &TableSpec,
+) -> Result<(), String> {
     let key = |pairs: &[(String, String)]| -> Result<Vec<KeySchemaElement>, String> {
         pairs
             .iter()
@@ -144,7 +159,12 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, spec: &Tabl
         .await;
     match result {
         Ok(_) => Ok(()),
-        Err(e) if aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&e) == Some("ResourceInUseException") => Ok(()),
+        Err(e)
+            if aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&e)
+                == Some("ResourceInUseException") =>
+        {
+            Ok(())
+        }
         Err(e) => Err(format!(
             "creating table {name}: {}",
             aws_sdk_dynamodb::error::DisplayErrorContext(&e)
@@ -169,30 +189,45 @@ async fn create_queue(
             spec.content_based_deduplication.to_string(),
         );
     }
-    request = request.attributes(QueueAttributeName::VisibilityTimeout, options.visibility_timeout.to_string());
+    request = request.attributes(
+        QueueAttributeName::VisibilityTimeout,
+        options.visibility_timeout.to_string(),
+    );
     if let Some(period) = spec.message_retention_period {
-        request = request.attributes(QueueAttributeName::MessageRetentionPeriod, period.to_string());
+        request = request.attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            period.to_string(),
+        );
     }
     if let Some((dead_letter, max_receive_count)) = &spec.redrive {
-        let dlq_url = created
-            .get(dead_letter)
-            .ok_or(format!("queue {} names unknown dead-letter queue {dead_letter}", spec.logical_id))?;
+        let dlq_url = created.get(dead_letter).ok_or(format!(
+            "queue {} names unknown dead-letter queue {dead_letter}",
+            spec.logical_id
+        ))?;
         let arn = client
             .get_queue_attributes()
             .queue_url(dlq_url)
             .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await
-            .map_err(|e| format!("reading {dead_letter}: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?
+            .map_err(|e| {
+                format!(
+                    "reading {dead_letter}: {}",
+                    aws_sdk_sqs::error::DisplayErrorContext(&e)
+                )
+            })?
             .attributes
             .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
             .ok_or(format!("{dead_letter} has no ARN"))?;
-        let policy = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receive_count});
+        let policy =
+            serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receive_count});
         request = request.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
     }
-    let out = request
-        .send()
-        .await
-        .map_err(|e| format!("creating queue {name}: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    let out = request.send().await.map_err(|e| {
+        format!(
+            "creating queue {name}: {}",
+            aws_sdk_sqs::error::DisplayErrorContext(&e)
+        )
+    })?;
     out.queue_url.ok_or(format!("queue {name} has no URL"))
 }

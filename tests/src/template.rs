@@ -83,7 +83,10 @@ fn pairs(value: Option<&Value>, a: &str, b: &str) -> Vec<(String, String)> {
 }
 
 fn text(value: Option<&Value>) -> String {
-    value.and_then(Value::as_str).unwrap_or_default().to_string()
+    value
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn table(logical_id: String, props: &Value) -> Result<TableSpec, String> {
@@ -105,7 +108,11 @@ fn table(logical_id: String, props: &Value) -> Result<TableSpec, String> {
         })
         .unwrap_or_default();
     let spec = TableSpec {
-        attributes: pairs(props.get("AttributeDefinitions"), "AttributeName", "AttributeType"),
+        attributes: pairs(
+            props.get("AttributeDefinitions"),
+            "AttributeName",
+            "AttributeType",
+        ),
         key_schema: pairs(props.get("KeySchema"), "AttributeName", "KeyType"),
         logical_id,
         indexes,
@@ -127,7 +134,10 @@ fn queue(logical_id: String, props: &Value) -> QueueSpec {
     });
     QueueSpec {
         logical_id,
-        fifo: props.get("FifoQueue").and_then(Value::as_bool).unwrap_or(false),
+        fifo: props
+            .get("FifoQueue")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         content_based_deduplication: props
             .get("ContentBasedDeduplication")
             .and_then(Value::as_bool)
@@ -144,12 +154,16 @@ mod tests {
 
     #[test]
     fn the_repository_template_defines_the_table_and_fifo_queues() {
-        let template = Template::load(&crate::repo_root().join("template.yaml")).expect("template loads");
+        let template =
+            Template::load(&crate::repo_root().join("template.yaml")).expect("template loads");
         let table = &template.tables[0];
         assert_eq!(table.indexes[0].name, "gsi1");
         let feedback = template.queue("FeedbackQueue").expect("feedback queue");
         assert!(feedback.fifo);
-        assert_eq!(feedback.redrive, Some(("FeedbackDeadLetterQueue".to_string(), 5)));
+        assert_eq!(
+            feedback.redrive,
+            Some(("FeedbackDeadLetterQueue".to_string(), 5))
+        );
         assert!(template.queue("EventsQueue").is_some_and(|q| q.fifo));
     }
 }

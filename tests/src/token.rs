@@ -33,8 +33,12 @@ pub fn mint(identity: &Identity, secret: &str) -> Result<String, String> {
         "nbf": now - 5,
         "exp": now + identity.ttl_seconds,
     });
-    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
-        .map_err(|e| e.to_string())
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Verifies signature, `exp` and `nbf`, and returns the claims as the API Gateway JWT authorizer
@@ -44,8 +48,12 @@ pub fn verify(token: &str, secret: &str) -> Result<HashMap<String, String>, Stri
     validation.validate_nbf = true;
     validation.validate_aud = false;
     validation.set_required_spec_claims(&["exp"]);
-    let data = decode::<Map<String, Value>>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
-        .map_err(|e| e.to_string())?;
+    let data = decode::<Map<String, Value>>(
+        token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|e| e.to_string())?;
     Ok(data
         .claims
         .into_iter()
@@ -95,7 +103,14 @@ mod tests {
     fn wrong_secret_and_expired_tokens_are_refused() {
         let token = mint(&identity(), "s").expect("mint");
         assert!(verify(&token, "other").is_err());
-        let expired = mint(&Identity { ttl_seconds: -120, ..identity() }, "s").expect("mint");
+        let expired = mint(
+            &Identity {
+                ttl_seconds: -120,
+                ..identity()
+            },
+            "s",
+        )
+        .expect("mint");
         assert!(verify(&expired, "s").is_err());
     }
 }

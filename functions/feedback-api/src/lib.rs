@@ -33,7 +33,10 @@ impl App {
 }
 
 /// The Lambda handler: every outcome, including every error, is an HTTP answer.
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, std::convert::Infallible> {
+pub async fn handle(
+    app: &App,
+    request: Request,
+) -> Result<Response<Body>, std::convert::Infallible> {
     let response = match routes::route(app, &request).await {
         Ok(response) => response,
         Err(error) => {

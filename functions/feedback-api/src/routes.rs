@@ -15,7 +15,7 @@ use riskfeedback::preview::preview;
 use riskfeedback::problem::ApiError;
 use riskfeedback::store::{DetectionFilter, ReadStore, SignInFilter, UserFilter, WorkStore};
 use riskfeedback::validate::{
-    Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_ID_LEN, MAX_TEXT_LEN,
+    Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_TEXT_LEN,
 };
 use riskfeedback::views::{RiskySignIn, RiskyUser};
 
@@ -29,7 +29,9 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
     match (&method, segments(&path).as_slice()) {
         (&Method::GET, ["risky-users"]) => list_users(app, &caller, &query).await,
         (&Method::GET, ["risky-users", id]) => get_user(app, &caller, id, &query).await,
-        (&Method::GET, ["risky-users", id, "history"]) => user_history(app, &caller, id, &query).await,
+        (&Method::GET, ["risky-users", id, "history"]) => {
+            user_history(app, &caller, id, &query).await
+        }
         (&Method::POST, ["risky-users", verb]) => {
             let action = match *verb {
                 "confirm-compromised" => FeedbackAction::ConfirmUserCompromised,
@@ -51,12 +53,14 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
             feedback(app, &caller, request, action, &query).await
         }
         (&Method::GET, ["risk-detections"]) => list_detections(app, &caller, &query).await,
-        (&Method::POST, ["risk-detections"]) => ingest_detections(app, &caller, request, &query).await,
+        (&Method::POST, ["risk-detections"]) => {
+            ingest_detections(app, &caller, request, &query).await
+        }
         (&Method::POST, ["password-events"]) => password_event(app, &caller, request, &query).await,
         (&Method::GET, ["feedback", id]) => get_feedback(app, &caller, id, &query).await,
-        (_, ["submissions", ..] | ["detection-quality"] | ["indicators", ..]) => Err(
-            ApiError::NotImplemented(format!("{method} {path}")),
-        ),
+        (_, ["submissions", ..] | ["detection-quality"] | ["indicators", ..]) => {
+            Err(ApiError::NotImplemented(format!("{method} {path}")))
+        }
         _ => Err(not_found_route(&method, &path)),
     }
 }
@@ -81,7 +85,10 @@ async fn list_users(app: &App, caller: &Caller, query: &[(String, String)]) -> R
         risk_level: query.parsed::<RiskLevel>("riskLevel")?,
         risk_state: query.parsed::<RiskState>("riskState")?,
     };
-    let page = app.store.users(&caller.tenant_id, &filter, &query.page()?).await?;
+    let page = app
+        .store
+        .users(&caller.tenant_id, &filter, &query.page()?)
+        .await?;
     Ok(json(
         StatusCode::OK,
         &ListBody {
@@ -108,7 +115,12 @@ async fn get_user(app: &App, caller: &Caller, id: &str, query: &[(String, String
     }
 }
 
-async fn user_history(app: &App, caller: &Caller, id: &str, query: &[(String, String)]) -> RouteResult {
+async fn user_history(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    query: &[(String, String)],
+) -> RouteResult {
     caller.require(Role::RiskRead)?;
     let query = Query::parse(query, &[])?;
     path_id("userId", id)?;
@@ -118,7 +130,10 @@ async fn user_history(app: &App, caller: &Caller, id: &str, query: &[(String, St
             id: id.to_string(),
         });
     }
-    let page = app.store.user_history(&caller.tenant_id, id, &query.page()?).await?;
+    let page = app
+        .store
+        .user_history(&caller.tenant_id, id, &query.page()?)
+        .await?;
     Ok(json(
         StatusCode::OK,
         &ListBody {
@@ -138,7 +153,10 @@ async fn list_sign_ins(app: &App, caller: &Caller, query: &[(String, String)]) -
         user_id: query.get("userId").map(str::to_string),
         risk_state: query.parsed::<RiskState>("riskState")?,
     };
-    let page = app.store.sign_ins(&caller.tenant_id, &filter, &query.page()?).await?;
+    let page = app
+        .store
+        .sign_ins(&caller.tenant_id, &filter, &query.page()?)
+        .await?;
     Ok(json(
         StatusCode::OK,
         &ListBody {
@@ -148,7 +166,12 @@ async fn list_sign_ins(app: &App, caller: &Caller, query: &[(String, String)]) -
     ))
 }
 
-async fn get_sign_in(app: &App, caller: &Caller, id: &str, query: &[(String, String)]) -> RouteResult {
+async fn get_sign_in(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    query: &[(String, String)],
+) -> RouteResult {
     caller.require(Role::RiskRead)?;
     Query::parse(query, &[])?;
     path_id("signInId", id)?;
@@ -177,7 +200,10 @@ async fn list_detections(app: &App, caller: &Caller, query: &[(String, String)])
         risk_event_type: query.get("riskEventType").map(str::to_string),
         risk_state: query.parsed::<RiskState>("riskState")?,
     };
-    let page = app.store.detections(&caller.tenant_id, &filter, &query.page()?).await?;
+    let page = app
+        .store
+        .detections(&caller.tenant_id, &filter, &query.page()?)
+        .await?;
     Ok(json(
         StatusCode::OK,
         &ListBody {
@@ -187,7 +213,12 @@ async fn list_detections(app: &App, caller: &Caller, query: &[(String, String)])
     ))
 }
 
-async fn get_feedback(app: &App, caller: &Caller, id: &str, query: &[(String, String)]) -> RouteResult {
+async fn get_feedback(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    query: &[(String, String)],
+) -> RouteResult {
     caller.require(Role::RiskRead)?;
     Query::parse(query, &[])?;
     path_id("feedbackId", id)?;
@@ -266,7 +297,13 @@ async fn ingest_detections(
     Query::parse(query, &[])?;
     let body: DetectionsBody = json_body(request.headers(), request.body())?;
     validate_detections(&body.detections)?;
-    accept(app, caller, request, Submission::Detections(body.detections)).await
+    accept(
+        app,
+        caller,
+        request,
+        Submission::Detections(body.detections),
+    )
+    .await
 }
 
 fn validate_detections(detections: &[DetectionIn]) -> Result<(), ApiError> {
@@ -276,7 +313,10 @@ fn validate_detections(detections: &[DetectionIn]) -> Result<(), ApiError> {
     } else if detections.len() > MAX_DETECTIONS_PER_CALL {
         errors.add(
             "detections",
-            format!("must hold at most {MAX_DETECTIONS_PER_CALL} detections, got {}", detections.len()),
+            format!(
+                "must hold at most {MAX_DETECTIONS_PER_CALL} detections, got {}",
+                detections.len()
+            ),
         );
     }
     let mut seen = std::collections::HashSet::new();
@@ -287,7 +327,11 @@ fn validate_detections(detections: &[DetectionIn]) -> Result<(), ApiError> {
             errors.add(at("id"), "repeats an earlier detection id");
         }
         errors.id(at("userId"), &d.user_id);
-        errors.optional_text(at("userPrincipalName"), d.user_principal_name.as_deref(), MAX_TEXT_LEN);
+        errors.optional_text(
+            at("userPrincipalName"),
+            d.user_principal_name.as_deref(),
+            MAX_TEXT_LEN,
+        );
         errors.id(at("riskEventType"), &d.risk_event_type);
         errors.id(at("source"), &d.source);
         if d.risk_level == RiskLevel::None {
@@ -296,17 +340,28 @@ fn validate_detections(detections: &[DetectionIn]) -> Result<(), ApiError> {
         if let Some(sign_in) = &d.sign_in {
             errors.id(at("signIn.id"), &sign_in.id);
             errors.optional_text(at("signIn.ipAddress"), sign_in.ip_address.as_deref(), 64);
-            errors.optional_text(at("signIn.location"), sign_in.location.as_deref(), MAX_TEXT_LEN);
-            errors.optional_text(at("signIn.appDisplayName"), sign_in.app_display_name.as_deref(), MAX_TEXT_LEN);
+            errors.optional_text(
+                at("signIn.location"),
+                sign_in.location.as_deref(),
+                MAX_TEXT_LEN,
+            );
+            errors.optional_text(
+                at("signIn.appDisplayName"),
+                sign_in.app_display_name.as_deref(),
+                MAX_TEXT_LEN,
+            );
         }
         if let Some(e) = &d.evidence {
             errors.optional_text(at("evidence.ipAddress"), e.ip_address.as_deref(), 64);
             errors.optional_text(at("evidence.fileSha256"), e.file_sha256.as_deref(), 64);
             errors.optional_text(at("evidence.url"), e.url.as_deref(), 2048);
-            errors.optional_text(at("evidence.domainName"), e.domain_name.as_deref(), MAX_TEXT_LEN);
+            errors.optional_text(
+                at("evidence.domainName"),
+                e.domain_name.as_deref(),
+                MAX_TEXT_LEN,
+            );
         }
     }
-    debug_assert!(MAX_ID_LEN <= MAX_TEXT_LEN);
     errors.into_result()
 }
 
@@ -335,7 +390,12 @@ async fn password_event(
 }
 
 /// `202` with the feedback and where to watch it; honours `Idempotency-Key`.
-async fn accept(app: &App, caller: &Caller, request: &Request, submission: Submission) -> RouteResult {
+async fn accept(
+    app: &App,
+    caller: &Caller,
+    request: &Request,
+    submission: Submission,
+) -> RouteResult {
     let key = match request.headers().get("idempotency-key") {
         Some(value) => {
             let key = value
@@ -357,5 +417,8 @@ async fn accept(app: &App, caller: &Caller, request: &Request, submission: Submi
     )
     .await?;
     tracing::info!(tenant = %caller.tenant_id, feedback = %record.id, action = ?record.action, "accepted");
-    Ok(accepted(&format!("/feedback/{}", record.id), &record.view()))
+    Ok(accepted(
+        &format!("/feedback/{}", record.id),
+        &record.view(),
+    ))
 }

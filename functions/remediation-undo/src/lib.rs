@@ -8,7 +8,9 @@ use riskfeedback::problem::ApiError;
 
 pub async fn handle(request: Request) -> Result<Response<Body>, std::convert::Infallible> {
     let error = match lambda::caller(&request) {
-        Ok(_) => ApiError::NotImplemented(format!("{} {}", request.method(), lambda::path(&request))),
+        Ok(_) => {
+            ApiError::NotImplemented(format!("{} {}", request.method(), lambda::path(&request)))
+        }
         Err(error) => error,
     };
     Ok(problem(&error).map(Body::from))

@@ -45,7 +45,12 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> SqsBatchResponse {
             .unwrap_or_default();
         groups.entry(group).or_default().push(message);
     }
-    let failures = join_all(groups.into_values().map(|messages| process_group(app, messages))).await;
+    let failures = join_all(
+        groups
+            .into_values()
+            .map(|messages| process_group(app, messages)),
+    )
+    .await;
     let mut response = SqsBatchResponse::default();
     for id in failures.into_iter().flatten() {
         response.add_failure(id);

@@ -1,6 +1,6 @@
 use lambda_runtime::{run, service_fn, tracing, Error};
-use riskfeedback::config::Config;
 use risk_processor::{handle, App};
+use riskfeedback::config::Config;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

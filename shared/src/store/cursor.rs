@@ -85,6 +85,9 @@ mod tests {
         assert_eq!(decode("t2", &cursor), Err(StoreError::InvalidCursor));
         let forged = encode("t2", &key("T#t1#U#u1"));
         assert_eq!(decode("t2", &forged), Err(StoreError::InvalidCursor));
-        assert_eq!(decode("t1", "not-a-cursor!"), Err(StoreError::InvalidCursor));
+        assert_eq!(
+            decode("t1", "not-a-cursor!"),
+            Err(StoreError::InvalidCursor)
+        );
     }
 }

@@ -243,7 +243,12 @@ impl DynamoStore {
         Ok(writes)
     }
 
-    fn version_check(&self, tenant: &str, user_id: &str, version: u64) -> Result<TransactWriteItem, StoreError> {
+    fn version_check(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        version: u64,
+    ) -> Result<TransactWriteItem, StoreError> {
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(user_pk(tenant, user_id), USER_SK)))
@@ -267,8 +272,14 @@ impl DynamoStore {
             (":level".to_string(), to_value(&user.risk_level)?),
             (":state".to_string(), to_value(&user.risk_state)?),
             (":detail".to_string(), to_value(&user.risk_detail)?),
-            (":next".to_string(), AttributeValue::N((commit.version + 1).to_string())),
-            (":v".to_string(), AttributeValue::N(commit.version.to_string())),
+            (
+                ":next".to_string(),
+                AttributeValue::N((commit.version + 1).to_string()),
+            ),
+            (
+                ":v".to_string(),
+                AttributeValue::N(commit.version.to_string()),
+            ),
         ]);
         if let Some(updated) = user.risk_last_updated_date_time {
             set.push("riskLastUpdatedDateTime = :updated");
@@ -280,7 +291,10 @@ impl DynamoStore {
         }
         let update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(Self::key(user_pk(commit.tenant_id, &user.id), USER_SK)))
+            .set_key(Some(Self::key(
+                user_pk(commit.tenant_id, &user.id),
+                USER_SK,
+            )))
             .update_expression(format!("SET {} REMOVE pendingWork[0]", set.join(", ")))
             .condition_expression("version = :v")
             .set_expression_attribute_values(Some(values))
@@ -306,7 +320,10 @@ impl DynamoStore {
         }
         let update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(Self::key(work_pk(commit.tenant_id, commit.feedback_id), WORK_SK)))
+            .set_key(Some(Self::key(
+                work_pk(commit.tenant_id, commit.feedback_id),
+                WORK_SK,
+            )))
             .update_expression(format!("SET {}", set.join(", ")))
             .set_expression_attribute_names((!names.is_empty()).then_some(names))
             .set_expression_attribute_values(Some(values))
@@ -365,14 +382,21 @@ where
     R: Debug + Send + Sync + 'static,
 {
     match err.code() {
-        Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
-            StoreError::Throttled
+        Some(
+            "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "RequestLimitExceeded",
+        ) => StoreError::Throttled,
+        _ => {
+            StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string())
         }
-        _ => StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string()),
     }
 }
 
-fn string_filter<T: Serialize>(attribute: &'static str, value: &Option<T>) -> Option<(&'static str, String)> {
+fn string_filter<T: Serialize>(
+    attribute: &'static str,
+    value: &Option<T>,
+) -> Option<(&'static str, String)> {
     value.as_ref().and_then(|v| match serde_json::to_value(v) {
         Ok(serde_json::Value::String(s)) => Some((attribute, s)),
         _ => None,
@@ -381,8 +405,15 @@ fn string_filter<T: Serialize>(attribute: &'static str, value: &Option<T>) -> Op
 
 #[async_trait]
 impl WorkStore for DynamoStore {
-    async fn existing_users(&self, tenant: &str, ids: &[String]) -> Result<HashSet<String>, StoreError> {
-        let keys = ids.iter().map(|u| Self::key(user_pk(tenant, u), USER_SK)).collect();
+    async fn existing_users(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<HashSet<String>, StoreError> {
+        let keys = ids
+            .iter()
+            .map(|u| Self::key(user_pk(tenant, u), USER_SK))
+            .collect();
         let items = self.batch_get(keys, "id").await?;
         Ok(items
             .into_iter()
@@ -390,15 +421,26 @@ impl WorkStore for DynamoStore {
             .collect())
     }
 
-    async fn sign_in_owners(&self, tenant: &str, ids: &[String]) -> Result<HashMap<String, String>, StoreError> {
-        let keys = ids.iter().map(|s| Self::key(pointer_pk(tenant, s), POINTER_SK)).collect();
+    async fn sign_in_owners(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let keys = ids
+            .iter()
+            .map(|s| Self::key(pointer_pk(tenant, s), POINTER_SK))
+            .collect();
         let items = self.batch_get(keys, "pk, sk, userId").await?;
         let prefix = pointer_pk(tenant, "");
         items
             .into_iter()
             .map(|item| {
                 let pointer: SignInPointer = decode(item)?;
-                let sign_in = pointer.pk.strip_prefix(&prefix).unwrap_or_default().to_string();
+                let sign_in = pointer
+                    .pk
+                    .strip_prefix(&prefix)
+                    .unwrap_or_default()
+                    .to_string();
                 Ok((sign_in, pointer.user_id))
             })
             .collect()
@@ -445,7 +487,8 @@ impl WorkStore for DynamoStore {
                 (set, None)
             } else {
                 (
-                    "SET pendingWork = list_append(if_not_exists(pendingWork, :empty), :steps)".to_string(),
+                    "SET pendingWork = list_append(if_not_exists(pendingWork, :empty), :steps)"
+                        .to_string(),
                     Some("attribute_exists(pk)"),
                 )
             };
@@ -480,7 +523,11 @@ impl WorkStore for DynamoStore {
             .transpose()
     }
 
-    async fn load_user(&self, tenant: &str, user_id: &str) -> Result<Option<LoadedUser>, StoreError> {
+    async fn load_user(
+        &self,
+        tenant: &str,
+        user_id: &str,
+    ) -> Result<Option<LoadedUser>, StoreError> {
         let mut user = None;
         let mut sign_ins = Vec::new();
         let mut detections = Vec::new();
@@ -498,7 +545,11 @@ impl WorkStore for DynamoStore {
                 .await
                 .map_err(classify)?;
             for item in out.items.unwrap_or_default() {
-                let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                let sk = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
                 if sk == USER_SK {
                     user = Some(decode::<UserItem>(item)?);
                 } else if sk.starts_with(SIGN_IN_PREFIX) {
@@ -540,13 +591,21 @@ impl WorkStore for DynamoStore {
             let chunk: Vec<_> = writes.drain(..MAX_TRANSACTION_ITEMS - 1).collect();
             let mut items = vec![self.version_check(commit.tenant_id, user_id, commit.version)?];
             items.extend(chunk);
-            self.transact(items).await.map_err(TransactError::into_store_error)?;
+            self.transact(items)
+                .await
+                .map_err(TransactError::into_store_error)?;
         }
         writes.extend(final_items);
-        self.transact(writes).await.map_err(TransactError::into_store_error)
+        self.transact(writes)
+            .await
+            .map_err(TransactError::into_store_error)
     }
 
-    async fn mark_event_published(&self, tenant: &str, feedback_id: &str) -> Result<(), StoreError> {
+    async fn mark_event_published(
+        &self,
+        tenant: &str,
+        feedback_id: &str,
+    ) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -569,7 +628,12 @@ impl ReadStore for DynamoStore {
             .transpose()
     }
 
-    async fn users(&self, tenant: &str, filter: &UserFilter, page: &PageRequest) -> Result<Page<UserRow>, StoreError> {
+    async fn users(
+        &self,
+        tenant: &str,
+        filter: &UserFilter,
+        page: &PageRequest,
+    ) -> Result<Page<UserRow>, StoreError> {
         let query = Query {
             index: Some(GSI1),
             pk: users_index(tenant),
@@ -590,7 +654,12 @@ impl ReadStore for DynamoStore {
         })
     }
 
-    async fn user_history(&self, tenant: &str, id: &str, page: &PageRequest) -> Result<Page<HistoryEntry>, StoreError> {
+    async fn user_history(
+        &self,
+        tenant: &str,
+        id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryEntry>, StoreError> {
         let query = Query {
             index: None,
             pk: history_pk(tenant, id),
@@ -606,22 +675,38 @@ impl ReadStore for DynamoStore {
     }
 
     async fn sign_in(&self, tenant: &str, id: &str) -> Result<Option<SignInRow>, StoreError> {
-        let Some(user_id) = self.sign_in_owners(tenant, &[id.to_string()]).await?.remove(id) else {
+        let Some(user_id) = self
+            .sign_in_owners(tenant, &[id.to_string()])
+            .await?
+            .remove(id)
+        else {
             return Ok(None);
         };
-        let Some(item) = self.get(user_pk(tenant, &user_id), &format!("{SIGN_IN_PREFIX}{id}")).await? else {
+        let Some(item) = self
+            .get(user_pk(tenant, &user_id), &format!("{SIGN_IN_PREFIX}{id}"))
+            .await?
+        else {
             return Ok(None);
         };
         let sign_in = decode::<SignInItem>(item)?.sign_in;
-        let processing = self.users_with_pending_work(tenant, [user_id.as_str()]).await?;
+        let processing = self
+            .users_with_pending_work(tenant, [user_id.as_str()])
+            .await?;
         Ok(Some(SignInRow {
             is_processing: processing.contains(&user_id),
             sign_in,
         }))
     }
 
-    async fn sign_ins(&self, tenant: &str, filter: &SignInFilter, page: &PageRequest) -> Result<Page<SignInRow>, StoreError> {
-        let filters = string_filter("riskState", &filter.risk_state).into_iter().collect();
+    async fn sign_ins(
+        &self,
+        tenant: &str,
+        filter: &SignInFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SignInRow>, StoreError> {
+        let filters = string_filter("riskState", &filter.risk_state)
+            .into_iter()
+            .collect();
         let query = match &filter.user_id {
             Some(user) => Query {
                 index: None,
@@ -640,7 +725,10 @@ impl ReadStore for DynamoStore {
         };
         let page: Page<SignInItem> = self.query_page(tenant, query, page).await?;
         let processing = self
-            .users_with_pending_work(tenant, page.value.iter().map(|s| s.sign_in.user_id.as_str()))
+            .users_with_pending_work(
+                tenant,
+                page.value.iter().map(|s| s.sign_in.user_id.as_str()),
+            )
             .await?;
         Ok(Page {
             value: page

@@ -26,12 +26,22 @@ fn main() -> Result<(), String> {
                     .map(str::to_string)
                     .collect()
             }
-            "--ttl" => identity.ttl_seconds = value.parse().map_err(|_| "--ttl takes seconds".to_string())?,
-            _ => return Err(format!("unknown option {flag}; options: --tenant --user --name --roles --ttl")),
+            "--ttl" => {
+                identity.ttl_seconds = value
+                    .parse()
+                    .map_err(|_| "--ttl takes seconds".to_string())?
+            }
+            _ => {
+                return Err(format!(
+                    "unknown option {flag}; options: --tenant --user --name --roles --ttl"
+                ))
+            }
         }
     }
     if identity.roles.is_empty() {
-        return Err("--roles is required, e.g. --roles Risk.Read,Risk.Feedback,Signals.Ingest".to_string());
+        return Err(
+            "--roles is required, e.g. --roles Risk.Read,Risk.Feedback,Signals.Ingest".to_string(),
+        );
     }
     println!("{}", mint(&identity, &secret())?);
     Ok(())

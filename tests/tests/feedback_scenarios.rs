@@ -1,0 +1,614 @@
+//! The seed documents' scenarios, end to end through the handlers, DynamoDB Local and the
+//! local SQS endpoint: each row of the SPEC 3 feedback table, processing state, ordering,
+//! redelivery, idempotency, bulk results, preview and completion events.
+
+use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
+use serde_json::{json, Value};
+
+const TENANT: &str = "contoso";
+
+fn analyst() -> As {
+    As::analyst(TENANT)
+}
+
+async fn ingest(t: &TestStack, detections: Vec<Value>) -> Answer {
+    let answer = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risk-detections",
+            Some(json!({ "detections": detections })),
+        )
+        .await;
+    assert_eq!(answer.status, 202, "{answer:?}");
+    answer
+}
+
+async fn feedback(t: &TestStack, path: &str, body: Value) -> Answer {
+    let answer = t.call(&analyst(), "POST", path, Some(body)).await;
+    assert_eq!(answer.status, 202, "{answer:?}");
+    assert_eq!(
+        answer.headers.get("location").map(String::as_str),
+        Some(
+            format!(
+                "/feedback/{}",
+                answer.body["id"].as_str().unwrap_or_default()
+            )
+            .as_str()
+        )
+    );
+    answer
+}
+
+async fn get(t: &TestStack, path: &str) -> Value {
+    let answer = t.call(&analyst(), "GET", path, None).await;
+    assert_eq!(answer.status, 200, "GET {path}: {answer:?}");
+    answer.body
+}
+
+fn risk(value: &Value) -> (String, String, String) {
+    (
+        value["riskState"].as_str().unwrap_or_default().to_string(),
+        value["riskLevel"]
+            .as_str()
+            .or(value["riskLevelAggregated"].as_str())
+            .unwrap_or_default()
+            .to_string(),
+        value["riskDetail"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+fn expect(state: &str, level: &str, detail: &str) -> (String, String, String) {
+    (state.to_string(), level.to_string(), detail.to_string())
+}
+
+/// alice: one medium sign-in (si-a1) and one low sign-in (si-a2); bob: a high detection not
+/// linked to a sign-in.
+async fn seeded() -> TestStack {
+    let t = TestStack::new().await;
+    ingest(
+        &t,
+        vec![
+            detection("d-a1", "alice", "medium", Some("si-a1")),
+            detection("d-a2", "alice", "low", Some("si-a2")),
+            detection("d-b1", "bob", "high", None),
+        ],
+    )
+    .await;
+    t.drain().await;
+    t
+}
+
+#[tokio::test]
+async fn ingested_detections_make_users_and_sign_ins_risky() {
+    let t = seeded().await;
+    let alice = get(&t, "/risky-users/alice").await;
+    assert_eq!(risk(&alice), expect("atRisk", "medium", "none"));
+    assert_eq!(alice["userPrincipalName"], "alice@contoso.com");
+    assert_eq!(alice["requiredRemediation"], "none");
+    let bob = get(&t, "/risky-users/bob").await;
+    assert_eq!(risk(&bob), expect("atRisk", "high", "none"));
+    assert_eq!(bob["requiredRemediation"], "securePasswordReset");
+    let sign_in = get(&t, "/risky-signins/si-a1").await;
+    assert_eq!(sign_in["riskLevelDuringSignIn"], "medium");
+    assert_eq!(sign_in["riskLevelAggregated"], "medium");
+    assert_eq!(sign_in["riskState"], "atRisk");
+    let bobs = get(&t, "/risk-detections?userId=bob").await;
+    assert_eq!(bobs["value"][0]["activity"], "user");
+}
+
+#[tokio::test]
+async fn confirm_sign_in_safe_reverses_its_impact_on_the_user() {
+    let t = seeded().await;
+    let first = feedback(
+        &t,
+        "/risky-signins/confirm-safe",
+        json!({"signInIds": ["si-a1"], "comment": "travelling"}),
+    )
+    .await;
+    t.drain().await;
+    let sign_in = get(&t, "/risky-signins/si-a1").await;
+    assert_eq!(
+        risk(&sign_in),
+        expect("confirmedSafe", "none", "adminConfirmedSigninSafe")
+    );
+    assert_eq!(
+        sign_in["riskLevelDuringSignIn"], "medium",
+        "real-time risk never changes"
+    );
+    // Recomputed without it: the low sign-in is still active.
+    assert_eq!(
+        risk(&get(&t, "/risky-users/alice").await),
+        expect("atRisk", "low", "none")
+    );
+    feedback(
+        &t,
+        "/risky-signins/confirm-safe",
+        json!({"signInIds": ["si-a2"]}),
+    )
+    .await;
+    t.drain().await;
+    assert_eq!(
+        risk(&get(&t, "/risky-users/alice").await),
+        expect("remediated", "none", "adminConfirmedSigninSafe")
+    );
+    let detections = get(&t, "/risk-detections?signInId=si-a1").await;
+    assert_eq!(detections["value"][0]["riskState"], "confirmedSafe");
+    let done = get(
+        &t,
+        &format!(
+            "/feedback/{}",
+            first.body["id"].as_str().unwrap_or_default()
+        ),
+    )
+    .await;
+    assert_eq!(done["state"], "completed");
+    assert_eq!(
+        done["targets"],
+        json!([{"id": "si-a1", "result": "applied"}])
+    );
+    assert!(done["completedDateTime"].is_string());
+    let history = get(&t, "/risky-users/alice/history").await;
+    let newest = &history["value"][1];
+    assert_eq!(newest["comment"], "travelling");
+    assert_eq!(newest["initiatedBy"]["id"], "analyst-1");
+    assert_eq!(newest["before"]["riskLevel"], "medium");
+}
+
+#[tokio::test]
+async fn confirm_sign_in_compromised_raises_sign_in_and_user_to_high() {
+    let t = seeded().await;
+    feedback(
+        &t,
+        "/risky-signins/confirm-compromised",
+        json!({"signInIds": ["si-a2"]}),
+    )
+    .await;
+    t.drain().await;
+    assert_eq!(
+        risk(&get(&t, "/risky-signins/si-a2").await),
+        expect(
+            "confirmedCompromised",
+            "high",
+            "adminConfirmedSigninCompromised"
+        )
+    );
+    let alice = get(&t, "/risky-users/alice").await;
+    assert_eq!(
+        risk(&alice),
+        expect(
+            "confirmedCompromised",
+            "high",
+            "adminConfirmedSigninCompromised"
+        )
+    );
+    assert_eq!(alice["requiredRemediation"], "securePasswordReset");
+}
+
+#[tokio::test]
+async fn dismiss_sign_in_risk() {
+    let t = seeded().await;
+    feedback(
+        &t,
+        "/risky-signins/dismiss",
+        json!({"signInIds": ["si-a1", "si-a2"]}),
+    )
+    .await;
+    t.drain().await;
+    assert_eq!(
+        risk(&get(&t, "/risky-signins/si-a1").await),
+        expect("dismissed", "none", "adminDismissedRiskForSignIn")
+    );
+    assert_eq!(
+        risk(&get(&t, "/risky-users/alice").await),
+        expect("dismissed", "none", "adminDismissedRiskForSignIn")
+    );
+}
+
+#[tokio::test]
+async fn confirm_user_compromised_adds_an_admin_detection() {
+    let t = seeded().await;
+    feedback(
+        &t,
+        "/risky-users/confirm-compromised",
+        json!({"userIds": ["alice"]}),
+    )
+    .await;
+    t.drain().await;
+    assert_eq!(
+        risk(&get(&t, "/risky-users/alice").await),
+        expect(
+            "confirmedCompromised",
+            "high",
+            "adminConfirmedUserCompromised"
+        )
+    );
+    let admin = get(
+        &t,
+        "/risk-detections?userId=alice&riskEventType=adminConfirmedUserCompromised",
+    )
+    .await;
+    let admin = &admin["value"][0];
+    assert_eq!(admin["activity"], "user");
+    assert_eq!(admin["riskLevel"], "high");
+    assert_eq!(admin["detectionTimingType"], "offline");
+    assert_eq!(admin["source"], "admin");
+    // Sign-ins are unchanged.
+    assert_eq!(get(&t, "/risky-signins/si-a1").await["riskState"], "atRisk");
+}
+
+#[tokio::test]
+async fn confirm_user_safe_closes_every_active_risk() {
+    let t = seeded().await;
+    feedback(
+        &t,
+        "/risky-users/confirm-safe",
+        json!({"userIds": ["alice"]}),
+    )
+    .await;
+    t.drain().await;
+    assert_eq!(
+        risk(&get(&t, "/risky-users/alice").await),
+        expect("confirmedSafe", "none", "adminConfirmedAccountSafe")
+    );
+    for sign_in in ["si-a1", "si-a2"] {
+        let s = get(&t, &format!("/risky-signins/{sign_in}")).await;
+        assert_eq!(
+            (s["riskState"].as_str(), s["riskLevelAggregated"].as_str()),
+            (Some("confirmedSafe"), Some("none"))
+        );
+    }
+    let active = get(&t, "/risk-detections?userId=alice&riskState=atRisk").await;
+    assert_eq!(active["value"], json!([]));
+}
+
+#[tokio::test]
+async fn dismiss_user_risk() {
+    let t = seeded().await;
+    feedback(
+        &t,
+        "/risky-users/dismiss",
+        json!({"userIds": ["alice", "bob"]}),
+    )
+    .await;
+    t.drain().await;
+    for user in ["alice", "bob"] {
+        assert_eq!(
+            risk(&get(&t, &format!("/risky-users/{user}")).await),
+            expect("dismissed", "none", "adminDismissedAllRiskForUser")
+        );
+    }
+    assert_eq!(
+        get(&t, "/risky-signins/si-a2").await["riskState"],
+        "dismissed"
+    );
+}
+
+#[tokio::test]
+async fn password_events_remediate_the_user() {
+    let t = seeded().await;
+    let cases = [
+        (
+            "securePasswordReset",
+            "alice",
+            "userPerformedSecuredPasswordReset",
+        ),
+        (
+            "adminTemporaryPassword",
+            "bob",
+            "adminGeneratedTemporaryPassword",
+        ),
+    ];
+    for (kind, user, _) in cases {
+        let answer = t
+            .call(
+                &analyst(),
+                "POST",
+                "/password-events",
+                Some(json!({"userId": user, "kind": kind})),
+            )
+            .await;
+        assert_eq!(answer.status, 202, "{answer:?}");
+    }
+    t.drain().await;
+    for (_, user, detail) in cases {
+        assert_eq!(
+            risk(&get(&t, &format!("/risky-users/{user}")).await),
+            expect("remediated", "none", detail)
+        );
+    }
+    assert_eq!(
+        get(&t, "/risky-signins/si-a1").await["riskState"],
+        "remediated"
+    );
+    // A new detection makes a remediated user at risk again; a change event then remediates it.
+    ingest(&t, vec![detection("d-a3", "alice", "low", None)]).await;
+    t.drain().await;
+    assert_eq!(
+        risk(&get(&t, "/risky-users/alice").await),
+        expect("atRisk", "low", "none")
+    );
+    t.call(
+        &analyst(),
+        "POST",
+        "/password-events",
+        Some(json!({"userId": "alice", "kind": "securePasswordChange"})),
+    )
+    .await;
+    t.drain().await;
+    assert_eq!(
+        risk(&get(&t, "/risky-users/alice").await),
+        expect("remediated", "none", "userPerformedSecuredPasswordChange")
+    );
+}
+
+/// The seed's "remediated outside the product" flow, submitted within the same second, with the
+/// notices handed to the processor in reverse order: acceptance order still wins.
+#[tokio::test]
+async fn confirm_compromised_then_dismiss_ends_dismissed_whatever_the_delivery_order() {
+    let t = seeded().await;
+    feedback(
+        &t,
+        "/risky-users/confirm-compromised",
+        json!({"userIds": ["bob"]}),
+    )
+    .await;
+    let dismiss = feedback(&t, "/risky-users/dismiss", json!({"userIds": ["bob"]})).await;
+    let user = get(&t, "/risky-users/bob").await;
+    assert_eq!(
+        user["isProcessing"], true,
+        "queued feedback shows on the user"
+    );
+    assert_eq!(dismiss.body["state"], "queued");
+    // Take both notices off the queue and deliver the later one first.
+    let out = t
+        .stack
+        .sqs
+        .receive_message()
+        .queue_url(&t.stack.config.feedback_queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    let mut messages = out.messages.unwrap_or_default();
+    assert_eq!(messages.len(), 2);
+    messages.reverse();
+    for message in &messages {
+        let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
+        record.message_id = message.message_id.clone();
+        record.body = message.body.clone();
+        let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+        event.records.push(record);
+        let response = risk_processor::process_batch(&t.poller.app, event).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let bob = get(&t, "/risky-users/bob").await;
+    assert_eq!(
+        risk(&bob),
+        expect("dismissed", "none", "adminDismissedAllRiskForUser")
+    );
+    assert_eq!(bob["isProcessing"], false);
+    let history = get(&t, "/risky-users/bob/history").await;
+    let actions: Vec<&str> = history["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["dismissUser", "confirmUserCompromised", "ingestDetections"],
+        "newest first"
+    );
+}
+
+/// SQS delivers at least once: the same batch processed twice has its effect once.
+#[tokio::test]
+async fn redelivered_messages_apply_once() {
+    let t = seeded().await;
+    feedback(
+        &t,
+        "/risky-users/confirm-compromised",
+        json!({"userIds": ["alice"]}),
+    )
+    .await;
+    let out = t
+        .stack
+        .sqs
+        .receive_message()
+        .queue_url(&t.stack.config.feedback_queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    for message in out.messages.unwrap_or_default() {
+        let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
+        record.message_id = message.message_id.clone();
+        record.body = message.body.clone();
+        event.records.push(record);
+    }
+    for _ in 0..2 {
+        let response = risk_processor::process_batch(&t.poller.app, event.clone()).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let history = get(&t, "/risky-users/alice/history").await;
+    assert_eq!(
+        history["value"].as_array().map(Vec::len),
+        Some(2),
+        "ingestion and one confirmation"
+    );
+    let admin = get(
+        &t,
+        "/risk-detections?userId=alice&riskEventType=adminConfirmedUserCompromised",
+    )
+    .await;
+    assert_eq!(admin["value"].as_array().map(Vec::len), Some(1));
+    let events = t.receive_all("EventsQueue").await;
+    let completed: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["feedback"]["action"] == "confirmUserCompromised")
+        .collect();
+    assert_eq!(completed.len(), 1, "one completion event: {events:?}");
+}
+
+#[tokio::test]
+async fn completion_is_published_as_feedback_processed() {
+    let t = seeded().await;
+    let sent = feedback(
+        &t,
+        "/risky-users/dismiss",
+        json!({"userIds": ["alice", "ghost"]}),
+    )
+    .await;
+    t.drain().await;
+    let events = t.receive_all("EventsQueue").await;
+    let event = events
+        .iter()
+        .find(|e| e["feedback"]["id"] == sent.body["id"])
+        .unwrap_or_else(|| panic!("no event for the feedback in {events:?}"));
+    assert_eq!(event["type"], "FeedbackProcessed");
+    assert_eq!(event["tenantId"], TENANT);
+    assert_eq!(event["feedback"]["state"], "completedWithErrors");
+    assert_eq!(
+        event["feedback"]["targets"],
+        json!([{"id": "alice", "result": "applied"}, {"id": "ghost", "result": "notFound"}])
+    );
+}
+
+#[tokio::test]
+async fn bulk_feedback_reports_each_target() {
+    let t = seeded().await;
+    let mut ids: Vec<String> = (0..58).map(|i| format!("missing-{i}")).collect();
+    ids.push("alice".to_string());
+    ids.push("bob".to_string());
+    let sent = feedback(&t, "/risky-users/confirm-safe", json!({"userIds": ids})).await;
+    t.drain().await;
+    let done = get(
+        &t,
+        &format!("/feedback/{}", sent.body["id"].as_str().unwrap_or_default()),
+    )
+    .await;
+    assert_eq!(done["state"], "completedWithErrors");
+    let targets = done["targets"].as_array().cloned().unwrap_or_default();
+    assert_eq!(targets.len(), 60);
+    let applied: Vec<&str> = targets
+        .iter()
+        .filter(|r| r["result"] == "applied")
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(applied, ["alice", "bob"]);
+    assert_eq!(
+        targets.iter().filter(|r| r["result"] == "notFound").count(),
+        58
+    );
+}
+
+#[tokio::test]
+async fn idempotency_key_returns_the_same_feedback_once() {
+    let t = seeded().await;
+    let body = json!({"userIds": ["alice"]}).to_string().into_bytes();
+    let headers = |key: &str| {
+        std::collections::BTreeMap::from([
+            ("content-type".to_string(), "application/json".to_string()),
+            ("idempotency-key".to_string(), key.to_string()),
+        ])
+    };
+    let first = t
+        .call_raw(
+            Some(&analyst()),
+            "POST",
+            "/risky-users/confirm-compromised",
+            headers("k-1"),
+            body.clone(),
+        )
+        .await;
+    let again = t
+        .call_raw(
+            Some(&analyst()),
+            "POST",
+            "/risky-users/confirm-compromised",
+            headers("k-1"),
+            body,
+        )
+        .await;
+    assert_eq!((first.status, again.status), (202, 202));
+    assert_eq!(first.body["id"], again.body["id"]);
+    let reused = t
+        .call_raw(
+            Some(&analyst()),
+            "POST",
+            "/risky-users/confirm-compromised",
+            headers("k-1"),
+            json!({"userIds": ["bob"]}).to_string().into_bytes(),
+        )
+        .await;
+    reused.problem(422);
+    t.drain().await;
+    let history = get(&t, "/risky-users/alice/history").await;
+    assert_eq!(history["value"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn dry_run_previews_without_changing_anything() {
+    let t = seeded().await;
+    let items = t.item_count().await;
+    let answer = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risky-signins/confirm-compromised?dryRun=true",
+            Some(json!({"signInIds": ["si-a1", "si-x"]})),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.body["dryRun"], true);
+    let preview = &answer.body["targets"][0];
+    assert_eq!(preview["id"], "si-a1");
+    assert_eq!(preview["before"]["user"]["riskState"], "atRisk");
+    assert_eq!(
+        preview["after"]["user"]["riskState"],
+        "confirmedCompromised"
+    );
+    assert_eq!(
+        preview["after"]["signIns"][0]["riskLevelAggregated"],
+        "high"
+    );
+    assert_eq!(
+        answer.body["targets"][1],
+        json!({"id": "si-x", "result": "notFound"})
+    );
+    assert_eq!(t.item_count().await, items, "a dry run writes nothing");
+    assert_eq!(get(&t, "/risky-users/alice").await["riskState"], "atRisk");
+}
+
+#[tokio::test]
+async fn lists_filter_and_page_within_the_tenant() {
+    let t = seeded().await;
+    let high = get(&t, "/risky-users?riskLevel=high").await;
+    let ids: Vec<&str> = high["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["bob"]);
+    let first = get(&t, "/risky-signins?limit=1").await;
+    assert_eq!(first["value"].as_array().map(Vec::len), Some(1));
+    let cursor = first["nextCursor"].as_str().unwrap_or_default().to_string();
+    assert!(!cursor.is_empty());
+    let second = get(&t, &format!("/risky-signins?limit=1&cursor={cursor}")).await;
+    assert_ne!(first["value"][0]["id"], second["value"][0]["id"]);
+    // The cursor means nothing to another tenant.
+    let other = t
+        .call(
+            &As::analyst("fabrikam"),
+            "GET",
+            &format!("/risky-signins?limit=1&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(other.problem(400)["errors"][0]["field"], "cursor");
+    let by_user = get(&t, "/risky-signins?userId=alice&riskState=atRisk").await;
+    assert_eq!(by_user["value"].as_array().map(Vec::len), Some(2));
+}
