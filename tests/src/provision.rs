@@ -51,7 +51,7 @@ pub async fn local_sdk_config() -> Result<aws_config::SdkConfig, String> {
             ));
         }
     }
-    Ok(aws_config::load_from_env().await)
+    Ok(riskfeedback::config::load_sdk_config().await)
 }
 
 impl Stack {

@@ -6,7 +6,7 @@ use riskfeedback::config::Config;
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let sdk = aws_config::load_from_env().await;
+    let sdk = riskfeedback::config::load_sdk_config().await;
     let app = App::new(&sdk, &config);
     run(service_fn(|request| handle(&app, request))).await
 }
