@@ -38,6 +38,9 @@ pub async fn process_notice(
 ) -> Result<Report, ProcessError> {
     let tenant = notice.tenant_id.as_str();
     let mut report = Report::default();
+    // Every feedback this notice applied a step of may now be complete, not only its own:
+    // its own notice may be late, or dead-lettered.
+    let mut touched = vec![notice.feedback_id.clone()];
     while let Some(loaded) = store.load_user(tenant, &notice.user_id).await? {
         let Some(step) = loaded.pending.first() else {
             break;
@@ -71,6 +74,9 @@ pub async fn process_notice(
         match store.commit_step(&commit).await {
             Ok(()) => {
                 report.steps_applied += 1;
+                if !touched.contains(&record.id) {
+                    touched.push(record.id.clone());
+                }
                 tracing::info!(
                     tenant, user = %notice.user_id, feedback = %record.id, step = %step.step_id,
                     action = ?record.action, state = ?outcome.aggregate.user.risk_state,
@@ -86,8 +92,10 @@ pub async fn process_notice(
             Err(e) => return Err(e.into()),
         }
     }
-    if publish_if_complete(store, events, tenant, &notice.feedback_id).await? {
-        report.events_published += 1;
+    for feedback_id in &touched {
+        if publish_if_complete(store, events, tenant, feedback_id).await? {
+            report.events_published += 1;
+        }
     }
     Ok(report)
 }

@@ -166,11 +166,13 @@ impl Gateway {
                 .or_insert(value);
         }
         // The JWT authorizer answers 401 itself; the function never sees an unverified call.
-        let claims = match headers
+        // Like the JWT authorizer, take the token alone or prefixed with `Bearer`.
+        let token = headers
             .get("authorization")
-            .and_then(|h| h.strip_prefix("Bearer "))
-        {
-            Some(token) => match token::verify(token.trim(), &self.secret) {
+            .map(|h| h.strip_prefix("Bearer ").unwrap_or(h).trim())
+            .filter(|t| !t.is_empty());
+        let claims = match token {
+            Some(token) => match token::verify(token, &self.secret) {
                 Ok(claims) => claims,
                 Err(_) => return to_hyper(problem(&ApiError::Unauthenticated)),
             },
