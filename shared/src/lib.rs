@@ -1,6 +1,7 @@
 //! The riskfeedback domain: risk rules and feedback as plain Rust, plus the DynamoDB and SQS
 //! adapters behind the small traits the use cases need.
 
+pub mod actions;
 pub mod auth;
 pub mod config;
 pub mod feedback;
@@ -12,6 +13,7 @@ pub mod preview;
 pub mod problem;
 pub mod processing;
 pub mod queue;
+pub mod remediation;
 pub mod risk;
 pub mod store;
 pub mod validate;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Role;
+use crate::remediation::Refusal;
 
 /// Seconds a caller should wait before retrying after `429` or `503`.
 pub const RETRY_AFTER_SECONDS: u32 = 2;
@@ -31,6 +32,8 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("the Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
+    #[error(transparent)]
+    Refused(#[from] crate::remediation::Refusal),
     #[error("too many requests")]
     Throttled,
     #[error("a dependency is unavailable")]
@@ -56,6 +59,7 @@ impl ApiError {
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound { .. } | ApiError::RouteNotFound { .. } => 404,
             ApiError::IdempotencyKeyReused => 422,
+            ApiError::Refused(_) => 409,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::Throttled => 429,
@@ -80,6 +84,15 @@ impl ApiError {
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             ApiError::IdempotencyKeyReused => ("idempotency-key-reused", "Idempotency key reused"),
+            ApiError::Refused(Refusal::WrongStatus { .. }) => {
+                ("invalid-action-status", "Action status does not allow this")
+            }
+            ApiError::Refused(Refusal::NotUndoable { .. }) => {
+                ("action-not-undoable", "Action cannot be undone")
+            }
+            ApiError::Refused(Refusal::Conflicting { .. }) => {
+                ("action-conflict", "Action conflicts with the stored one")
+            }
             ApiError::Throttled => ("throttled", "Too many requests"),
             ApiError::Unavailable => ("unavailable", "Service unavailable"),
             ApiError::NotImplemented(_) => ("not-implemented", "Not implemented"),

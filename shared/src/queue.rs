@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::feedback::Feedback;
 use crate::problem::ApiError;
+use crate::remediation::RemediationCommand;
 
 /// SQS's limit on the entries of one `SendMessageBatch`.
 const MAX_BATCH_ENTRIES: usize = 10;
@@ -71,6 +72,16 @@ impl Message {
                 notice.tenant_id, notice.user_id, notice.feedback_id
             )),
             body: serde_json::to_string(notice).unwrap_or_default(),
+        }
+    }
+
+    /// One group per entity: commands about one entity reach the executor in order; the
+    /// command id de-duplicates resends.
+    pub fn command(command: &RemediationCommand) -> Message {
+        Message {
+            group_id: hex_digest(&format!("{}\n{}", command.tenant_id, command.entity.id)),
+            deduplication_id: command.command_id.clone(),
+            body: serde_json::to_string(command).unwrap_or_default(),
         }
     }
 

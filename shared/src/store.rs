@@ -19,6 +19,7 @@ use crate::feedback::{
 };
 use crate::model::{RiskLevel, RiskState, SignIn, User, UserAggregate};
 use crate::problem::ApiError;
+use crate::remediation::{ActionStatus, EntityType, RemediationAction};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -281,4 +282,39 @@ pub trait ReadStore: Send + Sync {
         filter: &DetectionFilter,
         page: &PageRequest,
     ) -> Result<Page<crate::model::Detection>, StoreError>;
+}
+
+/// A remediation action with the version that guards its next change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAction {
+    pub action: RemediationAction,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionFilter {
+    /// Empty means any status.
+    pub statuses: Vec<ActionStatus>,
+    pub investigation_id: Option<String>,
+    pub entity_type: Option<EntityType>,
+}
+
+#[async_trait]
+pub trait ActionStore: Send + Sync {
+    async fn action(&self, tenant: &str, id: &str) -> Result<Option<StoredAction>, StoreError>;
+    /// Creates the action (`expected_version` `None`: it must not exist) or replaces it if its
+    /// stored version is still `expected_version`; `Conflict` otherwise.
+    async fn save_action(
+        &self,
+        tenant: &str,
+        action: &RemediationAction,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError>;
+    /// Newest first.
+    async fn actions(
+        &self,
+        tenant: &str,
+        filter: &ActionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<RemediationAction>, StoreError>;
 }

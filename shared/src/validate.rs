@@ -25,6 +25,13 @@ pub fn is_valid_id(value: &str) -> bool {
         && value != ".."
 }
 
+/// An id taken from the path or the query string.
+pub fn check_id(field: &str, id: &str) -> Result<(), ApiError> {
+    let mut errors = Errors::default();
+    errors.id(field, id);
+    errors.into_result()
+}
+
 /// Parses a JSON body; unknown fields, wrong types and syntax errors name the JSON path at fault.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {

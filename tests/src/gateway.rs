@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use crate::token;
 
 pub struct Gateway {
-    pub feedback: feedback_api::App,
+    pub apps: Apps,
     pub secret: String,
 }
 
@@ -92,8 +92,24 @@ pub fn api_event(call: &HttpCall, claims: Option<&HashMap<String, String>>) -> V
     event
 }
 
+/// The HTTP functions, as the template deploys them.
+#[derive(Clone, Debug)]
+pub struct Apps {
+    pub feedback: feedback_api::App,
+    pub remediation: remediation_undo::App,
+}
+
+impl Apps {
+    pub fn new(stack: &crate::provision::Stack) -> Apps {
+        Apps {
+            feedback: feedback_api::App::new(&stack.sdk, &stack.config),
+            remediation: remediation_undo::App::new(&stack.sdk, &stack.config),
+        }
+    }
+}
+
 /// Routes an event to the function that serves its path, as `template.yaml` does.
-pub async fn invoke(feedback: &feedback_api::App, event: &Value) -> lambda_http::Response<Body> {
+pub async fn invoke(apps: &Apps, event: &Value) -> lambda_http::Response<Body> {
     let request: Request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
         Err(e) => {
@@ -103,9 +119,9 @@ pub async fn invoke(feedback: &feedback_api::App, event: &Value) -> lambda_http:
     };
     let path = request.uri().path().to_string();
     let response = if path.starts_with("/remediation-actions") {
-        remediation_undo::handle(request).await
+        remediation_undo::handle(&apps.remediation, request).await
     } else {
-        feedback_api::handle(feedback, request).await
+        feedback_api::handle(&apps.feedback, request).await
     };
     match response {
         Ok(response) => response,
@@ -185,7 +201,7 @@ impl Gateway {
             headers,
             body,
         };
-        let response = invoke(&self.feedback, &api_event(&call, Some(&claims))).await;
+        let response = invoke(&self.apps, &api_event(&call, Some(&claims))).await;
         let (parts, body) = response.into_parts();
         hyper::Response::from_parts(parts, Full::new(Bytes::from(body_bytes(&body))))
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::gateway::{api_event, body_bytes, invoke, HttpCall};
+use crate::gateway::{api_event, body_bytes, invoke, Apps, HttpCall};
 use crate::poller::Poller;
 use crate::provision::{Options, Stack};
 
@@ -20,7 +20,7 @@ pub const ALL_ROLES: &[&str] = &[
 
 pub struct TestStack {
     pub stack: Stack,
-    pub api: feedback_api::App,
+    pub apps: Apps,
     pub poller: Poller,
 }
 
@@ -93,13 +93,17 @@ impl TestStack {
         let stack = Stack::create(&prefix, options)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let api = feedback_api::App::new(&stack.sdk, &stack.config);
+        let apps = Apps::new(&stack);
         let poller = Poller {
             sqs: stack.sqs.clone(),
             queue_url: stack.config.feedback_queue_url.clone(),
             app: risk_processor::App::new(&stack.sdk, &stack.config),
         };
-        TestStack { stack, api, poller }
+        TestStack {
+            stack,
+            apps,
+            poller,
+        }
     }
 
     /// Calls the API through the handlers with `caller`'s claims.
@@ -142,7 +146,7 @@ impl TestStack {
     }
 
     pub async fn invoke_event(&self, event: &Value) -> Answer {
-        let response = invoke(&self.api, event).await;
+        let response = invoke(&self.apps, event).await;
         let (parts, body) = response.into_parts();
         let bytes = body_bytes(&body);
         Answer {

@@ -26,7 +26,7 @@ struct Local {
 async fn start() -> Local {
     let stack = TestStack::new().await;
     let gateway = Arc::new(Gateway {
-        feedback: stack.api.clone(),
+        apps: stack.apps.clone(),
         secret: SECRET.to_string(),
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

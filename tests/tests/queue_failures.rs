@@ -11,6 +11,7 @@ use aws_sdk_sqs::types::{Message as SqsReceived, MessageSystemAttributeName};
 use riskfeedback::auth::Caller;
 use riskfeedback::intake::work_id;
 use riskfeedback::queue::{Message, SqsQueue, WorkNotice};
+use riskfeedback_tests::gateway::Apps;
 use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
 use riskfeedback_tests::provision::Options;
 use riskfeedback_tests::template::Template;
@@ -456,9 +457,12 @@ async fn an_unreachable_queue_answers_503_and_a_keyed_retry_completes_once() {
     );
     let broken = TestStack {
         stack: t.stack.clone(),
-        api: feedback_api::App {
-            work_queue: SqsQueue::new(t.stack.sqs.clone(), missing),
-            ..t.api.clone()
+        apps: Apps {
+            feedback: feedback_api::App {
+                work_queue: SqsQueue::new(t.stack.sqs.clone(), missing),
+                ..t.apps.feedback.clone()
+            },
+            ..t.apps.clone()
         },
         poller: t.poller.clone(),
     };

@@ -28,7 +28,7 @@ const API_SAMPLES: &[(&str, u16)] = &[
     ("feedback-api/confirm-users-safe", 202),
     ("feedback-api/dismiss-users", 202),
     ("feedback-api/post-password-event", 202),
-    // SPEC 4-5 routes: wired in the template, built in the next issue.
+    // Submissions, indicators and detection quality: wired in the template, not built yet.
     ("feedback-api/post-submission", 501),
     ("feedback-api/get-submission", 501),
     ("feedback-api/get-detection-quality", 501),
@@ -36,14 +36,14 @@ const API_SAMPLES: &[(&str, u16)] = &[
     ("feedback-api/post-indicator", 501),
     ("feedback-api/get-indicator", 501),
     ("feedback-api/delete-indicator", 501),
-    ("remediation-undo/post-remediation-actions", 501),
-    ("remediation-undo/list-remediation-actions", 501),
-    ("remediation-undo/get-remediation-action", 501),
-    ("remediation-undo/approve-remediation-action", 501),
-    ("remediation-undo/reject-remediation-action", 501),
-    ("remediation-undo/undo-remediation-action", 501),
-    ("remediation-undo/undo-investigation", 501),
-    ("remediation-undo/post-undo-result", 501),
+    ("remediation-undo/post-remediation-actions", 200),
+    ("remediation-undo/list-remediation-actions", 200),
+    ("remediation-undo/get-remediation-action", 200),
+    ("remediation-undo/approve-remediation-action", 200),
+    ("remediation-undo/reject-remediation-action", 200),
+    ("remediation-undo/undo-remediation-action", 200),
+    ("remediation-undo/undo-investigation", 200),
+    ("remediation-undo/post-undo-result", 200),
 ];
 
 fn load(relative: &str) -> Value {

@@ -15,7 +15,7 @@ use riskfeedback::preview::preview;
 use riskfeedback::problem::ApiError;
 use riskfeedback::store::{DetectionFilter, ReadStore, SignInFilter, UserFilter, WorkStore};
 use riskfeedback::validate::{
-    Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_TEXT_LEN,
+    check_id, Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_TEXT_LEN,
 };
 use riskfeedback::views::{RiskySignIn, RiskyUser};
 
@@ -72,12 +72,6 @@ fn not_found_route(method: &Method, path: &str) -> ApiError {
     }
 }
 
-fn path_id(field: &str, id: &str) -> Result<(), ApiError> {
-    let mut errors = Errors::default();
-    errors.id(field, id);
-    errors.into_result()
-}
-
 async fn list_users(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
     caller.require(Role::RiskRead)?;
     let query = Query::parse(query, &["riskLevel", "riskState"])?;
@@ -105,7 +99,7 @@ async fn list_users(app: &App, caller: &Caller, query: &[(String, String)]) -> R
 async fn get_user(app: &App, caller: &Caller, id: &str, query: &[(String, String)]) -> RouteResult {
     caller.require(Role::RiskRead)?;
     Query::parse(query, &[])?;
-    path_id("userId", id)?;
+    check_id("userId", id)?;
     match app.store.user(&caller.tenant_id, id).await? {
         Some(row) => Ok(json(StatusCode::OK, &RiskyUser::new(row, app.policy_level))),
         None => Err(ApiError::NotFound {
@@ -123,7 +117,7 @@ async fn user_history(
 ) -> RouteResult {
     caller.require(Role::RiskRead)?;
     let query = Query::parse(query, &[])?;
-    path_id("userId", id)?;
+    check_id("userId", id)?;
     if app.store.user(&caller.tenant_id, id).await?.is_none() {
         return Err(ApiError::NotFound {
             what: "user",
@@ -147,7 +141,7 @@ async fn list_sign_ins(app: &App, caller: &Caller, query: &[(String, String)]) -
     caller.require(Role::RiskRead)?;
     let query = Query::parse(query, &["userId", "riskState"])?;
     if let Some(user) = query.get("userId") {
-        path_id("userId", user)?;
+        check_id("userId", user)?;
     }
     let filter = SignInFilter {
         user_id: query.get("userId").map(str::to_string),
@@ -174,7 +168,7 @@ async fn get_sign_in(
 ) -> RouteResult {
     caller.require(Role::RiskRead)?;
     Query::parse(query, &[])?;
-    path_id("signInId", id)?;
+    check_id("signInId", id)?;
     match app.store.sign_in(&caller.tenant_id, id).await? {
         Some(row) => Ok(json(StatusCode::OK, &RiskySignIn::from(row))),
         None => Err(ApiError::NotFound {
@@ -221,7 +215,7 @@ async fn get_feedback(
 ) -> RouteResult {
     caller.require(Role::RiskRead)?;
     Query::parse(query, &[])?;
-    path_id("feedbackId", id)?;
+    check_id("feedbackId", id)?;
     match app.store.work(&caller.tenant_id, id).await? {
         Some(record) => Ok(json(StatusCode::OK, &record.view())),
         None => Err(ApiError::NotFound {
@@ -381,7 +375,7 @@ async fn password_event(
     caller.require(Role::SignalsIngest)?;
     Query::parse(query, &[])?;
     let body: PasswordEventBody = json_body(request.headers(), request.body())?;
-    path_id("userId", &body.user_id)?;
+    check_id("userId", &body.user_id)?;
     let submission = Submission::Password {
         user_id: body.user_id,
         kind: body.kind,

@@ -1,17 +1,50 @@
-//! Remediation actions: action center and undo. Until they are built (the next issue), every
-//! route authenticates the caller and answers `501 Not Implemented` as problem+json.
+//! Remediation actions (SPEC 4): ingestion by investigation systems, the action center's
+//! pending and history views, approve / reject, undo with a compensating command to the
+//! remediation command queue, and the executor's undo results.
+
+mod routes;
 
 use lambda_http::{Body, Request, Response};
+use riskfeedback::config::Config;
 use riskfeedback::http::problem;
 use riskfeedback::lambda;
-use riskfeedback::problem::ApiError;
+use riskfeedback::queue::SqsQueue;
+use riskfeedback::store::DynamoStore;
 
-pub async fn handle(request: Request) -> Result<Response<Body>, std::convert::Infallible> {
-    let error = match lambda::caller(&request) {
-        Ok(_) => {
-            ApiError::NotImplemented(format!("{} {}", request.method(), lambda::path(&request)))
+#[derive(Clone, Debug)]
+pub struct App {
+    pub store: DynamoStore,
+    pub commands: SqsQueue,
+}
+
+impl App {
+    pub fn new(sdk: &aws_config::SdkConfig, config: &Config) -> Self {
+        App {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            commands: SqsQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &config.remediation_command_queue_url,
+            ),
         }
-        Err(error) => error,
+    }
+}
+
+pub async fn handle(
+    app: &App,
+    request: Request,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    let response = match routes::route(app, &request).await {
+        Ok(response) => response,
+        Err(error) => {
+            let status = error.status();
+            let path = lambda::path(&request);
+            if status >= 500 {
+                tracing::error!(%status, method = %request.method(), path, %error, "request failed");
+            } else {
+                tracing::info!(%status, method = %request.method(), path, %error, "request refused");
+            }
+            problem(&error)
+        }
     };
-    Ok(problem(&error).map(Body::from))
+    Ok(response.map(Body::from))
 }

@@ -17,11 +17,13 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 
 use super::items::*;
 use super::{
-    cursor, Accepted, DetectionFilter, LoadedUser, Page, PageRequest, ReadStore, SignInFilter,
-    SignInRow, StepCommit, StoreError, UserFilter, UserRow, UserSteps, WorkRecord, WorkStore,
+    cursor, Accepted, ActionFilter, ActionStore, DetectionFilter, LoadedUser, Page, PageRequest,
+    ReadStore, SignInFilter, SignInRow, StepCommit, StoreError, StoredAction, UserFilter, UserRow,
+    UserSteps, WorkRecord, WorkStore,
 };
 use crate::feedback::HistoryEntry;
 use crate::model::{Detection, UserAggregate};
+use crate::remediation::RemediationAction;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -165,6 +167,15 @@ impl DynamoStore {
             names.insert(format!("#f{i}"), attribute.to_string());
             values.insert(format!(":f{i}"), AttributeValue::S(value));
             filters.push(format!("#f{i} = :f{i}"));
+        }
+        if let Some((attribute, allowed)) = query.any_of {
+            names.insert("#any".to_string(), attribute.to_string());
+            let placeholders: Vec<String> =
+                (0..allowed.len()).map(|i| format!(":any{i}")).collect();
+            for (placeholder, value) in placeholders.iter().zip(allowed) {
+                values.insert(placeholder.clone(), AttributeValue::S(value));
+            }
+            filters.push(format!("#any IN ({})", placeholders.join(", ")));
         }
         let out = self
             .client
@@ -355,6 +366,8 @@ struct Query<'a> {
     pk: String,
     sk_prefix: Option<&'a str>,
     filters: Vec<(&'a str, String)>,
+    /// One attribute that must take one of these values.
+    any_of: Option<(&'a str, Vec<String>)>,
     newest_first: bool,
 }
 
@@ -646,6 +659,7 @@ impl ReadStore for DynamoStore {
             .flatten()
             .collect(),
             newest_first: false,
+            any_of: None,
         };
         let page: Page<UserItem> = self.query_page(tenant, query, page).await?;
         Ok(Page {
@@ -666,6 +680,7 @@ impl ReadStore for DynamoStore {
             sk_prefix: None,
             filters: Vec::new(),
             newest_first: true,
+            any_of: None,
         };
         let page: Page<HistoryItem> = self.query_page(tenant, query, page).await?;
         Ok(Page {
@@ -714,6 +729,7 @@ impl ReadStore for DynamoStore {
                 sk_prefix: Some(SIGN_IN_PREFIX),
                 filters,
                 newest_first: false,
+                any_of: None,
             },
             None => Query {
                 index: Some(GSI1),
@@ -721,6 +737,7 @@ impl ReadStore for DynamoStore {
                 sk_prefix: None,
                 filters,
                 newest_first: false,
+                any_of: None,
             },
         };
         let page: Page<SignInItem> = self.query_page(tenant, query, page).await?;
@@ -764,6 +781,7 @@ impl ReadStore for DynamoStore {
                 sk_prefix: Some(DETECTION_PREFIX),
                 filters,
                 newest_first: false,
+                any_of: None,
             },
             None => Query {
                 index: Some(GSI1),
@@ -771,11 +789,89 @@ impl ReadStore for DynamoStore {
                 sk_prefix: None,
                 filters,
                 newest_first: false,
+                any_of: None,
             },
         };
         let page: Page<DetectionItem> = self.query_page(tenant, query, page).await?;
         Ok(Page {
             value: page.value.into_iter().map(|d| d.detection).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+}
+
+#[async_trait]
+impl ActionStore for DynamoStore {
+    async fn action(&self, tenant: &str, id: &str) -> Result<Option<StoredAction>, StoreError> {
+        self.get(action_pk(tenant, id), ACTION_SK)
+            .await?
+            .map(|item| {
+                decode::<ActionItem>(item).map(|i| StoredAction {
+                    action: i.action,
+                    version: i.version,
+                })
+            })
+            .transpose()
+    }
+
+    async fn save_action(
+        &self,
+        tenant: &str,
+        action: &RemediationAction,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let next = expected_version.map_or(0, |v| v + 1);
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(encode(&ActionItem::new(tenant, action, next))?));
+        put = match expected_version {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => put
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+        };
+        match put.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn actions(
+        &self,
+        tenant: &str,
+        filter: &ActionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<RemediationAction>, StoreError> {
+        let statuses: Vec<String> = filter
+            .statuses
+            .iter()
+            .filter_map(|s| string_filter("status", &Some(*s)).map(|(_, v)| v))
+            .collect();
+        let query = Query {
+            index: Some(GSI1),
+            pk: actions_index(tenant),
+            sk_prefix: None,
+            filters: [
+                filter
+                    .investigation_id
+                    .clone()
+                    .map(|v| ("investigationId", v)),
+                string_filter("entityType", &filter.entity_type),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            newest_first: true,
+            any_of: (!statuses.is_empty()).then_some(("status", statuses)),
+        };
+        let page: Page<ActionItem> = self.query_page(tenant, query, page).await?;
+        Ok(Page {
+            value: page.value.into_iter().map(|i| i.action).collect(),
             next_cursor: page.next_cursor,
         })
     }

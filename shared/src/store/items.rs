@@ -8,6 +8,7 @@
 //! | sign-in owner | `T#{tenant}#SP#{signIn}` | `SP` | | |
 //! | history | `T#{tenant}#H#{user}` | `{time}#{step}` | | |
 //! | feedback | `T#{tenant}#FB#{feedback}` | `FB` | | |
+//! | remediation action | `T#{tenant}#RA#{action}` | `RA` | `T#{tenant}#ACTIONS` | `{created}#{action}` |
 //!
 //! Every key starts with the tenant, so no query can reach another tenant's items.
 
@@ -16,12 +17,14 @@ use serde::{Deserialize, Serialize};
 use super::{PendingStep, WorkRecord};
 use crate::feedback::HistoryEntry;
 use crate::model::{Detection, SignIn, User};
+use crate::remediation::{EntityType, RemediationAction};
 
 pub const USER_SK: &str = "USER";
 pub const SIGN_IN_PREFIX: &str = "S#";
 pub const DETECTION_PREFIX: &str = "D#";
 pub const POINTER_SK: &str = "SP";
 pub const WORK_SK: &str = "FB";
+pub const ACTION_SK: &str = "RA";
 pub const GSI1: &str = "gsi1";
 
 pub fn tenant_prefix(tenant: &str) -> String {
@@ -42,6 +45,14 @@ pub fn work_pk(tenant: &str, id: &str) -> String {
 
 pub fn pointer_pk(tenant: &str, sign_in: &str) -> String {
     format!("T#{tenant}#SP#{sign_in}")
+}
+
+pub fn action_pk(tenant: &str, id: &str) -> String {
+    format!("T#{tenant}#RA#{id}")
+}
+
+pub fn actions_index(tenant: &str) -> String {
+    format!("T#{tenant}#ACTIONS")
 }
 
 pub fn users_index(tenant: &str) -> String {
@@ -154,4 +165,38 @@ pub struct WorkItem {
     pub sk: String,
     #[serde(flatten)]
     pub record: WorkRecord,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    /// The entity's type at the top level, where a filter expression can reach it.
+    pub entity_type: EntityType,
+    pub version: u64,
+    #[serde(flatten)]
+    pub action: RemediationAction,
+}
+
+impl ActionItem {
+    pub fn new(tenant: &str, action: &RemediationAction, version: u64) -> Self {
+        ActionItem {
+            pk: action_pk(tenant, &action.id),
+            sk: ACTION_SK.to_string(),
+            gsi1pk: actions_index(tenant),
+            gsi1sk: format!(
+                "{}#{}",
+                action
+                    .created_date_time
+                    .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+                action.id
+            ),
+            entity_type: action.entity.r#type,
+            version,
+            action: action.clone(),
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use riskfeedback_tests::gateway::Gateway;
+use riskfeedback_tests::gateway::{Apps, Gateway};
 use riskfeedback_tests::poller::Poller;
 use riskfeedback_tests::provision::{Options, Stack};
 use riskfeedback_tests::token;
@@ -24,7 +24,7 @@ async fn main() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port} ({e}); is scripts/dev already running? Set RISKFEEDBACK_PORT to use another port"))?;
     let gateway = Arc::new(Gateway {
-        feedback: feedback_api::App::new(&stack.sdk, &stack.config),
+        apps: Apps::new(&stack),
         secret: token::secret(),
     });
     let poller = Poller {

@@ -1,0 +1,254 @@
+//! The action center's use cases (SPEC 4): ingest actions, approve, reject, undo (one, many,
+//! a whole investigation), and the executor's undo results. Each change is a read, a pure
+//! decision from `remediation`, and a version-checked write; conflicts are retried.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::auth::Caller;
+use crate::problem::ApiError;
+use crate::queue::{Message, Queue};
+use crate::remediation::{ActionIn, Decided, Refusal, RemediationAction, RemediationCommand};
+use crate::store::{ActionFilter, ActionStore, PageRequest, StoreError};
+
+const CHANGE_ATTEMPTS: u32 = 5;
+/// A whole investigation undone in one call reaches at most this many actions.
+pub const MAX_INVESTIGATION_ACTIONS: usize = 500;
+
+/// Applies `decide` to the stored action and saves the result under the version it read.
+async fn change(
+    store: &impl ActionStore,
+    tenant: &str,
+    id: &str,
+    decide: impl Fn(&RemediationAction) -> Result<Decided, Refusal>,
+) -> Result<RemediationAction, ApiError> {
+    for _ in 0..CHANGE_ATTEMPTS {
+        let stored = store
+            .action(tenant, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                what: "remediation action",
+                id: id.to_string(),
+            })?;
+        let decided = decide(&stored.action)?;
+        if !decided.changed {
+            return Ok(decided.action);
+        }
+        match store
+            .save_action(tenant, &decided.action, Some(stored.version))
+            .await
+        {
+            Ok(()) => return Ok(decided.action),
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Unavailable)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestResult {
+    pub id: String,
+    pub result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Stores new actions and the executor's progress on known ones; each action gets its result.
+pub async fn ingest(
+    store: &impl ActionStore,
+    tenant: &str,
+    actions: Vec<ActionIn>,
+) -> Result<Vec<IngestResult>, ApiError> {
+    let mut results = Vec::with_capacity(actions.len());
+    for input in actions {
+        let id = input.id.clone();
+        let result = match store
+            .save_action(tenant, &RemediationAction::from_input(input.clone()), None)
+            .await
+        {
+            Ok(()) => Ok("created"),
+            Err(StoreError::Conflict) => {
+                let outcome = change(store, tenant, &id, |stored| stored.update_from(&input)).await;
+                match outcome {
+                    Ok(action) if action.status == input.status => Ok("updated"),
+                    Ok(_) => Ok("unchanged"),
+                    Err(ApiError::Refused(refusal)) => Err(refusal.to_string()),
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        results.push(match result {
+            Ok(result) => IngestResult {
+                id,
+                result,
+                reason: None,
+            },
+            Err(reason) => IngestResult {
+                id,
+                result: "conflict",
+                reason: Some(reason),
+            },
+        });
+    }
+    Ok(results)
+}
+
+pub async fn approve(
+    store: &impl ActionStore,
+    caller: &Caller,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<RemediationAction, ApiError> {
+    change(store, &caller.tenant_id, id, |a| {
+        a.approve(&caller.actor, now)
+    })
+    .await
+}
+
+pub async fn reject(
+    store: &impl ActionStore,
+    caller: &Caller,
+    id: &str,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<RemediationAction, ApiError> {
+    change(store, &caller.tenant_id, id, |a| {
+        a.reject(&caller.actor, reason.clone(), now)
+    })
+    .await
+}
+
+/// Undoes one action: records who and why, moves it to `undoRequested`, and sends the
+/// compensating command once. If sending fails the caller gets `503`; asking again sends the
+/// same command (same id) until it has gone, and nothing after that.
+pub async fn undo(
+    store: &impl ActionStore,
+    commands: &impl Queue,
+    caller: &Caller,
+    id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<RemediationAction, ApiError> {
+    let tenant = caller.tenant_id.as_str();
+    let action = change(store, tenant, id, |a| {
+        a.request_undo(&caller.actor, reason, now)
+    })
+    .await?;
+    if !action.command_pending() {
+        return Ok(action);
+    }
+    if let Some(command) = RemediationCommand::undo_of(tenant, &action) {
+        commands.send(&[Message::command(&command)]).await?;
+        tracing::info!(tenant, action = id, command = %command.command_id, "undo command sent");
+    }
+    change(store, tenant, id, |a| a.mark_command_sent(now)).await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UndoResult {
+    pub id: String,
+    /// `undoRequested` (or `undone`) on success; `refused` otherwise, with the problem.
+    pub result: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<crate::problem::Problem>,
+}
+
+/// Undoes each named action independently, or every action of an investigation.
+pub async fn undo_many(
+    store: &impl ActionStore,
+    commands: &impl Queue,
+    caller: &Caller,
+    ids: Vec<String>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<UndoResult>, ApiError> {
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        results.push(
+            match undo(store, commands, caller, &id, reason, now).await {
+                Ok(action) => UndoResult {
+                    id,
+                    result: serde_json::to_value(action.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    problem: None,
+                },
+                // Dependencies failing fail the call: the caller retries it as a whole.
+                Err(e @ (ApiError::Unavailable | ApiError::Throttled)) => return Err(e),
+                Err(e) => UndoResult {
+                    id,
+                    result: "refused".to_string(),
+                    problem: Some(e.to_problem()),
+                },
+            },
+        );
+    }
+    Ok(results)
+}
+
+/// The ids of an investigation's actions, newest first.
+pub async fn investigation_action_ids(
+    store: &impl ActionStore,
+    tenant: &str,
+    investigation_id: &str,
+) -> Result<Vec<String>, ApiError> {
+    let filter = ActionFilter {
+        investigation_id: Some(investigation_id.to_string()),
+        ..ActionFilter::default()
+    };
+    let mut page = PageRequest {
+        limit: 500,
+        cursor: None,
+    };
+    let mut ids = Vec::new();
+    loop {
+        let found = store.actions(tenant, &filter, &page).await?;
+        ids.extend(found.value.into_iter().map(|a| a.id));
+        if ids.len() > MAX_INVESTIGATION_ACTIONS {
+            return Err(ApiError::invalid(
+                "investigationId",
+                format!(
+                    "has more than {MAX_INVESTIGATION_ACTIONS} actions; undo them by actionIds"
+                ),
+            ));
+        }
+        match found.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return Ok(ids),
+        }
+    }
+}
+
+/// The executor's report on an undo command.
+pub async fn record_undo_result(
+    store: &impl ActionStore,
+    tenant: &str,
+    id: &str,
+    command_id: Option<&str>,
+    undone: bool,
+    failure_reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<RemediationAction, ApiError> {
+    if let Some(command_id) = command_id {
+        let stored = store.action(tenant, id).await?;
+        let expected = stored
+            .as_ref()
+            .and_then(|s| s.action.undo.as_ref())
+            .map(|u| u.command_id.as_str());
+        if stored.is_some() && expected != Some(command_id) {
+            return Err(ApiError::invalid(
+                "commandId",
+                "is not the undo command of this action",
+            ));
+        }
+    }
+    change(store, tenant, id, |a| {
+        a.record_undo_result(undone, failure_reason.clone(), now)
+    })
+    .await
+}
