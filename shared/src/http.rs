@@ -26,10 +26,24 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> HttpResponse {
 
 /// `202 Accepted` for queued work, with a `Location` to watch it.
 pub fn accepted<T: Serialize>(location: &str, value: &T) -> HttpResponse {
-    let mut response = json(StatusCode::ACCEPTED, value);
+    with_location(json(StatusCode::ACCEPTED, value), location)
+}
+
+/// `201 Created` with the new resource and its `Location`.
+pub fn created<T: Serialize>(location: &str, value: &T) -> HttpResponse {
+    with_location(json(StatusCode::CREATED, value), location)
+}
+
+fn with_location(mut response: HttpResponse, location: &str) -> HttpResponse {
     if let Ok(value) = location.parse() {
         response.headers_mut().insert(header::LOCATION, value);
     }
+    response
+}
+
+pub fn no_content() -> HttpResponse {
+    let mut response = Response::new(Vec::new());
+    *response.status_mut() = StatusCode::NO_CONTENT;
     response
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod feedback;
 pub mod http;
+pub mod indicators;
 pub mod intake;
 pub mod lambda;
 pub mod model;

@@ -7,11 +7,12 @@ use serde::Serialize;
 
 use crate::auth::Caller;
 use crate::feedback::TargetOutcome;
+use crate::indicators::verdicts;
 use crate::intake::{plan, Submission};
 use crate::model::{Detection, SignIn, User, UserAggregate};
 use crate::problem::ApiError;
 use crate::risk::{apply, Context};
-use crate::store::WorkStore;
+use crate::store::{IndicatorStore, WorkStore};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -41,7 +42,7 @@ pub struct Snapshot {
 }
 
 pub async fn preview(
-    store: &impl WorkStore,
+    store: &(impl WorkStore + IndicatorStore),
     caller: &Caller,
     submission: &Submission,
     now: DateTime<Utc>,
@@ -66,14 +67,16 @@ pub async fn preview(
         };
         let mut aggregate = loaded.aggregate;
         for step in user.steps {
+            let command = submission.command(&step.targets);
             let ctx = Context {
                 step_id: step.step_id.clone(),
                 feedback_id: step.feedback_id.clone(),
                 actor: caller.actor.clone(),
                 comment: None,
                 now,
+                verdicts: verdicts(store, tenant, &command, now).await?,
             };
-            let outcome = apply(&aggregate, &submission.command(&step.targets), &ctx);
+            let outcome = apply(&aggregate, &command, &ctx);
             for result in outcome.results {
                 let (before, after) = snapshots(&aggregate, &outcome.aggregate, &result.id);
                 by_target.insert(

@@ -3,9 +3,10 @@
 
 use chrono::Utc;
 
+use crate::indicators::verdicts;
 use crate::queue::{FeedbackProcessed, Message, Queue, QueueError, WorkNotice};
 use crate::risk::{apply, Command, Context};
-use crate::store::{PendingStep, StepCommit, StoreError, WorkRecord, WorkStore};
+use crate::store::{IndicatorStore, PendingStep, StepCommit, StoreError, WorkRecord, WorkStore};
 
 /// Conflicts are expected when two deliveries of one user's notices race; past this many in a
 /// row something is wrong, and the message is left to SQS to retry.
@@ -32,7 +33,7 @@ pub struct Report {
 }
 
 pub async fn process_notice(
-    store: &impl WorkStore,
+    store: &(impl WorkStore + IndicatorStore),
     events: &impl Queue,
     notice: &WorkNotice,
 ) -> Result<Report, ProcessError> {
@@ -53,12 +54,14 @@ pub async fn process_notice(
                 feedback: step.feedback_id.clone(),
             })?;
         let command = command_for(&record, step);
+        let now = Utc::now();
         let ctx = Context {
             step_id: step.step_id.clone(),
             feedback_id: record.id.clone(),
             actor: record.submitted_by.clone(),
             comment: record.comment.clone(),
-            now: Utc::now(),
+            now,
+            verdicts: verdicts(store, tenant, &command, now).await?,
         };
         let outcome = apply(&loaded.aggregate, &command, &ctx);
         let commit = StepCommit {

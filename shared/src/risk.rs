@@ -1,7 +1,7 @@
 //! The risk computation of SPEC 2 and the feedback transitions of SPEC 3, as pure functions
 //! over one user's aggregate. Nothing here knows about storage, queues or clocks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
@@ -9,6 +9,7 @@ use crate::feedback::{
     Actor, DetectionIn, FeedbackAction, HistoryActivity, HistoryEntry, PasswordEventKind,
     RiskSnapshot, TargetOutcome, TargetResult,
 };
+use crate::indicators::Verdict;
 use crate::model::{
     Activity, Detection, DetectionTimingType, RiskDetail, RiskLevel, RiskState, SignIn,
     UserAggregate,
@@ -80,6 +81,8 @@ pub struct Context {
     pub actor: Actor,
     pub comment: Option<String>,
     pub now: DateTime<Utc>,
+    /// What matching allow or block indicators say about new detections, by detection id.
+    pub verdicts: BTreeMap<String, Verdict>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +177,7 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
             )
         }
         Command::IngestDetections(detections) => {
-            let results = ingest(&mut agg, detections, ctx.now, &mut event_types);
+            let results = ingest(&mut agg, detections, ctx, &mut event_types);
             (results, RiskDetail::None)
         }
     };
@@ -363,13 +366,15 @@ fn close_all_risk(
 }
 
 /// Stores new detections. A new detection never lowers risk and never changes a user
-/// who is confirmed compromised; it reopens a closed sign-in or user.
+/// who is confirmed compromised; it reopens a closed sign-in or user. One matching an allow
+/// indicator is stored dismissed and counts for nothing; one matching a block indicator is high.
 fn ingest(
     agg: &mut UserAggregate,
     detections: &[DetectionIn],
-    now: DateTime<Utc>,
+    ctx: &Context,
     event_types: &mut BTreeSet<String>,
 ) -> Vec<TargetResult> {
+    let now = ctx.now;
     let mut results = Vec::with_capacity(detections.len());
     for input in detections {
         results.push(TargetResult::new(&input.id, TargetOutcome::Applied));
@@ -381,6 +386,15 @@ fn ingest(
             agg.user.user_principal_name = input.user_principal_name.clone();
         }
         event_types.insert(input.risk_event_type.clone());
+        let (risk_state, risk_detail, risk_level) = match ctx.verdicts.get(&input.id) {
+            Some(Verdict::Allow) => (
+                RiskState::Dismissed,
+                RiskDetail::AllowIndicatorMatched,
+                input.risk_level,
+            ),
+            Some(Verdict::Block) => (RiskState::AtRisk, RiskDetail::None, RiskLevel::High),
+            None => (RiskState::AtRisk, RiskDetail::None, input.risk_level),
+        };
         let detection = Detection {
             id: input.id.clone(),
             user_id: agg.user.id.clone(),
@@ -389,7 +403,7 @@ fn ingest(
                 .clone()
                 .or_else(|| agg.user.user_principal_name.clone()),
             risk_event_type: input.risk_event_type.clone(),
-            risk_level: input.risk_level,
+            risk_level,
             detection_timing_type: input.detection_timing_type,
             source: input.source.clone(),
             detected_date_time: input.detected_date_time,
@@ -398,8 +412,8 @@ fn ingest(
             } else {
                 Activity::User
             },
-            risk_state: RiskState::AtRisk,
-            risk_detail: RiskDetail::None,
+            risk_state,
+            risk_detail,
             last_updated_date_time: now,
             sign_in_id: input.sign_in.as_ref().map(|s| s.id.clone()),
             evidence: input.evidence.clone(),
@@ -421,14 +435,15 @@ fn ingest(
                     risk_detail: RiskDetail::None,
                 });
             match entry.risk_state {
+                _ if !risk_state.is_active() => {}
                 RiskState::ConfirmedCompromised => {}
                 RiskState::AtRisk => {
-                    entry.risk_level_aggregated = entry.risk_level_aggregated.max(input.risk_level)
+                    entry.risk_level_aggregated = entry.risk_level_aggregated.max(risk_level)
                 }
                 _ => {
                     entry.risk_state = RiskState::AtRisk;
                     entry.risk_detail = RiskDetail::None;
-                    entry.risk_level_aggregated = input.risk_level;
+                    entry.risk_level_aggregated = risk_level;
                 }
             }
         }

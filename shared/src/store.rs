@@ -17,6 +17,7 @@ use crate::feedback::{
     derive_state, Actor, DetectionIn, Feedback, FeedbackAction, HistoryEntry, PasswordEventKind,
     TargetOutcome, TargetResult,
 };
+use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{RiskLevel, RiskState, SignIn, User, UserAggregate};
 use crate::problem::ApiError;
 use crate::remediation::{ActionStatus, EntityType, RemediationAction};
@@ -317,4 +318,30 @@ pub trait ActionStore: Send + Sync {
         filter: &ActionFilter,
         page: &PageRequest,
     ) -> Result<Page<RemediationAction>, StoreError>;
+}
+
+#[async_trait]
+pub trait IndicatorStore: Send + Sync {
+    /// Stores the indicator and its lookup entry; `false` if one with this id exists already.
+    async fn create_indicator(
+        &self,
+        tenant: &str,
+        indicator: &Indicator,
+    ) -> Result<bool, StoreError>;
+    async fn indicator(&self, tenant: &str, id: &str) -> Result<Option<Indicator>, StoreError>;
+    async fn delete_indicator(&self, tenant: &str, indicator: &Indicator)
+        -> Result<(), StoreError>;
+    /// Newest first.
+    async fn indicators(
+        &self,
+        tenant: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Indicator>, StoreError>;
+    /// Indicators (expired ones included) whose normalized value equals one of `keys`: one
+    /// query per key, never a scan.
+    async fn matching_indicators(
+        &self,
+        tenant: &str,
+        keys: &[(IndicatorType, String)],
+    ) -> Result<Vec<Indicator>, StoreError>;
 }

@@ -35,6 +35,7 @@ fn ctx_at(step: u32, now: DateTime<Utc>) -> Context {
         },
         comment: None,
         now,
+        verdicts: Default::default(),
     }
 }
 

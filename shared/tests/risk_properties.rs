@@ -106,6 +106,7 @@ fn ctx(step: usize) -> Context {
         },
         comment: None,
         now: at(step as i64 / 2),
+        verdicts: Default::default(),
     }
 }
 

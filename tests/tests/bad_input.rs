@@ -332,9 +332,16 @@ async fn roles_and_identity_are_enforced() {
         .call_raw(None, "GET", "/risky-users", BTreeMap::new(), Vec::new())
         .await;
     anonymous.problem(401);
-    let remediation = t.call(&reader, "POST", "/remediation-actions/a1/undo", Some(json!({"reason": "r"}))).await;
+    let remediation = t
+        .call(
+            &reader,
+            "POST",
+            "/remediation-actions/a1/undo",
+            Some(json!({"reason": "r"})),
+        )
+        .await;
     remediation.problem(403);
-    let not_built = t.call(&reader, "GET", "/indicators", None).await;
+    let not_built = t.call(&reader, "GET", "/detection-quality", None).await;
     not_built.problem(501);
 }
 

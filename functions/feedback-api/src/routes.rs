@@ -7,13 +7,18 @@ use serde::Deserialize;
 
 use riskfeedback::auth::{Caller, Role};
 use riskfeedback::feedback::{DetectionIn, FeedbackAction, PasswordEventKind};
-use riskfeedback::http::{accepted, json, json_body, segments, ListBody, Query};
-use riskfeedback::intake::{submit, validate_idempotency_key, Submission};
+use riskfeedback::http::{
+    accepted, created, json, json_body, no_content, segments, ListBody, Query,
+};
+use riskfeedback::indicators::{Indicator, IndicatorIn};
+use riskfeedback::intake::{submit, validate_idempotency_key, work_id, Submission};
 use riskfeedback::lambda;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::preview::preview;
 use riskfeedback::problem::ApiError;
-use riskfeedback::store::{DetectionFilter, ReadStore, SignInFilter, UserFilter, WorkStore};
+use riskfeedback::store::{
+    DetectionFilter, IndicatorStore, ReadStore, SignInFilter, UserFilter, WorkStore,
+};
 use riskfeedback::validate::{
     check_id, Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_TEXT_LEN,
 };
@@ -58,7 +63,11 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
         }
         (&Method::POST, ["password-events"]) => password_event(app, &caller, request, &query).await,
         (&Method::GET, ["feedback", id]) => get_feedback(app, &caller, id, &query).await,
-        (_, ["submissions", ..] | ["detection-quality"] | ["indicators", ..]) => {
+        (&Method::GET, ["indicators"]) => list_indicators(app, &caller, &query).await,
+        (&Method::POST, ["indicators"]) => create_indicator(app, &caller, request).await,
+        (&Method::GET, ["indicators", id]) => get_indicator(app, &caller, id).await,
+        (&Method::DELETE, ["indicators", id]) => delete_indicator(app, &caller, id).await,
+        (_, ["submissions", ..] | ["detection-quality"]) => {
             Err(ApiError::NotImplemented(format!("{method} {path}")))
         }
         _ => Err(not_found_route(&method, &path)),
@@ -383,6 +392,20 @@ async fn password_event(
     accept(app, caller, request, submission).await
 }
 
+/// The caller's `Idempotency-Key`, if it sent a valid one.
+fn idempotency_key(request: &Request) -> Result<Option<&str>, ApiError> {
+    match request.headers().get("idempotency-key") {
+        Some(value) => {
+            let key = value
+                .to_str()
+                .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;
+            validate_idempotency_key(key)?;
+            Ok(Some(key))
+        }
+        None => Ok(None),
+    }
+}
+
 /// `202` with the feedback and where to watch it; honours `Idempotency-Key`.
 async fn accept(
     app: &App,
@@ -390,16 +413,7 @@ async fn accept(
     request: &Request,
     submission: Submission,
 ) -> RouteResult {
-    let key = match request.headers().get("idempotency-key") {
-        Some(value) => {
-            let key = value
-                .to_str()
-                .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;
-            validate_idempotency_key(key)?;
-            Some(key)
-        }
-        None => None,
-    };
+    let key = idempotency_key(request)?;
     let record = submit(
         &app.store,
         &app.work_queue,
@@ -415,4 +429,71 @@ async fn accept(
         &format!("/feedback/{}", record.id),
         &record.view(),
     ))
+}
+
+async fn list_indicators(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
+    caller.require(Role::RiskRead)?;
+    let query = Query::parse(query, &[])?;
+    let page = app
+        .store
+        .indicators(&caller.tenant_id, &query.page()?)
+        .await?;
+    Ok(json(
+        StatusCode::OK,
+        &ListBody {
+            value: page.value,
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+async fn create_indicator(app: &App, caller: &Caller, request: &Request) -> RouteResult {
+    caller.require(Role::IndicatorsManage)?;
+    let input: IndicatorIn = json_body(request.headers(), request.body())?;
+    let key = idempotency_key(request)?;
+    let id = work_id(caller, key);
+    let indicator = Indicator::create(input, id.clone(), caller.actor.clone(), Utc::now())?;
+    if !app
+        .store
+        .create_indicator(&caller.tenant_id, &indicator)
+        .await?
+    {
+        // A retry with the same Idempotency-Key: answer with what the first attempt stored.
+        let stored = app
+            .store
+            .indicator(&caller.tenant_id, &id)
+            .await?
+            .ok_or(ApiError::Unavailable)?;
+        return Ok(created(&format!("/indicators/{id}"), &stored));
+    }
+    tracing::info!(tenant = %caller.tenant_id, indicator = %id, "indicator created");
+    Ok(created(&format!("/indicators/{id}"), &indicator))
+}
+
+async fn get_indicator(app: &App, caller: &Caller, id: &str) -> RouteResult {
+    caller.require(Role::RiskRead)?;
+    check_id("indicatorId", id)?;
+    match app.store.indicator(&caller.tenant_id, id).await? {
+        Some(indicator) => Ok(json(StatusCode::OK, &indicator)),
+        None => Err(ApiError::NotFound {
+            what: "indicator",
+            id: id.to_string(),
+        }),
+    }
+}
+
+async fn delete_indicator(app: &App, caller: &Caller, id: &str) -> RouteResult {
+    caller.require(Role::IndicatorsManage)?;
+    check_id("indicatorId", id)?;
+    let Some(indicator) = app.store.indicator(&caller.tenant_id, id).await? else {
+        return Err(ApiError::NotFound {
+            what: "indicator",
+            id: id.to_string(),
+        });
+    };
+    app.store
+        .delete_indicator(&caller.tenant_id, &indicator)
+        .await?;
+    tracing::info!(tenant = %caller.tenant_id, indicator = %id, "indicator deleted");
+    Ok(no_content())
 }

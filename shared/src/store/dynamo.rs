@@ -17,11 +17,12 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 
 use super::items::*;
 use super::{
-    cursor, Accepted, ActionFilter, ActionStore, DetectionFilter, LoadedUser, Page, PageRequest,
-    ReadStore, SignInFilter, SignInRow, StepCommit, StoreError, StoredAction, UserFilter, UserRow,
-    UserSteps, WorkRecord, WorkStore,
+    cursor, Accepted, ActionFilter, ActionStore, DetectionFilter, IndicatorStore, LoadedUser, Page,
+    PageRequest, ReadStore, SignInFilter, SignInRow, StepCommit, StoreError, StoredAction,
+    UserFilter, UserRow, UserSteps, WorkRecord, WorkStore,
 };
 use crate::feedback::HistoryEntry;
+use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{Detection, UserAggregate};
 use crate::remediation::RemediationAction;
 
@@ -874,5 +875,113 @@ impl ActionStore for DynamoStore {
             value: page.value.into_iter().map(|i| i.action).collect(),
             next_cursor: page.next_cursor,
         })
+    }
+}
+
+#[async_trait]
+impl IndicatorStore for DynamoStore {
+    async fn create_indicator(
+        &self,
+        tenant: &str,
+        indicator: &Indicator,
+    ) -> Result<bool, StoreError> {
+        let main = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(encode(&IndicatorItem::main(tenant, indicator))?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let lookup = self.put(&IndicatorItem::by_value(tenant, indicator))?;
+        match self
+            .transact(vec![put_write(main), put_write(lookup)])
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(TransactError::Cancelled(reasons))
+                if reasons.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into_store_error()),
+        }
+    }
+
+    async fn indicator(&self, tenant: &str, id: &str) -> Result<Option<Indicator>, StoreError> {
+        self.get(indicator_pk(tenant, id), INDICATOR_SK)
+            .await?
+            .map(|item| decode::<IndicatorItem>(item).map(|i| i.indicator))
+            .transpose()
+    }
+
+    async fn delete_indicator(
+        &self,
+        tenant: &str,
+        indicator: &Indicator,
+    ) -> Result<(), StoreError> {
+        let delete = |pk: String, sk: &str| {
+            aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(Self::key(pk, sk)))
+                .build()
+                .map(|d| TransactWriteItem::builder().delete(d).build())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        };
+        let value_pk =
+            indicator_value_pk(tenant, indicator.indicator_type, &indicator.indicator_value);
+        let writes = vec![
+            delete(indicator_pk(tenant, &indicator.id), INDICATOR_SK)?,
+            delete(value_pk, &indicator.id)?,
+        ];
+        self.transact(writes)
+            .await
+            .map_err(TransactError::into_store_error)
+    }
+
+    async fn indicators(
+        &self,
+        tenant: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Indicator>, StoreError> {
+        let query = Query {
+            index: Some(GSI1),
+            pk: indicators_index(tenant),
+            sk_prefix: None,
+            filters: Vec::new(),
+            newest_first: true,
+            any_of: None,
+        };
+        let page: Page<IndicatorItem> = self.query_page(tenant, query, page).await?;
+        Ok(Page {
+            value: page.value.into_iter().map(|i| i.indicator).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    async fn matching_indicators(
+        &self,
+        tenant: &str,
+        keys: &[(IndicatorType, String)],
+    ) -> Result<Vec<Indicator>, StoreError> {
+        let mut found = Vec::new();
+        let unique: HashSet<&(IndicatorType, String)> = keys.iter().collect();
+        for (kind, value) in unique {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(indicator_value_pk(tenant, *kind, value)),
+                )
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in out.items.unwrap_or_default() {
+                found.push(decode::<IndicatorItem>(item)?.indicator);
+            }
+        }
+        Ok(found)
     }
 }

@@ -8,6 +8,8 @@
 //! | sign-in owner | `T#{tenant}#SP#{signIn}` | `SP` | | |
 //! | history | `T#{tenant}#H#{user}` | `{time}#{step}` | | |
 //! | feedback | `T#{tenant}#FB#{feedback}` | `FB` | | |
+//! | indicator | `T#{tenant}#IND#{indicator}` | `IND` | `T#{tenant}#INDICATORS` | `{created}#{indicator}` |
+//! | indicator by value | `T#{tenant}#INDV#{type}#{sha256(value)}` | indicator id | | |
 //! | remediation action | `T#{tenant}#RA#{action}` | `RA` | `T#{tenant}#ACTIONS` | `{created}#{action}` |
 //!
 //! Every key starts with the tenant, so no query can reach another tenant's items.
@@ -16,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{PendingStep, WorkRecord};
 use crate::feedback::HistoryEntry;
+use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{Detection, SignIn, User};
 use crate::remediation::{EntityType, RemediationAction};
 
@@ -25,6 +28,7 @@ pub const DETECTION_PREFIX: &str = "D#";
 pub const POINTER_SK: &str = "SP";
 pub const WORK_SK: &str = "FB";
 pub const ACTION_SK: &str = "RA";
+pub const INDICATOR_SK: &str = "IND";
 pub const GSI1: &str = "gsi1";
 
 pub fn tenant_prefix(tenant: &str) -> String {
@@ -53,6 +57,28 @@ pub fn action_pk(tenant: &str, id: &str) -> String {
 
 pub fn actions_index(tenant: &str) -> String {
     format!("T#{tenant}#ACTIONS")
+}
+
+pub fn indicator_pk(tenant: &str, id: &str) -> String {
+    format!("T#{tenant}#IND#{id}")
+}
+
+pub fn indicators_index(tenant: &str) -> String {
+    format!("T#{tenant}#INDICATORS")
+}
+
+/// Values can be long URLs: the key holds their digest.
+pub fn indicator_value_pk(tenant: &str, kind: IndicatorType, value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest: String = Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let kind = serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    format!("T#{tenant}#INDV#{kind}#{digest}")
 }
 
 pub fn users_index(tenant: &str) -> String {
@@ -197,6 +223,48 @@ impl ActionItem {
             entity_type: action.entity.r#type,
             version,
             action: action.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IndicatorItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+    #[serde(flatten)]
+    pub indicator: Indicator,
+}
+
+impl IndicatorItem {
+    /// The indicator itself, listed on the tenant's index.
+    pub fn main(tenant: &str, indicator: &Indicator) -> Self {
+        IndicatorItem {
+            pk: indicator_pk(tenant, &indicator.id),
+            sk: INDICATOR_SK.to_string(),
+            gsi1pk: Some(indicators_index(tenant)),
+            gsi1sk: Some(format!(
+                "{}#{}",
+                indicator
+                    .created_date_time
+                    .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+                indicator.id
+            )),
+            indicator: indicator.clone(),
+        }
+    }
+
+    /// A copy under its value, so matching evidence is one query.
+    pub fn by_value(tenant: &str, indicator: &Indicator) -> Self {
+        IndicatorItem {
+            pk: indicator_value_pk(tenant, indicator.indicator_type, &indicator.indicator_value),
+            sk: indicator.id.clone(),
+            gsi1pk: None,
+            gsi1sk: None,
+            indicator: indicator.clone(),
         }
     }
 }

@@ -1,0 +1,297 @@
+//! Custom indicators (SPEC 4): allow, block or alert rules for a hash, address, URL or domain,
+//! validated by type and normalized so that lookups match however a value was written. Allow
+//! and block indicators change how new detections with matching evidence are stored (SPEC 2).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::feedback::Actor;
+use crate::model::Evidence;
+use crate::validate::Errors;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IndicatorType {
+    FileSha256,
+    FileSha1,
+    IpAddress,
+    Url,
+    DomainName,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IndicatorAction {
+    Allow,
+    Block,
+    Alert,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IndicatorIn {
+    pub indicator_type: IndicatorType,
+    pub indicator_value: String,
+    pub action: IndicatorAction,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_date_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Indicator {
+    pub id: String,
+    pub indicator_type: IndicatorType,
+    /// Normalized: lower-case hashes and domains, canonical addresses and URLs.
+    pub indicator_value: String,
+    pub action: IndicatorAction,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_date_time: Option<DateTime<Utc>>,
+    pub created_by: Actor,
+    pub created_date_time: DateTime<Utc>,
+}
+
+impl Indicator {
+    /// A new indicator from a validated request.
+    pub fn create(
+        input: IndicatorIn,
+        id: String,
+        created_by: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Indicator, crate::problem::ApiError> {
+        let mut errors = Errors::default();
+        validate(&input, now, &mut errors);
+        errors.into_result()?;
+        Ok(Indicator {
+            id,
+            indicator_type: input.indicator_type,
+            indicator_value: normalize(input.indicator_type, &input.indicator_value)
+                .unwrap_or(input.indicator_value),
+            action: input.action,
+            title: input.title,
+            description: input.description,
+            expiration_date_time: input.expiration_date_time,
+            created_by,
+            created_date_time: now,
+        })
+    }
+
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.expiration_date_time.is_none_or(|expiry| expiry > now)
+    }
+}
+
+/// How a matching indicator changes a new detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Stored `dismissed` / `allowIndicatorMatched`, contributing no risk.
+    Allow,
+    /// Raised to `high`.
+    Block,
+}
+
+/// The verdict for a detection from the active indicators matching its evidence: an allow
+/// wins over a block (the analyst's latest judgement is usually the allow of a false positive).
+pub fn verdict(matches: &[Indicator], now: DateTime<Utc>) -> Option<Verdict> {
+    let active = || matches.iter().filter(|i| i.is_active(now));
+    if active().any(|i| i.action == IndicatorAction::Allow) {
+        Some(Verdict::Allow)
+    } else if active().any(|i| i.action == IndicatorAction::Block) {
+        Some(Verdict::Block)
+    } else {
+        None
+    }
+}
+
+/// The (type, normalized value) pairs a detection's evidence can match.
+pub fn evidence_keys(evidence: &Evidence) -> Vec<(IndicatorType, String)> {
+    [
+        (IndicatorType::IpAddress, evidence.ip_address.as_deref()),
+        (IndicatorType::FileSha256, evidence.file_sha256.as_deref()),
+        (IndicatorType::Url, evidence.url.as_deref()),
+        (IndicatorType::DomainName, evidence.domain_name.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(kind, value)| Some((kind, normalize(kind, value?).ok()?)))
+    .collect()
+}
+
+/// Validates a value for its type and returns its normalized form, or why it is invalid.
+pub fn normalize(kind: IndicatorType, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    match kind {
+        IndicatorType::FileSha256 => hex(value, 64),
+        IndicatorType::FileSha1 => hex(value, 40),
+        IndicatorType::IpAddress => value
+            .parse::<IpAddr>()
+            .map(|ip| ip.to_string())
+            .map_err(|_| "must be an IPv4 or IPv6 address".to_string()),
+        IndicatorType::Url => {
+            let url = url::Url::parse(value).map_err(|_| "must be an absolute URL".to_string())?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err("must be an absolute http or https URL".to_string());
+            }
+            Ok(url.to_string())
+        }
+        IndicatorType::DomainName => domain(value),
+    }
+}
+
+fn hex(value: &str, len: usize) -> Result<String, String> {
+    if value.len() == len && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(format!("must be {len} hexadecimal characters"))
+    }
+}
+
+fn domain(value: &str) -> Result<String, String> {
+    let lower = value.trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = lower.split('.').collect();
+    let valid = lower.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if valid {
+        Ok(lower)
+    } else {
+        Err("must be a domain name such as contoso.com".to_string())
+    }
+}
+
+/// Checks an indicator as posted.
+fn validate(input: &IndicatorIn, now: DateTime<Utc>, errors: &mut Errors) {
+    if let Err(message) = normalize(input.indicator_type, &input.indicator_value) {
+        errors.add("indicatorValue", message);
+    }
+    errors.text("title", &input.title, 256);
+    errors.optional_text("description", input.description.as_deref(), 1000);
+    if input.expiration_date_time.is_some_and(|e| e <= now) {
+        errors.add("expirationDateTime", "must be in the future");
+    }
+}
+
+/// The verdicts of the active indicators matching the evidence of a step's new detections.
+pub async fn verdicts(
+    store: &impl crate::store::IndicatorStore,
+    tenant: &str,
+    command: &crate::risk::Command,
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<String, Verdict>, crate::store::StoreError> {
+    let crate::risk::Command::IngestDetections(detections) = command else {
+        return Ok(BTreeMap::new());
+    };
+    let keyed: Vec<(&str, Vec<(IndicatorType, String)>)> = detections
+        .iter()
+        .filter_map(|d| Some((d.id.as_str(), evidence_keys(d.evidence.as_ref()?))))
+        .filter(|(_, keys)| !keys.is_empty())
+        .collect();
+    if keyed.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let all_keys: Vec<(IndicatorType, String)> =
+        keyed.iter().flat_map(|(_, k)| k.clone()).collect();
+    let found = store.matching_indicators(tenant, &all_keys).await?;
+    Ok(keyed
+        .into_iter()
+        .filter_map(|(id, keys)| {
+            let matches: Vec<Indicator> = found
+                .iter()
+                .filter(|i| keys.contains(&(i.indicator_type, i.indicator_value.clone())))
+                .cloned()
+                .collect();
+            verdict(&matches, now).map(|v| (id.to_string(), v))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_validated_and_normalized_by_type() {
+        let sha = "AB".repeat(32);
+        assert_eq!(
+            normalize(IndicatorType::FileSha256, &sha),
+            Ok("ab".repeat(32))
+        );
+        assert!(normalize(IndicatorType::FileSha256, "abc").is_err());
+        assert!(normalize(IndicatorType::FileSha1, &"g".repeat(40)).is_err());
+        assert_eq!(
+            normalize(IndicatorType::IpAddress, " 203.0.113.7 "),
+            Ok("203.0.113.7".into())
+        );
+        assert!(normalize(IndicatorType::IpAddress, "300.1.1.1").is_err());
+        assert_eq!(
+            normalize(IndicatorType::Url, "HTTPS://Contoso.com/a?b=1"),
+            Ok("https://contoso.com/a?b=1".into())
+        );
+        assert!(normalize(IndicatorType::Url, "/relative").is_err());
+        assert!(normalize(IndicatorType::Url, "ftp://contoso.com/").is_err());
+        assert_eq!(
+            normalize(IndicatorType::DomainName, "Contoso.COM."),
+            Ok("contoso.com".into())
+        );
+        assert!(normalize(IndicatorType::DomainName, "localhost").is_err());
+        assert!(normalize(IndicatorType::DomainName, "-bad.com").is_err());
+    }
+
+    #[test]
+    fn allow_wins_and_expired_indicators_do_not_count() {
+        let now = Utc::now();
+        let indicator = |action, expiry: Option<DateTime<Utc>>| Indicator {
+            id: "i".into(),
+            indicator_type: IndicatorType::IpAddress,
+            indicator_value: "203.0.113.7".into(),
+            action,
+            title: "t".into(),
+            description: None,
+            expiration_date_time: expiry,
+            created_by: Actor {
+                id: "a".into(),
+                display_name: None,
+            },
+            created_date_time: now,
+        };
+        let past = Some(now - chrono::Duration::hours(1));
+        assert_eq!(
+            verdict(
+                &[
+                    indicator(IndicatorAction::Block, None),
+                    indicator(IndicatorAction::Allow, None)
+                ],
+                now
+            ),
+            Some(Verdict::Allow)
+        );
+        assert_eq!(
+            verdict(
+                &[
+                    indicator(IndicatorAction::Block, None),
+                    indicator(IndicatorAction::Allow, past)
+                ],
+                now
+            ),
+            Some(Verdict::Block)
+        );
+        assert_eq!(
+            verdict(&[indicator(IndicatorAction::Alert, None)], now),
+            None
+        );
+    }
+}
