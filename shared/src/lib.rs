@@ -13,6 +13,7 @@ pub mod model;
 pub mod preview;
 pub mod problem;
 pub mod processing;
+pub mod quality;
 pub mod queue;
 pub mod remediation;
 pub mod risk;

@@ -4,6 +4,7 @@
 use chrono::Utc;
 
 use crate::indicators::verdicts;
+use crate::quality::deltas;
 use crate::queue::{FeedbackProcessed, Message, Queue, QueueError, WorkNotice};
 use crate::risk::{apply, Command, Context};
 use crate::store::{IndicatorStore, PendingStep, StepCommit, StoreError, WorkRecord, WorkStore};
@@ -64,6 +65,7 @@ pub async fn process_notice(
             verdicts: verdicts(store, tenant, &command, now).await?,
         };
         let outcome = apply(&loaded.aggregate, &command, &ctx);
+        let quality = deltas(&loaded.aggregate, &outcome.aggregate);
         let commit = StepCommit {
             tenant_id: tenant,
             before: &loaded.aggregate,
@@ -73,6 +75,7 @@ pub async fn process_notice(
             feedback_id: &record.id,
             results: &outcome.results,
             now: ctx.now,
+            quality: &quality,
         };
         match store.commit_step(&commit).await {
             Ok(()) => {

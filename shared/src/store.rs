@@ -5,7 +5,7 @@ mod cursor;
 mod dynamo;
 mod items;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -20,6 +20,7 @@ use crate::feedback::{
 use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{RiskLevel, RiskState, SignIn, User, UserAggregate};
 use crate::problem::ApiError;
+use crate::quality::{Counts, Kind};
 use crate::remediation::{ActionStatus, EntityType, RemediationAction};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -158,6 +159,8 @@ pub struct StepCommit<'a> {
     pub feedback_id: &'a str,
     pub results: &'a [TargetResult],
     pub now: DateTime<Utc>,
+    /// What the step adds to the detection-quality counters.
+    pub quality: &'a BTreeMap<Kind, Counts>,
 }
 
 /// How intake queues work for one user.
@@ -344,4 +347,15 @@ pub trait IndicatorStore: Send + Sync {
         tenant: &str,
         keys: &[(IndicatorType, String)],
     ) -> Result<Vec<Indicator>, StoreError>;
+}
+
+#[async_trait]
+pub trait QualityStore: Send + Sync {
+    /// The counters of the days `from..=to` (UTC), summed per detection type and source.
+    async fn quality_totals(
+        &self,
+        tenant: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<BTreeMap<Kind, Counts>, StoreError>;
 }

@@ -182,7 +182,7 @@ async fn allow_indicators_dismiss_and_block_indicators_raise_new_detections() {
 #[tokio::test]
 async fn expired_and_deleted_indicators_no_longer_apply() {
     let t = TestStack::new().await;
-    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
     let expiring = create(
         &t,
         json!({"indicatorType": "url", "indicatorValue": "https://files.contoso.com/tool.exe", "action": "allow",
@@ -203,7 +203,7 @@ async fn expired_and_deleted_indicators_no_longer_apply() {
         .status,
         204
     );
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
     ingest(
         &t,
         vec![

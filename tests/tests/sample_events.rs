@@ -28,14 +28,14 @@ const API_SAMPLES: &[(&str, u16)] = &[
     ("feedback-api/confirm-users-safe", 202),
     ("feedback-api/dismiss-users", 202),
     ("feedback-api/post-password-event", 202),
-    // Submissions and detection quality: wired in the template, not built yet.
+    // Submissions: wired in the template, not built yet.
     ("feedback-api/post-submission", 501),
     ("feedback-api/get-submission", 501),
-    ("feedback-api/get-detection-quality", 501),
     ("feedback-api/list-indicators", 200),
     ("feedback-api/post-indicator", 201),
     ("feedback-api/get-indicator", 200),
     ("feedback-api/delete-indicator", 204),
+    ("feedback-api/get-detection-quality", 200),
     ("remediation-undo/post-remediation-actions", 200),
     ("remediation-undo/list-remediation-actions", 200),
     ("remediation-undo/get-remediation-action", 200),

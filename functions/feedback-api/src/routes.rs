@@ -16,8 +16,9 @@ use riskfeedback::lambda;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::preview::preview;
 use riskfeedback::problem::ApiError;
+use riskfeedback::quality::QualityReport;
 use riskfeedback::store::{
-    DetectionFilter, IndicatorStore, ReadStore, SignInFilter, UserFilter, WorkStore,
+    DetectionFilter, IndicatorStore, QualityStore, ReadStore, SignInFilter, UserFilter, WorkStore,
 };
 use riskfeedback::validate::{
     check_id, Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_TEXT_LEN,
@@ -67,9 +68,8 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
         (&Method::POST, ["indicators"]) => create_indicator(app, &caller, request).await,
         (&Method::GET, ["indicators", id]) => get_indicator(app, &caller, id).await,
         (&Method::DELETE, ["indicators", id]) => delete_indicator(app, &caller, id).await,
-        (_, ["submissions", ..] | ["detection-quality"]) => {
-            Err(ApiError::NotImplemented(format!("{method} {path}")))
-        }
+        (&Method::GET, ["detection-quality"]) => detection_quality(app, &caller, &query).await,
+        (_, ["submissions", ..]) => Err(ApiError::NotImplemented(format!("{method} {path}"))),
         _ => Err(not_found_route(&method, &path)),
     }
 }
@@ -496,4 +496,41 @@ async fn delete_indicator(app: &App, caller: &Caller, id: &str) -> RouteResult {
         .await?;
     tracing::info!(tenant = %caller.tenant_id, indicator = %id, "indicator deleted");
     Ok(no_content())
+}
+
+/// Longest period one report covers.
+const MAX_QUALITY_DAYS: i64 = 366;
+
+async fn detection_quality(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
+    caller.require(Role::RiskRead)?;
+    let query = Query::parse(query, &["from", "to"])?;
+    let day = |name: &str| -> Result<Option<chrono::NaiveDate>, ApiError> {
+        query
+            .get(name)
+            .map(|v| {
+                chrono::DateTime::parse_from_rfc3339(v)
+                    .map(|t| t.with_timezone(&Utc).date_naive())
+                    .or_else(|_| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d"))
+                    .map_err(|_| {
+                        ApiError::invalid(name, "must be an RFC 3339 time or a YYYY-MM-DD date")
+                    })
+            })
+            .transpose()
+    };
+    let to = day("to")?.unwrap_or_else(|| Utc::now().date_naive());
+    let from = day("from")?.unwrap_or(to - chrono::Duration::days(29));
+    if from > to {
+        return Err(ApiError::invalid("from", "must not be after to"));
+    }
+    if (to - from).num_days() >= MAX_QUALITY_DAYS {
+        return Err(ApiError::invalid(
+            "from",
+            format!("the period may span at most {MAX_QUALITY_DAYS} days"),
+        ));
+    }
+    let totals = app
+        .store
+        .quality_totals(&caller.tenant_id, from, to)
+        .await?;
+    Ok(json(StatusCode::OK, &QualityReport::new(from, to, totals)))
 }

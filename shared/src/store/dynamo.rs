@@ -1,6 +1,6 @@
 //! `DynamoStore`: the stores over one DynamoDB table (layout in `items.rs`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Debug;
 use std::time::Duration;
 
@@ -18,12 +18,13 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 use super::items::*;
 use super::{
     cursor, Accepted, ActionFilter, ActionStore, DetectionFilter, IndicatorStore, LoadedUser, Page,
-    PageRequest, ReadStore, SignInFilter, SignInRow, StepCommit, StoreError, StoredAction,
-    UserFilter, UserRow, UserSteps, WorkRecord, WorkStore,
+    PageRequest, QualityStore, ReadStore, SignInFilter, SignInRow, StepCommit, StoreError,
+    StoredAction, UserFilter, UserRow, UserSteps, WorkRecord, WorkStore,
 };
 use crate::feedback::HistoryEntry;
 use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{Detection, UserAggregate};
+use crate::quality::{Counts, Kind};
 use crate::remediation::RemediationAction;
 
 type Item = HashMap<String, AttributeValue>;
@@ -315,6 +316,55 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
+    /// `ADD`s counts to one detection-quality counter, creating it on first use.
+    pub(super) fn quality_update(
+        &self,
+        tenant: &str,
+        day: chrono::NaiveDate,
+        kind: &Kind,
+        counts: &Counts,
+        shard_key: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let fields = [
+            ("detections", counts.detections),
+            ("confirmedCompromised", counts.confirmed_compromised),
+            ("confirmedSafe", counts.confirmed_safe),
+            ("dismissed", counts.dismissed),
+            ("falsePositives", counts.false_positives),
+            ("falseNegatives", counts.false_negatives),
+        ];
+        let mut values = HashMap::from([
+            (
+                ":type".to_string(),
+                AttributeValue::S(kind.risk_event_type.clone()),
+            ),
+            (
+                ":source".to_string(),
+                AttributeValue::S(kind.source.clone()),
+            ),
+        ]);
+        let mut add = Vec::new();
+        for (name, value) in fields.into_iter().filter(|(_, v)| *v > 0) {
+            values.insert(format!(":{name}"), AttributeValue::N(value.to_string()));
+            add.push(format!("{name} :{name}"));
+        }
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(
+                quality_pk(tenant),
+                &quality_sk(day, kind, shard_key),
+            )))
+            .update_expression(format!(
+                "SET riskEventType = :type, #source = :source ADD {}",
+                add.join(", ")
+            ))
+            .expression_attribute_names("#source", "source")
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
     fn results_update(&self, commit: &StepCommit<'_>) -> Result<TransactWriteItem, StoreError> {
         let mut names = HashMap::new();
         let mut values = HashMap::from([(":now".to_string(), to_value(&commit.now)?)]);
@@ -592,11 +642,15 @@ impl WorkStore for DynamoStore {
     async fn commit_step(&self, commit: &StepCommit<'_>) -> Result<(), StoreError> {
         let user_id = &commit.after.user.id;
         let mut writes = self.step_writes(commit)?;
-        let final_items = vec![
+        let mut final_items = vec![
             self.user_update(commit)?,
             self.results_update(commit)?,
             put_write(self.put(&HistoryItem::new(commit.tenant_id, commit.history))?),
         ];
+        for (kind, counts) in commit.quality {
+            let day = commit.now.date_naive();
+            final_items.push(self.quality_update(commit.tenant_id, day, kind, counts, user_id)?);
+        }
         // A step that changes more items than one transaction holds is written in chunks, each
         // guarded by the version check; the user item moves last, so a crash in between leaves
         // the step queued and its (idempotent) effects are re-derived on redelivery.
@@ -983,5 +1037,45 @@ impl IndicatorStore for DynamoStore {
             }
         }
         Ok(found)
+    }
+}
+
+#[async_trait]
+impl QualityStore for DynamoStore {
+    async fn quality_totals(
+        &self,
+        tenant: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<BTreeMap<Kind, Counts>, StoreError> {
+        let mut totals: BTreeMap<Kind, Counts> = BTreeMap::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", AttributeValue::S(quality_pk(tenant)))
+                .expression_attribute_values(":from", AttributeValue::S(format!("{from}#")))
+                // '~' sorts after every character of a counter's key.
+                .expression_attribute_values(":to", AttributeValue::S(format!("{to}#~")))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in out.items.unwrap_or_default() {
+                let item: QualityItem = decode(item)?;
+                let kind = Kind {
+                    risk_event_type: item.risk_event_type,
+                    source: item.source,
+                };
+                totals.entry(kind).or_default().add(&item.counts);
+            }
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(totals);
+            }
+        }
     }
 }

@@ -10,6 +10,7 @@
 //! | feedback | `T#{tenant}#FB#{feedback}` | `FB` | | |
 //! | indicator | `T#{tenant}#IND#{indicator}` | `IND` | `T#{tenant}#INDICATORS` | `{created}#{indicator}` |
 //! | indicator by value | `T#{tenant}#INDV#{type}#{sha256(value)}` | indicator id | | |
+//! | detection-quality counters | `T#{tenant}#QUALITY` | `{day}#{type}#{source}#{shard}` | | |
 //! | remediation action | `T#{tenant}#RA#{action}` | `RA` | `T#{tenant}#ACTIONS` | `{created}#{action}` |
 //!
 //! Every key starts with the tenant, so no query can reach another tenant's items.
@@ -20,6 +21,7 @@ use super::{PendingStep, WorkRecord};
 use crate::feedback::HistoryEntry;
 use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{Detection, SignIn, User};
+use crate::quality::{Counts, Kind};
 use crate::remediation::{EntityType, RemediationAction};
 
 pub const USER_SK: &str = "USER";
@@ -79,6 +81,22 @@ pub fn indicator_value_pk(tenant: &str, kind: IndicatorType, value: &str) -> Str
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     format!("T#{tenant}#INDV#{kind}#{digest}")
+}
+
+pub fn quality_pk(tenant: &str) -> String {
+    format!("T#{tenant}#QUALITY")
+}
+
+/// Counters are spread over a few items per day and kind, chosen by user, so that concurrent
+/// transactions for different users rarely touch the same counter.
+pub const QUALITY_SHARDS: u8 = 8;
+
+pub fn quality_sk(day: chrono::NaiveDate, kind: &Kind, shard_key: &str) -> String {
+    let shard = shard_key
+        .bytes()
+        .fold(0u8, |acc, b| acc.wrapping_mul(31).wrapping_add(b))
+        % QUALITY_SHARDS;
+    format!("{day}#{}#{}#{shard}", kind.risk_event_type, kind.source)
 }
 
 pub fn users_index(tenant: &str) -> String {
@@ -267,4 +285,15 @@ impl IndicatorItem {
             indicator: indicator.clone(),
         }
     }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QualityItem {
+    pub pk: String,
+    pub sk: String,
+    pub risk_event_type: String,
+    pub source: String,
+    #[serde(flatten)]
+    pub counts: Counts,
 }
