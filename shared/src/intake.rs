@@ -27,7 +27,7 @@ const ACCEPT_ATTEMPTS: u32 = 4;
 /// What a caller asks for, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Submission {
+pub enum WorkRequest {
     Feedback {
         action: FeedbackAction,
         target_ids: Vec<String>,
@@ -40,21 +40,21 @@ pub enum Submission {
     Detections(Vec<DetectionIn>),
 }
 
-impl Submission {
+impl WorkRequest {
     pub(crate) fn action(&self) -> FeedbackAction {
         match self {
-            Submission::Feedback { action, .. } => *action,
-            Submission::Password { .. } => FeedbackAction::PasswordEvent,
-            Submission::Detections(_) => FeedbackAction::IngestDetections,
+            WorkRequest::Feedback { action, .. } => *action,
+            WorkRequest::Password { .. } => FeedbackAction::PasswordEvent,
+            WorkRequest::Detections(_) => FeedbackAction::IngestDetections,
         }
     }
 
     /// The domain command for one user's share of the targets.
     pub(crate) fn command(&self, targets: &[String]) -> Command {
         match self {
-            Submission::Feedback { action, .. } => Command::for_step(*action, None, &[], targets),
-            Submission::Password { kind, .. } => Command::Password(*kind),
-            Submission::Detections(d) => {
+            WorkRequest::Feedback { action, .. } => Command::for_step(*action, None, &[], targets),
+            WorkRequest::Password { kind, .. } => Command::Password(*kind),
+            WorkRequest::Detections(d) => {
                 Command::for_step(FeedbackAction::IngestDetections, None, d, targets)
             }
         }
@@ -62,9 +62,9 @@ impl Submission {
 
     pub(crate) fn target_ids(&self) -> Vec<String> {
         match self {
-            Submission::Feedback { target_ids, .. } => target_ids.clone(),
-            Submission::Password { user_id, .. } => vec![user_id.clone()],
-            Submission::Detections(d) => d.iter().map(|d| d.id.clone()).collect(),
+            WorkRequest::Feedback { target_ids, .. } => target_ids.clone(),
+            WorkRequest::Password { user_id, .. } => vec![user_id.clone()],
+            WorkRequest::Detections(d) => d.iter().map(|d| d.id.clone()).collect(),
         }
     }
 }
@@ -93,33 +93,33 @@ pub fn validate_idempotency_key(key: &str) -> Result<(), ApiError> {
     }
 }
 
-fn request_hash(submission: &Submission) -> String {
-    let bytes = serde_json::to_vec(submission).unwrap_or_default();
+fn request_hash(request: &WorkRequest) -> String {
+    let bytes = serde_json::to_vec(request).unwrap_or_default();
     Sha256::digest(&bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-/// Accepts a submission; returns the stored record (the earlier one for a retried key).
+/// Accepts a work request; returns the stored record (the earlier one for a retried key).
 pub async fn submit(
     store: &impl WorkStore,
     work_queue: &impl Queue,
     events: &impl Queue,
     caller: &Caller,
-    submission: Submission,
+    request: WorkRequest,
     idempotency_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<WorkRecord, ApiError> {
     let tenant = caller.tenant_id.as_str();
     let id = work_id(caller, idempotency_key);
-    let hash = request_hash(&submission);
+    let hash = request_hash(&request);
     if idempotency_key.is_some() {
         if let Some(existing) = store.work(tenant, &id).await? {
             return replay(work_queue, events, tenant, existing, &hash).await;
         }
     }
-    let (steps, not_found) = plan(store, tenant, &id, &submission).await?;
+    let (steps, not_found) = plan(store, tenant, &id, &request).await?;
     if steps.len() > MAX_USERS_PER_REQUEST {
         return Err(ApiError::invalid(
             "detections",
@@ -131,19 +131,19 @@ pub async fn submit(
     }
     let record = WorkRecord {
         id: id.clone(),
-        action: submission.action(),
+        action: request.action(),
         submitted_by: caller.actor.clone(),
         submitted_date_time: now,
         last_updated_date_time: now,
-        comment: match &submission {
-            Submission::Feedback { comment, .. } => comment.clone(),
+        comment: match &request {
+            WorkRequest::Feedback { comment, .. } => comment.clone(),
             _ => None,
         },
-        password_event_kind: match &submission {
-            Submission::Password { kind, .. } => Some(*kind),
+        password_event_kind: match &request {
+            WorkRequest::Password { kind, .. } => Some(*kind),
             _ => None,
         },
-        target_ids: submission.target_ids(),
+        target_ids: request.target_ids(),
         results: not_found
             .into_iter()
             .map(|t| {
@@ -157,8 +157,8 @@ pub async fn submit(
             })
             .collect(),
         users: steps.iter().map(|s| s.user_id.clone()).collect(),
-        detections: match submission {
-            Submission::Detections(d) => d,
+        detections: match request {
+            WorkRequest::Detections(d) => d,
             _ => Vec::new(),
         },
         request_hash: hash.clone(),
@@ -255,12 +255,12 @@ pub(crate) async fn plan(
     store: &impl WorkStore,
     tenant: &str,
     feedback_id: &str,
-    submission: &Submission,
+    request: &WorkRequest,
 ) -> Result<(Vec<UserSteps>, Vec<String>), ApiError> {
     let mut by_user = StepsByUser::new();
     let mut not_found = Vec::new();
-    match submission {
-        Submission::Feedback {
+    match request {
+        WorkRequest::Feedback {
             action, target_ids, ..
         } if action.targets_sign_ins() => {
             let owners: HashMap<String, String> = store.sign_in_owners(tenant, target_ids).await?;
@@ -277,14 +277,14 @@ pub(crate) async fn plan(
                 }
             }
         }
-        Submission::Feedback { target_ids, .. } => {
+        WorkRequest::Feedback { target_ids, .. } => {
             resolve_users(store, tenant, target_ids, &mut by_user, &mut not_found).await?
         }
-        Submission::Password { user_id, .. } => {
+        WorkRequest::Password { user_id, .. } => {
             let users = [user_id.clone()];
             resolve_users(store, tenant, &users, &mut by_user, &mut not_found).await?
         }
-        Submission::Detections(detections) => {
+        WorkRequest::Detections(detections) => {
             for d in detections {
                 let entry = by_user.entry(d.user_id.clone()).or_default();
                 if entry.0.is_none() {

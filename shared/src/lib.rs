@@ -18,5 +18,6 @@ pub mod queue;
 pub mod remediation;
 pub mod risk;
 pub mod store;
+pub mod submissions;
 pub mod validate;
 pub mod views;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::auth::Caller;
 use crate::feedback::TargetOutcome;
 use crate::indicators::verdicts;
-use crate::intake::{plan, Submission};
+use crate::intake::{plan, WorkRequest};
 use crate::model::{Detection, SignIn, User, UserAggregate};
 use crate::problem::ApiError;
 use crate::risk::{apply, Context};
@@ -44,11 +44,11 @@ pub struct Snapshot {
 pub async fn preview(
     store: &(impl WorkStore + IndicatorStore),
     caller: &Caller,
-    submission: &Submission,
+    request: &WorkRequest,
     now: DateTime<Utc>,
 ) -> Result<Preview, ApiError> {
     let tenant = caller.tenant_id.as_str();
-    let (steps, not_found) = plan(store, tenant, "dry-run", submission).await?;
+    let (steps, not_found) = plan(store, tenant, "dry-run", request).await?;
     let mut by_target: HashMap<String, PreviewTarget> = not_found
         .into_iter()
         .map(|id| {
@@ -67,7 +67,7 @@ pub async fn preview(
         };
         let mut aggregate = loaded.aggregate;
         for step in user.steps {
-            let command = submission.command(&step.targets);
+            let command = request.command(&step.targets);
             let ctx = Context {
                 step_id: step.step_id.clone(),
                 feedback_id: step.feedback_id.clone(),
@@ -92,7 +92,7 @@ pub async fn preview(
             aggregate = outcome.aggregate;
         }
     }
-    let targets = submission
+    let targets = request
         .target_ids()
         .into_iter()
         .filter_map(|id| by_target.remove(&id))

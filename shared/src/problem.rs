@@ -38,8 +38,6 @@ pub enum ApiError {
     Throttled,
     #[error("a dependency is unavailable")]
     Unavailable,
-    #[error("{0} is not implemented yet")]
-    NotImplemented(String),
     #[error("internal error")]
     Internal,
 }
@@ -64,7 +62,6 @@ impl ApiError {
             ApiError::UnsupportedMediaType => 415,
             ApiError::Throttled => 429,
             ApiError::Internal => 500,
-            ApiError::NotImplemented(_) => 501,
             ApiError::Unavailable => 503,
         }
     }
@@ -95,7 +92,6 @@ impl ApiError {
             }
             ApiError::Throttled => ("throttled", "Too many requests"),
             ApiError::Unavailable => ("unavailable", "Service unavailable"),
-            ApiError::NotImplemented(_) => ("not-implemented", "Not implemented"),
             ApiError::Internal => ("internal", "Internal error"),
         };
         Problem {

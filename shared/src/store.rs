@@ -22,6 +22,7 @@ use crate::model::{RiskLevel, RiskState, SignIn, User, UserAggregate};
 use crate::problem::ApiError;
 use crate::quality::{Counts, Kind};
 use crate::remediation::{ActionStatus, EntityType, RemediationAction};
+use crate::submissions::Submission;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -358,4 +359,23 @@ pub trait QualityStore: Send + Sync {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<BTreeMap<Kind, Counts>, StoreError>;
+}
+
+#[async_trait]
+pub trait SubmissionStore: Send + Sync {
+    /// Stores a new submission and adds its false-positive / false-negative counts to the
+    /// detection-quality counters, atomically; `false` if one with this id exists already.
+    async fn create_submission(
+        &self,
+        tenant: &str,
+        submission: &Submission,
+        counts: &BTreeMap<Kind, Counts>,
+    ) -> Result<bool, StoreError>;
+    async fn submission(&self, tenant: &str, id: &str) -> Result<Option<Submission>, StoreError>;
+    /// The type and source of a stored detection, to count a submission against it.
+    async fn detection_kind(
+        &self,
+        tenant: &str,
+        detection_id: &str,
+    ) -> Result<Option<Kind>, StoreError>;
 }

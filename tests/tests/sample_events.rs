@@ -28,9 +28,8 @@ const API_SAMPLES: &[(&str, u16)] = &[
     ("feedback-api/confirm-users-safe", 202),
     ("feedback-api/dismiss-users", 202),
     ("feedback-api/post-password-event", 202),
-    // Submissions: wired in the template, not built yet.
-    ("feedback-api/post-submission", 501),
-    ("feedback-api/get-submission", 501),
+    ("feedback-api/post-submission", 201),
+    ("feedback-api/get-submission", 200),
     ("feedback-api/list-indicators", 200),
     ("feedback-api/post-indicator", 201),
     ("feedback-api/get-indicator", 200),

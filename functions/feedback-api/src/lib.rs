@@ -17,6 +17,8 @@ pub struct App {
     pub store: DynamoStore,
     pub work_queue: SqsQueue,
     pub events: SqsQueue,
+    /// Where a false-positive submission's undo commands go.
+    pub commands: SqsQueue,
     pub policy_level: RiskLevel,
 }
 
@@ -26,7 +28,8 @@ impl App {
         App {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             work_queue: SqsQueue::new(sqs.clone(), &config.feedback_queue_url),
-            events: SqsQueue::new(sqs, &config.events_queue_url),
+            events: SqsQueue::new(sqs.clone(), &config.events_queue_url),
+            commands: SqsQueue::new(sqs, &config.remediation_command_queue_url),
             policy_level: config.user_risk_policy_level,
         }
     }

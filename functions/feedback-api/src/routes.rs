@@ -11,15 +11,17 @@ use riskfeedback::http::{
     accepted, created, json, json_body, no_content, segments, ListBody, Query,
 };
 use riskfeedback::indicators::{Indicator, IndicatorIn};
-use riskfeedback::intake::{submit, validate_idempotency_key, work_id, Submission};
+use riskfeedback::intake::{submit, validate_idempotency_key, work_id, WorkRequest};
 use riskfeedback::lambda;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::preview::preview;
 use riskfeedback::problem::ApiError;
 use riskfeedback::quality::QualityReport;
 use riskfeedback::store::{
-    DetectionFilter, IndicatorStore, QualityStore, ReadStore, SignInFilter, UserFilter, WorkStore,
+    DetectionFilter, IndicatorStore, QualityStore, ReadStore, SignInFilter, SubmissionStore,
+    UserFilter, WorkStore,
 };
+use riskfeedback::submissions::{self, SubmissionIn};
 use riskfeedback::validate::{
     check_id, Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_TEXT_LEN,
 };
@@ -69,7 +71,8 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
         (&Method::GET, ["indicators", id]) => get_indicator(app, &caller, id).await,
         (&Method::DELETE, ["indicators", id]) => delete_indicator(app, &caller, id).await,
         (&Method::GET, ["detection-quality"]) => detection_quality(app, &caller, &query).await,
-        (_, ["submissions", ..]) => Err(ApiError::NotImplemented(format!("{method} {path}"))),
+        (&Method::POST, ["submissions"]) => create_submission(app, &caller, request).await,
+        (&Method::GET, ["submissions", id]) => get_submission(app, &caller, id).await,
         _ => Err(not_found_route(&method, &path)),
     }
 }
@@ -272,16 +275,16 @@ async fn feedback(
     errors.id_list(field, &target_ids, MAX_BULK_TARGETS);
     errors.optional_text("comment", comment.as_deref(), MAX_COMMENT_LEN);
     errors.into_result()?;
-    let submission = Submission::Feedback {
+    let work = WorkRequest::Feedback {
         action,
         target_ids,
         comment,
     };
     if dry_run {
-        let preview = preview(&app.store, caller, &submission, Utc::now()).await?;
+        let preview = preview(&app.store, caller, &work, Utc::now()).await?;
         return Ok(json(StatusCode::OK, &preview));
     }
-    accept(app, caller, request, submission).await
+    accept(app, caller, request, work).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -304,7 +307,7 @@ async fn ingest_detections(
         app,
         caller,
         request,
-        Submission::Detections(body.detections),
+        WorkRequest::Detections(body.detections),
     )
     .await
 }
@@ -385,11 +388,11 @@ async fn password_event(
     Query::parse(query, &[])?;
     let body: PasswordEventBody = json_body(request.headers(), request.body())?;
     check_id("userId", &body.user_id)?;
-    let submission = Submission::Password {
+    let work = WorkRequest::Password {
         user_id: body.user_id,
         kind: body.kind,
     };
-    accept(app, caller, request, submission).await
+    accept(app, caller, request, work).await
 }
 
 /// The caller's `Idempotency-Key`, if it sent a valid one.
@@ -407,19 +410,14 @@ fn idempotency_key(request: &Request) -> Result<Option<&str>, ApiError> {
 }
 
 /// `202` with the feedback and where to watch it; honours `Idempotency-Key`.
-async fn accept(
-    app: &App,
-    caller: &Caller,
-    request: &Request,
-    submission: Submission,
-) -> RouteResult {
+async fn accept(app: &App, caller: &Caller, request: &Request, work: WorkRequest) -> RouteResult {
     let key = idempotency_key(request)?;
     let record = submit(
         &app.store,
         &app.work_queue,
         &app.events,
         caller,
-        submission,
+        work,
         key,
         Utc::now(),
     )
@@ -533,4 +531,25 @@ async fn detection_quality(app: &App, caller: &Caller, query: &[(String, String)
         .quality_totals(&caller.tenant_id, from, to)
         .await?;
     Ok(json(StatusCode::OK, &QualityReport::new(from, to, totals)))
+}
+
+async fn create_submission(app: &App, caller: &Caller, request: &Request) -> RouteResult {
+    let input: SubmissionIn = json_body(request.headers(), request.body())?;
+    let key = idempotency_key(request)?;
+    let submitted =
+        submissions::submit(&app.store, &app.commands, caller, input, key, Utc::now()).await?;
+    let location = format!("/submissions/{}", submitted.submission.id);
+    Ok(created(&location, &submitted))
+}
+
+async fn get_submission(app: &App, caller: &Caller, id: &str) -> RouteResult {
+    caller.require(Role::RiskRead)?;
+    check_id("submissionId", id)?;
+    match app.store.submission(&caller.tenant_id, id).await? {
+        Some(submission) => Ok(json(StatusCode::OK, &submission)),
+        None => Err(ApiError::NotFound {
+            what: "submission",
+            id: id.to_string(),
+        }),
+    }
 }

@@ -19,13 +19,14 @@ use super::items::*;
 use super::{
     cursor, Accepted, ActionFilter, ActionStore, DetectionFilter, IndicatorStore, LoadedUser, Page,
     PageRequest, QualityStore, ReadStore, SignInFilter, SignInRow, StepCommit, StoreError,
-    StoredAction, UserFilter, UserRow, UserSteps, WorkRecord, WorkStore,
+    StoredAction, SubmissionStore, UserFilter, UserRow, UserSteps, WorkRecord, WorkStore,
 };
 use crate::feedback::HistoryEntry;
 use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{Detection, UserAggregate};
 use crate::quality::{Counts, Kind};
 use crate::remediation::RemediationAction;
+use crate::submissions::Submission;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -1077,5 +1078,77 @@ impl QualityStore for DynamoStore {
                 return Ok(totals);
             }
         }
+    }
+}
+
+#[async_trait]
+impl SubmissionStore for DynamoStore {
+    async fn create_submission(
+        &self,
+        tenant: &str,
+        submission: &Submission,
+        counts: &BTreeMap<Kind, Counts>,
+    ) -> Result<bool, StoreError> {
+        let item = SubmissionItem {
+            pk: submission_pk(tenant, &submission.id),
+            sk: SUBMISSION_SK.to_string(),
+            submission: submission.clone(),
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(encode(&item)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut writes = vec![put_write(put)];
+        let day = submission.submitted_date_time.date_naive();
+        for (kind, counts) in counts {
+            writes.push(self.quality_update(tenant, day, kind, counts, &submission.id)?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
+            Err(TransactError::Cancelled(reasons))
+                if reasons.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into_store_error()),
+        }
+    }
+
+    async fn submission(&self, tenant: &str, id: &str) -> Result<Option<Submission>, StoreError> {
+        self.get(submission_pk(tenant, id), SUBMISSION_SK)
+            .await?
+            .map(|item| decode::<SubmissionItem>(item).map(|i| i.submission))
+            .transpose()
+    }
+
+    async fn detection_kind(
+        &self,
+        tenant: &str,
+        detection_id: &str,
+    ) -> Result<Option<Kind>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("gsi1pk = :pk AND gsi1sk = :id")
+            .expression_attribute_values(":pk", AttributeValue::S(detections_index(tenant)))
+            .expression_attribute_values(":id", AttributeValue::S(detection_id.to_string()))
+            .send()
+            .await
+            .map_err(classify)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(|item| {
+                decode::<DetectionItem>(item).map(|d| Kind {
+                    risk_event_type: d.detection.risk_event_type,
+                    source: d.detection.source,
+                })
+            })
+            .transpose()
     }
 }

@@ -11,6 +11,7 @@
 //! | indicator | `T#{tenant}#IND#{indicator}` | `IND` | `T#{tenant}#INDICATORS` | `{created}#{indicator}` |
 //! | indicator by value | `T#{tenant}#INDV#{type}#{sha256(value)}` | indicator id | | |
 //! | detection-quality counters | `T#{tenant}#QUALITY` | `{day}#{type}#{source}#{shard}` | | |
+//! | submission | `T#{tenant}#SUB#{submission}` | `SUB` | | |
 //! | remediation action | `T#{tenant}#RA#{action}` | `RA` | `T#{tenant}#ACTIONS` | `{created}#{action}` |
 //!
 //! Every key starts with the tenant, so no query can reach another tenant's items.
@@ -23,6 +24,7 @@ use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{Detection, SignIn, User};
 use crate::quality::{Counts, Kind};
 use crate::remediation::{EntityType, RemediationAction};
+use crate::submissions::Submission;
 
 pub const USER_SK: &str = "USER";
 pub const SIGN_IN_PREFIX: &str = "S#";
@@ -31,6 +33,7 @@ pub const POINTER_SK: &str = "SP";
 pub const WORK_SK: &str = "FB";
 pub const ACTION_SK: &str = "RA";
 pub const INDICATOR_SK: &str = "IND";
+pub const SUBMISSION_SK: &str = "SUB";
 pub const GSI1: &str = "gsi1";
 
 pub fn tenant_prefix(tenant: &str) -> String {
@@ -97,6 +100,10 @@ pub fn quality_sk(day: chrono::NaiveDate, kind: &Kind, shard_key: &str) -> Strin
         .fold(0u8, |acc, b| acc.wrapping_mul(31).wrapping_add(b))
         % QUALITY_SHARDS;
     format!("{day}#{}#{}#{shard}", kind.risk_event_type, kind.source)
+}
+
+pub fn submission_pk(tenant: &str, id: &str) -> String {
+    format!("T#{tenant}#SUB#{id}")
 }
 
 pub fn users_index(tenant: &str) -> String {
@@ -296,4 +303,12 @@ pub struct QualityItem {
     pub source: String,
     #[serde(flatten)]
     pub counts: Counts,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SubmissionItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(flatten)]
+    pub submission: Submission,
 }
