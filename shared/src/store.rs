@@ -361,6 +361,14 @@ pub trait QualityStore: Send + Sync {
     ) -> Result<BTreeMap<Kind, Counts>, StoreError>;
 }
 
+/// A submission with the fingerprint of the request that made it, to tell a retry from a
+/// reuse of an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSubmission {
+    pub submission: Submission,
+    pub request_hash: String,
+}
+
 #[async_trait]
 pub trait SubmissionStore: Send + Sync {
     /// Stores a new submission and adds its false-positive / false-negative counts to the
@@ -369,9 +377,14 @@ pub trait SubmissionStore: Send + Sync {
         &self,
         tenant: &str,
         submission: &Submission,
+        request_hash: &str,
         counts: &BTreeMap<Kind, Counts>,
     ) -> Result<bool, StoreError>;
-    async fn submission(&self, tenant: &str, id: &str) -> Result<Option<Submission>, StoreError>;
+    async fn submission(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<StoredSubmission>, StoreError>;
     /// The type and source of a stored detection, to count a submission against it.
     async fn detection_kind(
         &self,

@@ -92,8 +92,6 @@ pub struct Submission {
     pub allow_indicator_id: Option<String>,
     pub submitted_by: Actor,
     pub submitted_date_time: DateTime<Utc>,
-    #[serde(skip_serializing_if = "String::is_empty", default)]
-    pub request_hash: String,
 }
 
 /// What `POST /submissions` answers: the submission and what it did besides.
@@ -253,7 +251,6 @@ pub async fn submit(
         allow_indicator_id: input.allow_indicator.as_ref().map(|_| {
             Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("allow\n{id}").as_bytes()).to_string()
         }),
-        request_hash: request_hash(&input),
         id: id.clone(),
         request: input,
         submitted_by: caller.actor.clone(),
@@ -267,8 +264,9 @@ pub async fn submit(
             Category::FalseNegative => entry.false_negatives += 1,
         }
     }
+    let hash = request_hash(&submission.request);
     let submission = if store
-        .create_submission(tenant, &submission, &counts)
+        .create_submission(tenant, &submission, &hash, &counts)
         .await?
     {
         tracing::info!(tenant, submission = %id, category = ?submission.request.category, "submission recorded");
@@ -278,10 +276,10 @@ pub async fn submit(
             .submission(tenant, &id)
             .await?
             .ok_or(ApiError::Unavailable)?;
-        if existing.request_hash != submission.request_hash {
+        if existing.request_hash != hash {
             return Err(ApiError::IdempotencyKeyReused);
         }
-        existing
+        existing.submission
     };
     let indicator = match (
         &submission.request.allow_indicator,

@@ -24,6 +24,9 @@ pub struct Stack {
     pub queue_urls: HashMap<String, String>,
 }
 
+/// The name prefix of the stack `scripts/dev` runs.
+pub const LOCAL_PREFIX: &str = "riskfeedback-local";
+
 /// Local differences from a deployment.
 #[derive(Clone, Debug)]
 pub struct Options {

@@ -546,7 +546,7 @@ async fn get_submission(app: &App, caller: &Caller, id: &str) -> RouteResult {
     caller.require(Role::RiskRead)?;
     check_id("submissionId", id)?;
     match app.store.submission(&caller.tenant_id, id).await? {
-        Some(submission) => Ok(json(StatusCode::OK, &submission)),
+        Some(stored) => Ok(json(StatusCode::OK, &stored.submission)),
         None => Err(ApiError::NotFound {
             what: "submission",
             id: id.to_string(),

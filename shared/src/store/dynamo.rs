@@ -19,7 +19,8 @@ use super::items::*;
 use super::{
     cursor, Accepted, ActionFilter, ActionStore, DetectionFilter, IndicatorStore, LoadedUser, Page,
     PageRequest, QualityStore, ReadStore, SignInFilter, SignInRow, StepCommit, StoreError,
-    StoredAction, SubmissionStore, UserFilter, UserRow, UserSteps, WorkRecord, WorkStore,
+    StoredAction, StoredSubmission, SubmissionStore, UserFilter, UserRow, UserSteps, WorkRecord,
+    WorkStore,
 };
 use crate::feedback::HistoryEntry;
 use crate::indicators::{Indicator, IndicatorType};
@@ -1087,11 +1088,13 @@ impl SubmissionStore for DynamoStore {
         &self,
         tenant: &str,
         submission: &Submission,
+        request_hash: &str,
         counts: &BTreeMap<Kind, Counts>,
     ) -> Result<bool, StoreError> {
         let item = SubmissionItem {
             pk: submission_pk(tenant, &submission.id),
             sk: SUBMISSION_SK.to_string(),
+            request_hash: request_hash.to_string(),
             submission: submission.clone(),
         };
         let put = Put::builder()
@@ -1116,10 +1119,19 @@ impl SubmissionStore for DynamoStore {
         }
     }
 
-    async fn submission(&self, tenant: &str, id: &str) -> Result<Option<Submission>, StoreError> {
+    async fn submission(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<StoredSubmission>, StoreError> {
         self.get(submission_pk(tenant, id), SUBMISSION_SK)
             .await?
-            .map(|item| decode::<SubmissionItem>(item).map(|i| i.submission))
+            .map(|item| {
+                decode::<SubmissionItem>(item).map(|i| StoredSubmission {
+                    submission: i.submission,
+                    request_hash: i.request_hash,
+                })
+            })
             .transpose()
     }
 

@@ -306,9 +306,11 @@ pub struct QualityItem {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SubmissionItem {
     pub pk: String,
     pub sk: String,
+    pub request_hash: String,
     #[serde(flatten)]
     pub submission: Submission,
 }

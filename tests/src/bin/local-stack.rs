@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use riskfeedback_tests::gateway::{Apps, Gateway};
 use riskfeedback_tests::poller::Poller;
-use riskfeedback_tests::provision::{Options, Stack};
+use riskfeedback_tests::provision::{Options, Stack, LOCAL_PREFIX};
 use riskfeedback_tests::token;
 use tokio::net::TcpListener;
 
@@ -19,7 +19,7 @@ async fn main() -> Result<(), String> {
         )
         .init();
     let port = std::env::var("RISKFEEDBACK_PORT").unwrap_or_else(|_| "3000".to_string());
-    let stack = Stack::create("riskfeedback-local", &Options::default()).await?;
+    let stack = Stack::create(LOCAL_PREFIX, &Options::default()).await?;
     let listener = TcpListener::bind(format!("127.0.0.1:{port}"))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port} ({e}); is scripts/dev already running? Set RISKFEEDBACK_PORT to use another port"))?;
@@ -38,6 +38,7 @@ async fn main() -> Result<(), String> {
          \nMint a token (tenant, roles) and call the API, for example:\n\
          \n  TOKEN=$(cargo run -q -p riskfeedback-tests --bin mint-token -- --tenant contoso --roles Risk.Read,Risk.Feedback,Signals.Ingest)\
          \n  curl -s -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{port}/risky-users\n\
+         \nscripts/peek-queue RemediationCommandQueue (or EventsQueue, FeedbackDeadLetterQueue) shows a queue.\
          \nThe README walks through the seed scenarios. Ctrl-C stops everything.\n",
         stack.config.table_name,
         stack.config.feedback_queue_url,
