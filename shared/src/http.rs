@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::problem::ApiError;
-use crate::store::PageRequest;
+use crate::store::{Page, PageRequest};
 use crate::validate::parse_json;
 
 /// Larger bodies are refused before parsing: the biggest legitimate one (100 detections) is far smaller.
@@ -168,6 +168,17 @@ pub struct ListBody<T> {
     pub value: Vec<T>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+
+/// `200` with one page of a list.
+pub fn list_page<T: Serialize>(page: Page<T>) -> HttpResponse {
+    json(
+        StatusCode::OK,
+        &ListBody {
+            value: page.value,
+            next_cursor: page.next_cursor,
+        },
+    )
 }
 
 /// Path segments after the leading slash, without empty ones from a trailing slash.

@@ -1,9 +1,10 @@
 //! The seam between `lambda_http` requests and the domain: the verified caller, query pairs, body.
 
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
+use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::auth::Caller;
+use crate::http::{problem, HttpResponse};
 use crate::problem::ApiError;
 
 /// The caller from the claims the API's JWT authorizer verified and passed on in the request
@@ -36,4 +37,23 @@ pub fn query_pairs(request: &Request) -> Vec<(String, String)> {
 /// The path the route matches on, without any stage prefix.
 pub fn path(request: &Request) -> String {
     request.raw_http_path().to_string()
+}
+
+/// The Lambda answer for a route's result: every error becomes problem+json, and is logged
+/// (server faults as errors, refusals as information).
+pub fn respond(request: &Request, result: Result<HttpResponse, ApiError>) -> Response<Body> {
+    let response = match result {
+        Ok(response) => response,
+        Err(error) => {
+            let status = error.status();
+            let path = path(request);
+            if status >= 500 {
+                tracing::error!(%status, method = %request.method(), path, %error, "request failed");
+            } else {
+                tracing::info!(%status, method = %request.method(), path, %error, "request refused");
+            }
+            problem(&error)
+        }
+    };
+    response.map(Body::from)
 }

@@ -113,7 +113,10 @@ async fn a_false_positive_undoes_and_allow_lists_in_one_call() {
         Some(&format!("/submissions/{id}"))
     );
     assert_eq!(answer.body["undoResults"][0]["result"], "undoRequested");
-    assert!(answer.body["submission"].get("requestHash").is_none(), "internal");
+    assert!(
+        answer.body["submission"].get("requestHash").is_none(),
+        "internal"
+    );
     assert_eq!(answer.body["indicator"]["action"], "allow");
     assert_eq!(answer.body["indicator"]["indicatorValue"], HASH);
     let commands = t.receive_all("RemediationCommandQueue").await;

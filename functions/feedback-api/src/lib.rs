@@ -3,9 +3,10 @@
 
 mod routes;
 
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use riskfeedback::config::Config;
-use riskfeedback::http::{problem, HttpResponse};
+use riskfeedback::http::HttpResponse;
+use riskfeedback::lambda;
 use riskfeedback::model::RiskLevel;
 use riskfeedback::problem::ApiError;
 use riskfeedback::queue::SqsQueue;
@@ -40,24 +41,8 @@ pub async fn handle(
     app: &App,
     request: Request,
 ) -> Result<Response<Body>, std::convert::Infallible> {
-    let response = match routes::route(app, &request).await {
-        Ok(response) => response,
-        Err(error) => {
-            log_error(&request, &error);
-            problem(&error)
-        }
-    };
-    Ok(response.map(Body::from))
-}
-
-fn log_error(request: &Request, error: &ApiError) {
-    let status = error.status();
-    let path = request.raw_http_path();
-    if status >= 500 {
-        tracing::error!(%status, method = %request.method(), path, %error, "request failed");
-    } else {
-        tracing::info!(%status, method = %request.method(), path, %error, "request refused");
-    }
+    let result = routes::route(app, &request).await;
+    Ok(lambda::respond(&request, result))
 }
 
 pub(crate) type RouteResult = Result<HttpResponse, ApiError>;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use riskfeedback::auth::{Caller, Role};
 use riskfeedback::feedback::{DetectionIn, FeedbackAction, PasswordEventKind};
 use riskfeedback::http::{
-    accepted, created, json, json_body, no_content, segments, ListBody, Query,
+    accepted, created, json, json_body, list_page, no_content, segments, Query,
 };
 use riskfeedback::indicators::{Indicator, IndicatorIn};
 use riskfeedback::intake::{submit, validate_idempotency_key, work_id, WorkRequest};
@@ -95,16 +95,8 @@ async fn list_users(app: &App, caller: &Caller, query: &[(String, String)]) -> R
         .store
         .users(&caller.tenant_id, &filter, &query.page()?)
         .await?;
-    Ok(json(
-        StatusCode::OK,
-        &ListBody {
-            value: page
-                .value
-                .into_iter()
-                .map(|row| RiskyUser::new(row, app.policy_level))
-                .collect(),
-            next_cursor: page.next_cursor,
-        },
+    Ok(list_page(
+        page.map(|row| RiskyUser::new(row, app.policy_level)),
     ))
 }
 
@@ -140,13 +132,7 @@ async fn user_history(
         .store
         .user_history(&caller.tenant_id, id, &query.page()?)
         .await?;
-    Ok(json(
-        StatusCode::OK,
-        &ListBody {
-            value: page.value,
-            next_cursor: page.next_cursor,
-        },
-    ))
+    Ok(list_page(page))
 }
 
 async fn list_sign_ins(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
@@ -163,13 +149,7 @@ async fn list_sign_ins(app: &App, caller: &Caller, query: &[(String, String)]) -
         .store
         .sign_ins(&caller.tenant_id, &filter, &query.page()?)
         .await?;
-    Ok(json(
-        StatusCode::OK,
-        &ListBody {
-            value: page.value.into_iter().map(RiskySignIn::from).collect(),
-            next_cursor: page.next_cursor,
-        },
-    ))
+    Ok(list_page(page.map(RiskySignIn::from)))
 }
 
 async fn get_sign_in(
@@ -210,13 +190,7 @@ async fn list_detections(app: &App, caller: &Caller, query: &[(String, String)])
         .store
         .detections(&caller.tenant_id, &filter, &query.page()?)
         .await?;
-    Ok(json(
-        StatusCode::OK,
-        &ListBody {
-            value: page.value,
-            next_cursor: page.next_cursor,
-        },
-    ))
+    Ok(list_page(page))
 }
 
 async fn get_feedback(
@@ -436,13 +410,7 @@ async fn list_indicators(app: &App, caller: &Caller, query: &[(String, String)])
         .store
         .indicators(&caller.tenant_id, &query.page()?)
         .await?;
-    Ok(json(
-        StatusCode::OK,
-        &ListBody {
-            value: page.value,
-            next_cursor: page.next_cursor,
-        },
-    ))
+    Ok(list_page(page))
 }
 
 async fn create_indicator(app: &App, caller: &Caller, request: &Request) -> RouteResult {

@@ -6,7 +6,6 @@ mod routes;
 
 use lambda_http::{Body, Request, Response};
 use riskfeedback::config::Config;
-use riskfeedback::http::problem;
 use riskfeedback::lambda;
 use riskfeedback::queue::SqsQueue;
 use riskfeedback::store::DynamoStore;
@@ -29,22 +28,11 @@ impl App {
     }
 }
 
+/// The Lambda handler: every outcome, including every error, is an HTTP answer.
 pub async fn handle(
     app: &App,
     request: Request,
 ) -> Result<Response<Body>, std::convert::Infallible> {
-    let response = match routes::route(app, &request).await {
-        Ok(response) => response,
-        Err(error) => {
-            let status = error.status();
-            let path = lambda::path(&request);
-            if status >= 500 {
-                tracing::error!(%status, method = %request.method(), path, %error, "request failed");
-            } else {
-                tracing::info!(%status, method = %request.method(), path, %error, "request refused");
-            }
-            problem(&error)
-        }
-    };
-    Ok(response.map(Body::from))
+    let result = routes::route(app, &request).await;
+    Ok(lambda::respond(&request, result))
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use riskfeedback::actions;
 use riskfeedback::auth::{Caller, Role};
-use riskfeedback::http::{json, json_body, segments, ListBody, Query};
+use riskfeedback::http::{json, json_body, list_page, segments, ListBody, Query};
 use riskfeedback::lambda;
 use riskfeedback::problem::ApiError;
 use riskfeedback::remediation::{ActionIn, ActionStatus, EntityType};
@@ -130,13 +130,7 @@ async fn list(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteRe
         .store
         .actions(&caller.tenant_id, &filter, &query.page()?)
         .await?;
-    Ok(json(
-        StatusCode::OK,
-        &ListBody {
-            value: page.value,
-            next_cursor: page.next_cursor,
-        },
-    ))
+    Ok(list_page(page))
 }
 
 async fn get(app: &App, caller: &Caller, id: &str, query: &[(String, String)]) -> RouteResult {

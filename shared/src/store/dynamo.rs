@@ -142,6 +142,20 @@ impl DynamoStore {
             })
     }
 
+    /// A transaction whose first write creates an item on condition that it does not exist:
+    /// `false`, with nothing written, when it exists already.
+    async fn transact_create(&self, writes: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
+            Err(TransactError::Cancelled(reasons))
+                if reasons.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into_store_error()),
+        }
+    }
+
     async fn query_page<T: DeserializeOwned>(
         &self,
         tenant: &str,
@@ -568,17 +582,12 @@ impl WorkStore for DynamoStore {
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             writes.push(TransactWriteItem::builder().update(update).build());
         }
-        match self.transact(writes).await {
-            Ok(()) => Ok(Accepted::New),
-            Err(TransactError::Cancelled(reasons))
-                if reasons.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
-            {
-                match self.work(tenant, &record.id).await? {
-                    Some(existing) => Ok(Accepted::Existing(Box::new(existing))),
-                    None => Err(StoreError::Conflict),
-                }
-            }
-            Err(e) => Err(e.into_store_error()),
+        if self.transact_create(writes).await? {
+            return Ok(Accepted::New);
+        }
+        match self.work(tenant, &record.id).await? {
+            Some(existing) => Ok(Accepted::Existing(Box::new(existing))),
+            None => Err(StoreError::Conflict),
         }
     }
 
@@ -719,10 +728,7 @@ impl ReadStore for DynamoStore {
             any_of: None,
         };
         let page: Page<UserItem> = self.query_page(tenant, query, page).await?;
-        Ok(Page {
-            value: page.value.into_iter().map(Self::user_row).collect(),
-            next_cursor: page.next_cursor,
-        })
+        Ok(page.map(Self::user_row))
     }
 
     async fn user_history(
@@ -740,10 +746,7 @@ impl ReadStore for DynamoStore {
             any_of: None,
         };
         let page: Page<HistoryItem> = self.query_page(tenant, query, page).await?;
-        Ok(Page {
-            value: page.value.into_iter().map(|h| h.entry).collect(),
-            next_cursor: page.next_cursor,
-        })
+        Ok(page.map(|h| h.entry))
     }
 
     async fn sign_in(&self, tenant: &str, id: &str) -> Result<Option<SignInRow>, StoreError> {
@@ -804,17 +807,10 @@ impl ReadStore for DynamoStore {
                 page.value.iter().map(|s| s.sign_in.user_id.as_str()),
             )
             .await?;
-        Ok(Page {
-            value: page
-                .value
-                .into_iter()
-                .map(|s| SignInRow {
-                    is_processing: processing.contains(&s.sign_in.user_id),
-                    sign_in: s.sign_in,
-                })
-                .collect(),
-            next_cursor: page.next_cursor,
-        })
+        Ok(page.map(|s| SignInRow {
+            is_processing: processing.contains(&s.sign_in.user_id),
+            sign_in: s.sign_in,
+        }))
     }
 
     async fn detections(
@@ -850,10 +846,7 @@ impl ReadStore for DynamoStore {
             },
         };
         let page: Page<DetectionItem> = self.query_page(tenant, query, page).await?;
-        Ok(Page {
-            value: page.value.into_iter().map(|d| d.detection).collect(),
-            next_cursor: page.next_cursor,
-        })
+        Ok(page.map(|d| d.detection))
     }
 }
 
@@ -927,10 +920,7 @@ impl ActionStore for DynamoStore {
             any_of: (!statuses.is_empty()).then_some(("status", statuses)),
         };
         let page: Page<ActionItem> = self.query_page(tenant, query, page).await?;
-        Ok(Page {
-            value: page.value.into_iter().map(|i| i.action).collect(),
-            next_cursor: page.next_cursor,
-        })
+        Ok(page.map(|i| i.action))
     }
 }
 
@@ -948,18 +938,8 @@ impl IndicatorStore for DynamoStore {
             .build()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let lookup = self.put(&IndicatorItem::by_value(tenant, indicator))?;
-        match self
-            .transact(vec![put_write(main), put_write(lookup)])
+        self.transact_create(vec![put_write(main), put_write(lookup)])
             .await
-        {
-            Ok(()) => Ok(true),
-            Err(TransactError::Cancelled(reasons))
-                if reasons.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e.into_store_error()),
-        }
     }
 
     async fn indicator(&self, tenant: &str, id: &str) -> Result<Option<Indicator>, StoreError> {
@@ -1007,10 +987,7 @@ impl IndicatorStore for DynamoStore {
             any_of: None,
         };
         let page: Page<IndicatorItem> = self.query_page(tenant, query, page).await?;
-        Ok(Page {
-            value: page.value.into_iter().map(|i| i.indicator).collect(),
-            next_cursor: page.next_cursor,
-        })
+        Ok(page.map(|i| i.indicator))
     }
 
     async fn matching_indicators(
@@ -1108,15 +1085,7 @@ impl SubmissionStore for DynamoStore {
         for (kind, counts) in counts {
             writes.push(self.quality_update(tenant, day, kind, counts, &submission.id)?);
         }
-        match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(TransactError::Cancelled(reasons))
-                if reasons.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e.into_store_error()),
-        }
+        self.transact_create(writes).await
     }
 
     async fn submission(
