@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use riskfeedback::remediation::RemediationCommand;
 use riskfeedback_tests::harness::TestStack;
 use riskfeedback_tests::repo_root;
 use serde_json::Value;
@@ -114,4 +115,38 @@ async fn the_sqs_sample_drives_the_processor() {
     let alice = t.invoke_event(&load("feedback-api/get-risky-user")).await;
     assert_eq!(alice.body["riskState"], "atRisk");
     assert_eq!(alice.body["riskLevel"], "medium");
+}
+
+/// What an executor receives on the remediation command queue: the sample is the command an
+/// undo of `act-1` sends, in the shape the service writes.
+#[tokio::test]
+async fn the_command_sample_is_what_an_undo_sends() {
+    let t = TestStack::new().await;
+    for sample in [
+        "remediation-undo/post-remediation-actions",
+        "remediation-undo/undo-remediation-action",
+    ] {
+        assert_eq!(t.invoke_event(&load(sample)).await.status, 200, "{sample}");
+    }
+    let sent = t.receive_all("RemediationCommandQueue").await;
+    let event: SqsEvent = serde_json::from_value(load("remediation-command-queue/undo-command"))
+        .expect("an SQS event");
+    let body = event.records[0].body.clone().unwrap_or_default();
+    let sample: RemediationCommand = serde_json::from_str(&body).expect("a remediation command");
+    let actual: RemediationCommand =
+        serde_json::from_value(sent[0].clone()).expect("a remediation command");
+    assert_eq!(
+        (
+            &sample.command_id,
+            &sample.command,
+            &sample.action_id,
+            &sample.entity
+        ),
+        (
+            &actual.command_id,
+            &actual.command,
+            &actual.action_id,
+            &actual.entity
+        )
+    );
 }
