@@ -30,6 +30,9 @@ pub struct Config {
     pub remediation_command_queue_url: String,
     /// At or above this level a user's record asks for a secure password reset.
     pub user_risk_policy_level: RiskLevel,
+    /// The feedback queue's `maxReceiveCount`: on that receive a failing notice is about to be
+    /// dead-lettered, and its feedback is marked `failed`.
+    pub max_receive_count: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +41,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("USER_RISK_POLICY_LEVEL must be low, medium or high, not {0:?}")]
     PolicyLevel(String),
+    #[error("MAX_RECEIVE_COUNT must be a whole number from 1 to 1000, not {0:?}")]
+    MaxReceiveCount(String),
 }
 
 impl Config {
@@ -58,12 +63,19 @@ impl Config {
             "high" => RiskLevel::High,
             _ => return Err(ConfigError::PolicyLevel(level)),
         };
+        let receives = lookup("MAX_RECEIVE_COUNT").unwrap_or_else(|| "5".to_string());
+        let max_receive_count = receives
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or(ConfigError::MaxReceiveCount(receives))?;
         Ok(Config {
             table_name: get("TABLE_NAME")?,
             feedback_queue_url: get("FEEDBACK_QUEUE_URL")?,
             events_queue_url: get("EVENTS_QUEUE_URL")?,
             remediation_command_queue_url: get("REMEDIATION_COMMAND_QUEUE_URL")?,
             user_risk_policy_level,
+            max_receive_count,
         })
     }
 }

@@ -212,6 +212,14 @@ pub trait WorkStore: Send + Sync {
     async fn commit_step(&self, commit: &StepCommit<'_>) -> Result<(), StoreError>;
     async fn mark_event_published(&self, tenant: &str, feedback_id: &str)
         -> Result<(), StoreError>;
+    /// Shows the feedback as `failed`, and why, while its notice sits in the dead-letter queue;
+    /// the next step applied for it clears this. Does nothing for an unknown feedback.
+    async fn mark_failed(
+        &self,
+        tenant: &str,
+        feedback_id: &str,
+        reason: &str,
+    ) -> Result<(), StoreError>;
 }
 
 /// A user as the read routes show it.

@@ -89,6 +89,10 @@ impl Stack {
             events_queue_url: url("EventsQueue")?,
             remediation_command_queue_url: url("RemediationCommandQueue")?,
             user_risk_policy_level: RiskLevel::High,
+            max_receive_count: template
+                .queue("FeedbackQueue")
+                .and_then(|q| q.redrive.as_ref())
+                .map_or(5, |(_, count)| *count as u32),
         };
         Ok(Stack {
             sdk,
@@ -97,6 +101,10 @@ impl Stack {
             sqs,
             queue_urls,
         })
+    }
+
+    pub fn dynamodb_store(&self) -> riskfeedback::store::DynamoStore {
+        riskfeedback::store::DynamoStore::new(self.dynamodb.clone(), &self.config.table_name)
     }
 
     pub fn queue_url(&self, logical_id: &str) -> &str {

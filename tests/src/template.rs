@@ -166,4 +166,22 @@ mod tests {
         );
         assert!(template.queue("EventsQueue").is_some_and(|q| q.fifo));
     }
+
+    /// The processor marks feedback failed on the receive that precedes dead-lettering, so its
+    /// MAX_RECEIVE_COUNT must be the queue's maxReceiveCount.
+    #[test]
+    fn the_processor_knows_the_feedback_queues_max_receive_count() {
+        let text =
+            std::fs::read_to_string(crate::repo_root().join("template.yaml")).expect("template");
+        let doc: Value = serde_yaml::from_str(&text).expect("yaml");
+        let configured = doc["Resources"]["RiskProcessorFunction"]["Properties"]["Environment"]
+            ["Variables"]["MAX_RECEIVE_COUNT"]
+            .as_i64();
+        let template = Template::parse(&text).expect("template parses");
+        let redrive = template
+            .queue("FeedbackQueue")
+            .and_then(|q| q.redrive.clone())
+            .map(|r| r.1);
+        assert_eq!(configured, redrive);
+    }
 }

@@ -9,12 +9,13 @@ use lambda_runtime::LambdaEvent;
 use riskfeedback::config::Config;
 use riskfeedback::processing::process_notice;
 use riskfeedback::queue::{SqsQueue, WorkNotice};
-use riskfeedback::store::DynamoStore;
+use riskfeedback::store::{DynamoStore, WorkStore};
 
 #[derive(Clone, Debug)]
 pub struct App {
     pub store: DynamoStore,
     pub events: SqsQueue,
+    pub max_receive_count: u32,
 }
 
 impl App {
@@ -22,6 +23,7 @@ impl App {
         App {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             events: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.events_queue_url),
+            max_receive_count: config.max_receive_count,
         }
     }
 }
@@ -68,10 +70,37 @@ async fn process_group(app: &App, messages: Vec<SqsMessage>) -> Vec<String> {
         }
         if let Err(error) = process_message(app, &message).await {
             tracing::warn!(message_id = %id, %error, "message failed; SQS will redeliver it");
+            mark_if_last_attempt(app, &message, &error).await;
             failed.push(id);
         }
     }
     failed
+}
+
+/// On its last receive a failing notice goes to the dead-letter queue next: say so on the
+/// feedback, so analysts see `failed` and why until it is redriven.
+async fn mark_if_last_attempt(app: &App, message: &SqsMessage, error: &str) {
+    let receives = message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or(1);
+    if receives < app.max_receive_count {
+        return;
+    }
+    let Ok(notice) =
+        serde_json::from_str::<WorkNotice>(message.body.as_deref().unwrap_or_default())
+    else {
+        return;
+    };
+    let reason = format!("dead-lettered after {receives} attempts: {error}");
+    if let Err(e) = app
+        .store
+        .mark_failed(&notice.tenant_id, &notice.feedback_id, &reason)
+        .await
+    {
+        tracing::error!(feedback = %notice.feedback_id, error = %e, "could not mark the feedback failed");
+    }
 }
 
 async fn process_message(app: &App, message: &SqsMessage) -> Result<(), String> {

@@ -402,7 +402,8 @@ impl DynamoStore {
                 work_pk(commit.tenant_id, commit.feedback_id),
                 WORK_SK,
             )))
-            .update_expression(format!("SET {}", set.join(", ")))
+            // A step applied means the feedback is moving again, whatever failed before.
+            .update_expression(format!("SET {} REMOVE failureReason", set.join(", ")))
             .set_expression_attribute_names((!names.is_empty()).then_some(names))
             .set_expression_attribute_values(Some(values))
             .build()
@@ -678,6 +679,29 @@ impl WorkStore for DynamoStore {
         self.transact(writes)
             .await
             .map_err(TransactError::into_store_error)
+    }
+
+    async fn mark_failed(
+        &self,
+        tenant: &str,
+        feedback_id: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(work_pk(tenant, feedback_id), WORK_SK)))
+            .update_expression("SET failureReason = :r")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":r", AttributeValue::S(reason.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
     }
 
     async fn mark_event_published(
