@@ -100,10 +100,11 @@ pub async fn approve(
     store: &impl ActionStore,
     caller: &Caller,
     id: &str,
+    reason: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<RemediationAction, ApiError> {
     change(store, &caller.tenant_id, id, |a| {
-        a.approve(&caller.actor, now)
+        a.approve(&caller.actor, reason.clone(), now)
     })
     .await
 }

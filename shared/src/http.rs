@@ -94,11 +94,11 @@ pub struct Query {
 }
 
 impl Query {
-    /// `pairs` are the decoded parameters; `allowed` the ones the route takes besides paging.
+    /// `pairs` are the decoded parameters; `allowed` the ones the route takes.
     pub fn parse(pairs: &[(String, String)], allowed: &[&str]) -> Result<Query, ApiError> {
         let mut params = HashMap::new();
         for (name, value) in pairs {
-            if !allowed.contains(&name.as_str()) && name != "limit" && name != "cursor" {
+            if !allowed.contains(&name.as_str()) {
                 return Err(ApiError::invalid(
                     name.clone(),
                     "is not a parameter of this route",
@@ -109,6 +109,17 @@ impl Query {
             }
         }
         Ok(Query { params })
+    }
+
+    /// A list route's parameters: `allowed`, plus `limit` and `cursor`.
+    pub fn parse_list(pairs: &[(String, String)], allowed: &[&str]) -> Result<Query, ApiError> {
+        let with_paging: Vec<&str> = allowed.iter().copied().chain(["limit", "cursor"]).collect();
+        Query::parse(pairs, &with_paging)
+    }
+
+    /// A route that takes no parameters at all.
+    pub fn none(pairs: &[(String, String)]) -> Result<(), ApiError> {
+        Query::parse(pairs, &[]).map(|_| ())
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {

@@ -198,8 +198,13 @@ impl RemediationAction {
         })
     }
 
-    pub fn approve(&self, actor: &Actor, now: DateTime<Utc>) -> Result<Decided, Refusal> {
-        self.decide(ActionStatus::Approved, "approved", actor, None, now)
+    pub fn approve(
+        &self,
+        actor: &Actor,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, Refusal> {
+        self.decide(ActionStatus::Approved, "approved", actor, reason, now)
     }
 
     pub fn reject(
@@ -476,13 +481,13 @@ mod tests {
     fn only_pending_actions_are_approved_or_rejected() {
         let now = Utc::now();
         let pending = action(ActionStatus::Pending, "isolateDevice");
-        let approved = pending.approve(&actor(), now).expect("approve");
+        let approved = pending.approve(&actor(), None, now).expect("approve");
         assert_eq!(approved.action.status, ActionStatus::Approved);
         assert!(approved.action.reject(&actor(), None, now).is_err());
         assert!(
             !approved
                 .action
-                .approve(&actor(), now)
+                .approve(&actor(), None, now)
                 .expect("repeat")
                 .changed
         );

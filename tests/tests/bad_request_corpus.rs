@@ -18,8 +18,9 @@
 //! - `status`: the expected status; `field`: the expected `errors[0].field`; `type`: the expected
 //!   problem `type`; `detail`: text the problem's `detail` must contain.
 //!
-//! In every string of `path`, `headers`, `body`, `rawBody` and `claims`, `{{TEXT*N}}` stands for
-//! `TEXT` repeated `N` times (overlong ids, comments and cursors stay readable).
+//! In every string of `path`, `headers`, `body`, `rawBody`, `claims`, `field` and `detail`,
+//! `{{TEXT*N}}` stands for `TEXT` repeated `N` times (overlong ids, comments and cursors stay
+//! readable).
 //!
 //! Before the cases run, tenant `contoso` gets detection `det-1` of user `alice` with sign-in
 //! `si-1`, and the completed remediation action `act-1` of investigation `inv-1`, so that some
@@ -41,8 +42,9 @@ const MIN_CASES: usize = 200;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Corpus {
-    #[allow(dead_code)]
-    about: String,
+    /// What the corpus is, for people reading the data file.
+    #[serde(rename = "about")]
+    _about: String,
     cases: Vec<Case>,
 }
 
@@ -141,11 +143,11 @@ impl Case {
         if self.field.is_some() && self.status != 400 {
             mistakes.push("field is only named by 400 answers".to_string());
         }
-        if self.body_base64.as_deref().is_some_and(|b| {
-            base64::engine::general_purpose::STANDARD
-                .decode(b)
-                .is_err()
-        }) {
+        if self
+            .body_base64
+            .as_deref()
+            .is_some_and(|b| base64::engine::general_purpose::STANDARD.decode(b).is_err())
+        {
             mistakes.push("bodyBase64 is not base64".to_string());
         }
         mistakes
@@ -159,7 +161,9 @@ impl Case {
             return Some(expand(raw).into_bytes());
         }
         if let Some(encoded) = &self.body_base64 {
-            return base64::engine::general_purpose::STANDARD.decode(encoded).ok();
+            return base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok();
         }
         self.body_bytes
             .map(|n| format!("\"{}\"", "x".repeat(n)).into_bytes())
@@ -209,7 +213,10 @@ impl Case {
         let mut wrong = Vec::new();
         let problem = &answer.body;
         if answer.status != self.status {
-            wrong.push(format!("status {} (expected {})", answer.status, self.status));
+            wrong.push(format!(
+                "status {} (expected {})",
+                answer.status, self.status
+            ));
         }
         if answer.content_type() != "application/problem+json" {
             wrong.push(format!("content-type {:?}", answer.content_type()));
@@ -230,25 +237,34 @@ impl Case {
         if detail.is_empty() || problem["title"].as_str().unwrap_or_default().is_empty() {
             wrong.push("no title or detail".to_string());
         }
-        if let Some(expected) = &self.detail {
+        if let Some(expected) = self.detail.as_deref().map(expand) {
             if !detail.contains(expected.as_str()) {
-                wrong.push(format!("detail {detail:?} (expected it to name {expected:?})"));
+                wrong.push(format!(
+                    "detail {detail:?} (expected it to name {expected:?})"
+                ));
             }
         }
         if answer.status == 400 {
             let errors = problem["errors"].as_array().cloned().unwrap_or_default();
             let named = |e: &Value, key: &str| !e[key].as_str().unwrap_or_default().is_empty();
-            if errors.is_empty() || !errors.iter().all(|e| named(e, "field") && named(e, "message")) {
-                wrong.push(format!("errors do not name the problem: {}", problem["errors"]));
+            if errors.is_empty()
+                || !errors
+                    .iter()
+                    .all(|e| named(e, "field") && named(e, "message"))
+            {
+                wrong.push(format!(
+                    "errors do not name the problem: {}",
+                    problem["errors"]
+                ));
             }
         }
-        if let Some(expected) = &self.field {
+        if let Some(expected) = self.field.as_deref().map(expand) {
             let field = &problem["errors"][0]["field"];
-            if field != expected {
+            if field != expected.as_str() {
                 wrong.push(format!("errors[0].field {field} (expected {expected:?})"));
             }
         }
-        wrong
+        wrong.into_iter().map(|w| shorten(&w, 200)).collect()
     }
 }
 
@@ -262,7 +278,11 @@ fn load() -> Vec<Case> {
         if !names.insert(case.name.as_str()) {
             mistakes.push(format!("{}: name used twice", case.name));
         }
-        mistakes.extend(case.mistakes().into_iter().map(|m| format!("{}: {m}", case.name)));
+        mistakes.extend(
+            case.mistakes()
+                .into_iter()
+                .map(|m| format!("{}: {m}", case.name)),
+        );
     }
     assert!(mistakes.is_empty(), "{path}:\n{}", mistakes.join("\n"));
     corpus.cases
@@ -289,7 +309,10 @@ async fn seed(t: &TestStack) {
     let ingested = t
         .call(&analyst, "POST", "/remediation-actions", Some(action))
         .await;
-    assert_eq!(ingested.body["value"][0]["result"], "created", "{ingested:?}");
+    assert_eq!(
+        ingested.body["value"][0]["result"], "created",
+        "{ingested:?}"
+    );
     for path in [
         "/risky-users/alice",
         "/risky-signins/si-1",

@@ -67,12 +67,27 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
         (&Method::POST, ["password-events"]) => password_event(app, &caller, request, &query).await,
         (&Method::GET, ["feedback", id]) => get_feedback(app, &caller, id, &query).await,
         (&Method::GET, ["indicators"]) => list_indicators(app, &caller, &query).await,
-        (&Method::POST, ["indicators"]) => create_indicator(app, &caller, request).await,
-        (&Method::GET, ["indicators", id]) => get_indicator(app, &caller, id).await,
-        (&Method::DELETE, ["indicators", id]) => delete_indicator(app, &caller, id).await,
+        (&Method::POST, ["indicators"]) => {
+            Query::none(&query)?;
+            create_indicator(app, &caller, request).await
+        }
+        (&Method::GET, ["indicators", id]) => {
+            Query::none(&query)?;
+            get_indicator(app, &caller, id).await
+        }
+        (&Method::DELETE, ["indicators", id]) => {
+            Query::none(&query)?;
+            delete_indicator(app, &caller, id).await
+        }
         (&Method::GET, ["detection-quality"]) => detection_quality(app, &caller, &query).await,
-        (&Method::POST, ["submissions"]) => create_submission(app, &caller, request).await,
-        (&Method::GET, ["submissions", id]) => get_submission(app, &caller, id).await,
+        (&Method::POST, ["submissions"]) => {
+            Query::none(&query)?;
+            create_submission(app, &caller, request).await
+        }
+        (&Method::GET, ["submissions", id]) => {
+            Query::none(&query)?;
+            get_submission(app, &caller, id).await
+        }
         _ => Err(not_found_route(&method, &path)),
     }
 }
@@ -86,7 +101,7 @@ fn not_found_route(method: &Method, path: &str) -> ApiError {
 
 async fn list_users(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
     caller.require(Role::RiskRead)?;
-    let query = Query::parse(query, &["riskLevel", "riskState"])?;
+    let query = Query::parse_list(query, &["riskLevel", "riskState"])?;
     let filter = UserFilter {
         risk_level: query.parsed::<RiskLevel>("riskLevel")?,
         risk_state: query.parsed::<RiskState>("riskState")?,
@@ -120,7 +135,7 @@ async fn user_history(
     query: &[(String, String)],
 ) -> RouteResult {
     caller.require(Role::RiskRead)?;
-    let query = Query::parse(query, &[])?;
+    let query = Query::parse_list(query, &[])?;
     check_id("userId", id)?;
     if app.store.user(&caller.tenant_id, id).await?.is_none() {
         return Err(ApiError::NotFound {
@@ -137,7 +152,7 @@ async fn user_history(
 
 async fn list_sign_ins(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
     caller.require(Role::RiskRead)?;
-    let query = Query::parse(query, &["userId", "riskState"])?;
+    let query = Query::parse_list(query, &["userId", "riskState"])?;
     if let Some(user) = query.get("userId") {
         check_id("userId", user)?;
     }
@@ -172,7 +187,7 @@ async fn get_sign_in(
 
 async fn list_detections(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
     caller.require(Role::RiskRead)?;
-    let query = Query::parse(query, &["userId", "signInId", "riskEventType", "riskState"])?;
+    let query = Query::parse_list(query, &["userId", "signInId", "riskEventType", "riskState"])?;
     let mut errors = Errors::default();
     for name in ["userId", "signInId", "riskEventType"] {
         if let Some(value) = query.get(name) {
@@ -405,7 +420,7 @@ async fn accept(app: &App, caller: &Caller, request: &Request, work: WorkRequest
 
 async fn list_indicators(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
     caller.require(Role::RiskRead)?;
-    let query = Query::parse(query, &[])?;
+    let query = Query::parse_list(query, &[])?;
     let page = app
         .store
         .indicators(&caller.tenant_id, &query.page()?)

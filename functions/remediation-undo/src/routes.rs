@@ -26,12 +26,20 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
     let path = lambda::path(request);
     let method = request.method().clone();
     let query = lambda::query_pairs(request);
-    match (&method, segments(&path).as_slice()) {
+    let segments = segments(&path);
+    // Only the two read routes take parameters; the others take none at all.
+    let reads = method == Method::GET && matches!(segments.as_slice(), ["remediation-actions", ..]);
+    if !reads {
+        Query::none(&query)?;
+    }
+    match (&method, segments.as_slice()) {
         (&Method::POST, ["remediation-actions"]) => ingest(app, &caller, request).await,
         (&Method::GET, ["remediation-actions"]) => list(app, &caller, &query).await,
         (&Method::POST, ["remediation-actions", "undo"]) => undo_many(app, &caller, request).await,
         (&Method::GET, ["remediation-actions", id]) => get(app, &caller, id, &query).await,
-        (&Method::POST, ["remediation-actions", id, "approve"]) => approve(app, &caller, id).await,
+        (&Method::POST, ["remediation-actions", id, "approve"]) => {
+            approve(app, &caller, request, id).await
+        }
         (&Method::POST, ["remediation-actions", id, "reject"]) => {
             reject(app, &caller, request, id).await
         }
@@ -99,7 +107,7 @@ async fn ingest(app: &App, caller: &Caller, request: &Request) -> RouteResult {
 
 async fn list(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
     caller.require(Role::RiskRead)?;
-    let query = Query::parse(query, &["view", "status", "investigationId", "entityType"])?;
+    let query = Query::parse_list(query, &["view", "status", "investigationId", "entityType"])?;
     let view_statuses: Vec<ActionStatus> = match query.get("view") {
         None => Vec::new(),
         Some("pending") => vec![ActionStatus::Pending, ActionStatus::Approved],
@@ -146,10 +154,11 @@ async fn get(app: &App, caller: &Caller, id: &str, query: &[(String, String)]) -
     }
 }
 
-async fn approve(app: &App, caller: &Caller, id: &str) -> RouteResult {
+async fn approve(app: &App, caller: &Caller, request: &Request, id: &str) -> RouteResult {
     caller.require(Role::RemediationManage)?;
     check_id("actionId", id)?;
-    let action = actions::approve(&app.store, caller, id, Utc::now()).await?;
+    let reason = reason_body(request)?;
+    let action = actions::approve(&app.store, caller, id, reason, Utc::now()).await?;
     Ok(json(StatusCode::OK, &action))
 }
 

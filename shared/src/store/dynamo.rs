@@ -172,6 +172,21 @@ impl DynamoStore {
         } else {
             ("pk", "sk")
         };
+        if let Some(start) = &start {
+            // A cursor of the caller's tenant can still belong to another list: DynamoDB would
+            // refuse it as a server fault, so refuse it here as the caller's.
+            let text = |name: &str| start.get(name).and_then(|v| v.as_s().ok());
+            let key_count = if query.index.is_some() { 4 } else { 2 };
+            let same_list = start.len() == key_count
+                && text(pk_name) == Some(&query.pk)
+                && text(sk_name)
+                    .is_some_and(|sk| query.sk_prefix.is_none_or(|p| sk.starts_with(p)))
+                && text("pk").is_some()
+                && text("sk").is_some();
+            if !same_list {
+                return Err(StoreError::InvalidCursor);
+            }
+        }
         let mut names = HashMap::from([("#pk".to_string(), pk_name.to_string())]);
         let mut values = HashMap::from([(":pk".to_string(), AttributeValue::S(query.pk))]);
         let mut key_condition = "#pk = :pk".to_string();
