@@ -612,3 +612,31 @@ async fn lists_filter_and_page_within_the_tenant() {
     let by_user = get(&t, "/risky-signins?userId=alice&riskState=atRisk").await;
     assert_eq!(by_user["value"].as_array().map(Vec::len), Some(2));
 }
+
+/// A step that changes more items than one DynamoDB transaction holds (25 detections, each
+/// with its own sign-in and type, plus counters) is written in chunks and still applies whole.
+#[tokio::test]
+async fn a_step_larger_than_one_transaction_applies_whole() {
+    let t = TestStack::new().await;
+    let detections: Vec<Value> = (0..25)
+        .map(|i| {
+            let mut d = detection(&format!("d{i}"), "zoe", "low", Some(&format!("s{i}")));
+            d["riskEventType"] = json!(format!("type{i}"));
+            d
+        })
+        .collect();
+    ingest(&t, detections).await;
+    t.drain().await;
+    let zoe = get(&t, "/risky-users/zoe").await;
+    assert_eq!(risk(&zoe), expect("atRisk", "low", "none"));
+    let sign_ins = get(&t, "/risky-signins?userId=zoe&limit=100").await;
+    assert_eq!(sign_ins["value"].as_array().map(Vec::len), Some(25));
+    feedback(&t, "/risky-users/dismiss", json!({"userIds": ["zoe"]})).await;
+    t.drain().await;
+    let open = get(&t, "/risk-detections?userId=zoe&riskState=atRisk").await;
+    assert_eq!(open["value"], json!([]));
+    assert_eq!(
+        get(&t, "/risky-signins/s24").await["riskState"],
+        "dismissed"
+    );
+}

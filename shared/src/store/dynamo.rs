@@ -683,7 +683,8 @@ impl WorkStore for DynamoStore {
         // the step queued and its (idempotent) effects are re-derived on redelivery.
         let room = MAX_TRANSACTION_ITEMS - final_items.len();
         while writes.len() > room {
-            let chunk: Vec<_> = writes.drain(..MAX_TRANSACTION_ITEMS - 1).collect();
+            let take = writes.len().min(MAX_TRANSACTION_ITEMS - 1);
+            let chunk: Vec<_> = writes.drain(..take).collect();
             let mut items = vec![self.version_check(commit.tenant_id, user_id, commit.version)?];
             items.extend(chunk);
             self.transact(items)
