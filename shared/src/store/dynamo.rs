@@ -118,6 +118,15 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// A consistent read of one item, decoded.
+    async fn get_decoded<T: DeserializeOwned>(
+        &self,
+        pk: String,
+        sk: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(pk, sk).await?.map(decode).transpose()
+    }
+
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
         self.client
             .transact_write_items()
@@ -608,10 +617,10 @@ impl WorkStore for DynamoStore {
     }
 
     async fn work(&self, tenant: &str, id: &str) -> Result<Option<WorkRecord>, StoreError> {
-        self.get(work_pk(tenant, id), WORK_SK)
+        Ok(self
+            .get_decoded::<WorkItem>(work_pk(tenant, id), WORK_SK)
             .await?
-            .map(|item| decode::<WorkItem>(item).map(|w| w.record))
-            .transpose()
+            .map(|w| w.record))
     }
 
     async fn load_user(
@@ -741,10 +750,10 @@ impl WorkStore for DynamoStore {
 #[async_trait]
 impl ReadStore for DynamoStore {
     async fn user(&self, tenant: &str, id: &str) -> Result<Option<UserRow>, StoreError> {
-        self.get(user_pk(tenant, id), USER_SK)
+        Ok(self
+            .get_decoded::<UserItem>(user_pk(tenant, id), USER_SK)
             .await?
-            .map(|item| decode::<UserItem>(item).map(Self::user_row))
-            .transpose()
+            .map(Self::user_row))
     }
 
     async fn users(
@@ -893,15 +902,13 @@ impl ReadStore for DynamoStore {
 #[async_trait]
 impl ActionStore for DynamoStore {
     async fn action(&self, tenant: &str, id: &str) -> Result<Option<StoredAction>, StoreError> {
-        self.get(action_pk(tenant, id), ACTION_SK)
+        Ok(self
+            .get_decoded::<ActionItem>(action_pk(tenant, id), ACTION_SK)
             .await?
-            .map(|item| {
-                decode::<ActionItem>(item).map(|i| StoredAction {
-                    action: i.action,
-                    version: i.version,
-                })
-            })
-            .transpose()
+            .map(|i| StoredAction {
+                action: i.action,
+                version: i.version,
+            }))
     }
 
     async fn save_action(
@@ -983,10 +990,10 @@ impl IndicatorStore for DynamoStore {
     }
 
     async fn indicator(&self, tenant: &str, id: &str) -> Result<Option<Indicator>, StoreError> {
-        self.get(indicator_pk(tenant, id), INDICATOR_SK)
+        Ok(self
+            .get_decoded::<IndicatorItem>(indicator_pk(tenant, id), INDICATOR_SK)
             .await?
-            .map(|item| decode::<IndicatorItem>(item).map(|i| i.indicator))
-            .transpose()
+            .map(|i| i.indicator))
     }
 
     async fn delete_indicator(
@@ -1133,15 +1140,13 @@ impl SubmissionStore for DynamoStore {
         tenant: &str,
         id: &str,
     ) -> Result<Option<StoredSubmission>, StoreError> {
-        self.get(submission_pk(tenant, id), SUBMISSION_SK)
+        Ok(self
+            .get_decoded::<SubmissionItem>(submission_pk(tenant, id), SUBMISSION_SK)
             .await?
-            .map(|item| {
-                decode::<SubmissionItem>(item).map(|i| StoredSubmission {
-                    submission: i.submission,
-                    request_hash: i.request_hash,
-                })
-            })
-            .transpose()
+            .map(|i| StoredSubmission {
+                submission: i.submission,
+                request_hash: i.request_hash,
+            }))
     }
 
     async fn detection_kind(
