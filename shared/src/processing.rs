@@ -94,6 +94,10 @@ pub async fn process_notice(
                 if report.conflicts > MAX_CONFLICTS {
                     return Err(ProcessError::Contended(notice.user_id.clone()));
                 }
+                // Transactions of other users can conflict on shared quality counters; a
+                // random pause keeps racing processors from retrying in lockstep.
+                let pause = fastrand::u64(5..=20 * u64::from(report.conflicts.min(10)));
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
             }
             Err(e) => return Err(e.into()),
         }

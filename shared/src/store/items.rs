@@ -92,7 +92,7 @@ pub fn quality_pk(tenant: &str) -> String {
 
 /// Counters are spread over a few items per day and kind, chosen by user, so that concurrent
 /// transactions for different users rarely touch the same counter.
-pub const QUALITY_SHARDS: u8 = 8;
+pub const QUALITY_SHARDS: u8 = 32;
 
 pub fn quality_sk(day: chrono::NaiveDate, kind: &Kind, shard_key: &str) -> String {
     let shard = shard_key
