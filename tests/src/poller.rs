@@ -12,6 +12,23 @@ use aws_sdk_sqs::types::{
 };
 use risk_processor::{process_batch, App};
 
+/// The SQS event record the event source mapping builds for a received message.
+pub fn sqs_record(message: &aws_sdk_sqs::types::Message) -> SqsMessage {
+    let mut record = SqsMessage::default();
+    record.message_id = message.message_id.clone();
+    record.receipt_handle = message.receipt_handle.clone();
+    record.body = message.body.clone();
+    record.md5_of_body = message.md5_of_body.clone();
+    record.attributes = message
+        .attributes()
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| (name.as_str().to_string(), value.clone()))
+        .collect();
+    record.event_source = Some("aws:sqs".to_string());
+    record
+}
+
 #[derive(Clone, Debug)]
 pub struct Poller {
     pub sqs: aws_sdk_sqs::Client,
@@ -43,28 +60,15 @@ impl Poller {
         if messages.is_empty() {
             return Ok(PollReport::default());
         }
-        let mut receipts = HashMap::new();
+        let receipts: HashMap<String, String> = messages
+            .iter()
+            .map(|m| {
+                let id = m.message_id.clone().unwrap_or_default();
+                (id, m.receipt_handle.clone().unwrap_or_default())
+            })
+            .collect();
         let mut event = SqsEvent::default();
-        for message in messages {
-            let id = message.message_id.clone().unwrap_or_default();
-            receipts.insert(
-                id.clone(),
-                message.receipt_handle.clone().unwrap_or_default(),
-            );
-            let mut record = SqsMessage::default();
-            record.message_id = Some(id);
-            record.receipt_handle = message.receipt_handle;
-            record.body = message.body;
-            record.md5_of_body = message.md5_of_body;
-            record.attributes = message
-                .attributes
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(name, value)| (name.as_str().to_string(), value))
-                .collect();
-            record.event_source = Some("aws:sqs".to_string());
-            event.records.push(record);
-        }
+        event.records = messages.iter().map(sqs_record).collect();
         let received = event.records.len();
         let response = process_batch(&self.app, event).await;
         let failed: Vec<String> = response

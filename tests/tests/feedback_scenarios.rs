@@ -3,6 +3,7 @@
 //! redelivery, idempotency, bulk results, preview and completion events.
 
 use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
+use riskfeedback_tests::poller::sqs_record;
 use serde_json::{json, Value};
 
 const TENANT: &str = "contoso";
@@ -374,11 +375,8 @@ async fn confirm_compromised_then_dismiss_ends_dismissed_whatever_the_delivery_o
     assert_eq!(messages.len(), 2);
     messages.reverse();
     for message in &messages {
-        let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
-        record.message_id = message.message_id.clone();
-        record.body = message.body.clone();
         let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
-        event.records.push(record);
+        event.records.push(sqs_record(message));
         let response = risk_processor::process_batch(&t.poller.app, event).await;
         assert!(response.batch_item_failures.is_empty());
     }
@@ -422,12 +420,7 @@ async fn redelivered_messages_apply_once() {
         .await
         .expect("receive");
     let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
-    for message in out.messages.unwrap_or_default() {
-        let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
-        record.message_id = message.message_id.clone();
-        record.body = message.body.clone();
-        event.records.push(record);
-    }
+    event.records = out.messages().iter().map(sqs_record).collect();
     for _ in 0..2 {
         let response = risk_processor::process_batch(&t.poller.app, event.clone()).await;
         assert!(response.batch_item_failures.is_empty());

@@ -6,13 +6,14 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_sqs::types::{Message as SqsReceived, MessageSystemAttributeName};
 use riskfeedback::auth::Caller;
 use riskfeedback::intake::work_id;
 use riskfeedback::queue::{Message, SqsQueue, WorkNotice};
 use riskfeedback_tests::gateway::Apps;
 use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
+use riskfeedback_tests::poller::sqs_record;
 use riskfeedback_tests::provision::Options;
 use riskfeedback_tests::template::Template;
 use serde_json::{json, Value};
@@ -148,25 +149,9 @@ fn group_of(message: &SqsReceived) -> String {
         .unwrap_or_default()
 }
 
-/// The SQS event record the event source mapping would build for a received message.
-fn record(message: &SqsReceived) -> SqsMessage {
-    let mut record = SqsMessage::default();
-    record.message_id = message.message_id.clone();
-    record.receipt_handle = message.receipt_handle.clone();
-    record.body = message.body.clone();
-    record.attributes = message
-        .attributes()
-        .into_iter()
-        .flatten()
-        .map(|(name, value)| (name.as_str().to_string(), value.clone()))
-        .collect();
-    record.event_source = Some("aws:sqs".to_string());
-    record
-}
-
 fn event(messages: &[&SqsReceived]) -> SqsEvent {
     let mut event = SqsEvent::default();
-    event.records = messages.iter().map(|m| record(m)).collect();
+    event.records = messages.iter().map(|m| sqs_record(m)).collect();
     event
 }
 
