@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::faults::FaultProxy;
 use crate::gateway::{api_event, body_bytes, invoke, Apps, HttpCall};
 use crate::poller::Poller;
 use crate::provision::{Options, Stack};
@@ -18,6 +19,7 @@ pub const ALL_ROLES: &[&str] = &[
     "Signals.Ingest",
 ];
 
+#[derive(Clone)]
 pub struct TestStack {
     pub stack: Stack,
     pub apps: Apps,
@@ -103,6 +105,23 @@ impl TestStack {
             stack,
             apps,
             poller,
+        }
+    }
+
+    /// The same stack, with the functions' clients going through `proxy`. The poller's own
+    /// receive and delete stay direct: they are the event source mapping's, not ours.
+    pub fn through(&self, proxy: &FaultProxy) -> TestStack {
+        let (feedback, remediation, processor) = proxy.apps(&self.stack.sdk, &self.stack.config);
+        TestStack {
+            stack: self.stack.clone(),
+            apps: Apps {
+                feedback,
+                remediation,
+            },
+            poller: Poller {
+                app: processor,
+                ..self.poller.clone()
+            },
         }
     }
 

@@ -4,6 +4,7 @@
 //! like the SQS event source mapping.
 
 pub mod dlq;
+pub mod faults;
 pub mod gateway;
 pub mod harness;
 pub mod poller;

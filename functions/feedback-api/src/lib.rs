@@ -25,9 +25,21 @@ pub struct App {
 
 impl App {
     pub fn new(sdk: &aws_config::SdkConfig, config: &Config) -> Self {
-        let sqs = aws_sdk_sqs::Client::new(sdk);
+        Self::from_clients(
+            aws_sdk_dynamodb::Client::new(sdk),
+            aws_sdk_sqs::Client::new(sdk),
+            config,
+        )
+    }
+
+    /// Over given clients, for callers that configure them differently from the environment.
+    pub fn from_clients(
+        dynamodb: aws_sdk_dynamodb::Client,
+        sqs: aws_sdk_sqs::Client,
+        config: &Config,
+    ) -> Self {
         App {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            store: DynamoStore::new(dynamodb, &config.table_name),
             work_queue: SqsQueue::new(sqs.clone(), &config.feedback_queue_url),
             events: SqsQueue::new(sqs.clone(), &config.events_queue_url),
             commands: SqsQueue::new(sqs, &config.remediation_command_queue_url),

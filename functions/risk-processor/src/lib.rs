@@ -20,9 +20,22 @@ pub struct App {
 
 impl App {
     pub fn new(sdk: &aws_config::SdkConfig, config: &Config) -> Self {
+        Self::from_clients(
+            aws_sdk_dynamodb::Client::new(sdk),
+            aws_sdk_sqs::Client::new(sdk),
+            config,
+        )
+    }
+
+    /// Over given clients, for callers that configure them differently from the environment.
+    pub fn from_clients(
+        dynamodb: aws_sdk_dynamodb::Client,
+        sqs: aws_sdk_sqs::Client,
+        config: &Config,
+    ) -> Self {
         App {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
-            events: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.events_queue_url),
+            store: DynamoStore::new(dynamodb, &config.table_name),
+            events: SqsQueue::new(sqs, &config.events_queue_url),
             max_receive_count: config.max_receive_count,
         }
     }

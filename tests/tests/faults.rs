@@ -1,0 +1,474 @@
+//! SPEC 7's "nothing acknowledged is lost, every effect happens once", proved by cutting every
+//! step of intake, processing and undo against the real local servers.
+//!
+//! Each scenario first runs clean through a [`FaultProxy`] to learn its sequence of DynamoDB and
+//! SQS requests. Then, on a fresh stack each time, it runs again with each fault at each step of
+//! that sequence: the server unreachable from that request on, throttling from it on, the request
+//! applied but its answer lost, and the process killed while the request hangs (before or after
+//! the server applied it). After the fault is healed, a caller that got no success retries with
+//! the same `Idempotency-Key`, the queue is drained, and the end state must be exactly the clean
+//! run's: each change applied once, each completion event and each undo command sent once.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use riskfeedback::auth::Caller;
+use riskfeedback::intake::work_id;
+use riskfeedback_tests::faults::{Fault, FaultProxy, Rule};
+use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
+use riskfeedback_tests::poller::PollReport;
+use riskfeedback_tests::provision::Options;
+use serde_json::{json, Value};
+
+const TENANT: &str = "contoso";
+/// Bounds every wait, so that a broken guarantee fails the test instead of hanging it.
+const PATIENCE: Duration = Duration::from_secs(30);
+/// Scenarios run on separate stacks; DynamoDB Local stops scaling at about four clients.
+const PARALLEL: usize = 4;
+const EVERY_FAULT: [Fault; 5] = [
+    Fault::Unreachable,
+    Fault::Throttle,
+    Fault::LoseAnswer,
+    Fault::Hang,
+    Fault::ApplyThenHang,
+];
+
+fn analyst() -> As {
+    As::analyst(TENANT)
+}
+
+/// A fault at one step: those that model an outage last until healed, the others hit once.
+fn rule(fault: Fault, step: usize) -> Rule {
+    match fault {
+        Fault::Unreachable | Fault::Throttle => Rule::from(fault, step),
+        Fault::LoseAnswer | Fault::Hang | Fault::ApplyThenHang => Rule::once_at(fault, step),
+    }
+}
+
+/// What one run of a scenario did: the requests it made, and the faults it met.
+struct Run {
+    requests: Vec<String>,
+    injected: Vec<(String, Fault)>,
+}
+
+impl Run {
+    fn of(proxy: &FaultProxy) -> Run {
+        Run {
+            requests: proxy.operations(),
+            injected: proxy.injected(),
+        }
+    }
+}
+
+/// Runs `scenario` clean, then once per fault at each step of the clean run's requests.
+async fn at_each_step<F, Fut>(faults: &[Fault], scenario: F)
+where
+    F: Fn(Option<Rule>) -> Fut,
+    Fut: Future<Output = Run>,
+{
+    let clean = scenario(None).await.requests;
+    assert!(!clean.is_empty(), "the scenario made no requests");
+    eprintln!("clean run, cut at each of: {clean:?}");
+    let runs: Vec<Rule> = faults
+        .iter()
+        .flat_map(|&fault| (0..clean.len()).map(move |step| rule(fault, step)))
+        .collect();
+    let missed: Vec<(Rule, Vec<String>)> = stream::iter(runs)
+        .map(|rule| {
+            let run = scenario(Some(rule));
+            async move { (rule, run.await) }
+        })
+        .buffer_unordered(PARALLEL)
+        .filter_map(
+            |(rule, run)| async move { run.injected.is_empty().then_some((rule, run.requests)) },
+        )
+        .collect()
+        .await;
+    assert!(missed.is_empty(), "faults never injected: {missed:?}");
+}
+
+/// A stack whose failed messages come back after one second, and a proxy in front of it.
+async fn stack() -> (TestStack, FaultProxy) {
+    let t = TestStack::with_options(&Options {
+        visibility_timeout: 1,
+    })
+    .await;
+    let proxy = FaultProxy::start().await.unwrap_or_else(|e| panic!("{e}"));
+    (t, proxy)
+}
+
+/// Runs `work` to its end, or, when the proxy makes a request hang, kills it there (the task is
+/// dropped mid-flight, as a Lambda process is killed) and returns `None`.
+async fn until_killed<T: Send + 'static>(
+    proxy: &FaultProxy,
+    work: impl Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    let mut task = tokio::spawn(work);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        tokio::select! {
+            done = &mut task => return Some(done.unwrap_or_else(|e| panic!("task failed: {e}"))),
+            _ = tokio::time::sleep(Duration::from_millis(10)) => {
+                if proxy.hung() > 0 {
+                    task.abort();
+                    return None;
+                }
+                assert!(Instant::now() < deadline, "neither finished nor hung: {:?}", proxy.operations());
+            }
+        }
+    }
+}
+
+async fn keyed(t: &TestStack, path: &str, body: &Value, key: &str) -> Answer {
+    let headers = BTreeMap::from([
+        ("content-type".to_string(), "application/json".to_string()),
+        ("idempotency-key".to_string(), key.to_string()),
+    ]);
+    let bytes = body.to_string().into_bytes();
+    tokio::time::timeout(
+        PATIENCE,
+        t.call_raw(Some(&analyst()), "POST", path, headers, bytes),
+    )
+    .await
+    .expect("the API answers without hanging")
+}
+
+async fn get(t: &TestStack, path: &str) -> Value {
+    let answer = t.call(&analyst(), "GET", path, None).await;
+    assert_eq!(answer.status, 200, "GET {path}: {answer:?}");
+    answer.body
+}
+
+async fn count(t: &TestStack, path: &str) -> usize {
+    get(t, path).await["value"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or_default()
+}
+
+async fn history(t: &TestStack, user: &str) -> Vec<String> {
+    get(t, &format!("/risky-users/{user}/history")).await["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h["action"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The `FeedbackProcessed` events on the events queue, by feedback id.
+async fn completions(t: &TestStack) -> BTreeMap<String, usize> {
+    let mut by_id = BTreeMap::new();
+    for event in t.receive_all("EventsQueue").await {
+        if event["type"] == "FeedbackProcessed" {
+            let id = event["feedback"]["id"].as_str().unwrap_or_default();
+            *by_id.entry(id.to_string()).or_default() += 1;
+        }
+    }
+    by_id
+}
+
+/// What a caller may be told while a dependency fails: success, or a problem that says to come
+/// back later. A throttled DynamoDB answers `429`, anything else unavailable `503`; never a
+/// `409`, a `500` or a hang.
+fn assert_answer_under_fault(answer: &Answer, success: u16, proxy: &FaultProxy, context: &str) {
+    if answer.status == success {
+        return;
+    }
+    let throttled = proxy
+        .injected()
+        .first()
+        .is_some_and(|(op, fault)| *fault == Fault::Throttle && op.starts_with("DynamoDB"));
+    let expected = if throttled { 429 } else { 503 };
+    let problem = answer.problem(expected);
+    assert!(problem["type"].is_string(), "{context}: {answer:?}");
+    let retry_after = answer
+        .headers
+        .get("retry-after")
+        .and_then(|s| s.parse::<u32>().ok());
+    assert!(
+        retry_after.is_some_and(|s| s > 0),
+        "{context}: no Retry-After in {answer:?}"
+    );
+}
+
+/// One intake call and what the clean run leaves behind.
+#[derive(Clone, Copy)]
+struct Intake {
+    path: &'static str,
+    body: fn() -> Value,
+    user: &'static str,
+    history: &'static [&'static str],
+    risk_state: &'static str,
+    detections: usize,
+}
+
+const CONFIRM_ALICE: Intake = Intake {
+    path: "/risky-users/confirm-compromised",
+    body: || json!({"userIds": ["alice"], "comment": "phished"}),
+    user: "alice",
+    history: &["confirmUserCompromised", "ingestDetections"],
+    risk_state: "confirmedCompromised",
+    // Her own detection and the admin-confirmed one the confirmation adds.
+    detections: 2,
+};
+
+const INGEST_BOB: Intake = Intake {
+    path: "/risk-detections",
+    body: || json!({"detections": [detection("d-b1", "bob", "high", Some("si-b1"))]}),
+    user: "bob",
+    history: &["ingestDetections"],
+    risk_state: "atRisk",
+    detections: 1,
+};
+
+/// Alice at risk from one sign-in detection.
+async fn seed_alice(t: &TestStack) {
+    let answer = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risk-detections",
+            Some(json!({"detections": [detection("d-a1", "alice", "medium", Some("si-a1"))]})),
+        )
+        .await;
+    assert_eq!(answer.status, 202, "{answer:?}");
+    t.drain().await;
+}
+
+async fn intake_scenario(call: Intake, rule: Option<Rule>) -> Run {
+    let (t, proxy) = stack().await;
+    seed_alice(&t).await;
+    let faulty = t.through(&proxy);
+    let key = "fault-run";
+    let context = format!("{} with {rule:?}", call.path);
+    if let Some(rule) = rule {
+        proxy.set(rule);
+    }
+    let body = (call.body)();
+    let first = {
+        let (faulty, body) = (faulty.clone(), body.clone());
+        until_killed(&proxy, async move {
+            keyed(&faulty, call.path, &body, key).await
+        })
+        .await
+    };
+    let run = Run::of(&proxy);
+    proxy.heal();
+
+    let id = work_id(
+        &Caller::from_claims(&analyst().claims()).expect("caller"),
+        Some(key),
+    );
+    let acknowledged = match &first {
+        Some(answer) => {
+            assert_answer_under_fault(answer, 202, &proxy, &context);
+            answer.status == 202
+        }
+        None => false,
+    };
+    if !acknowledged {
+        let retried = keyed(&t, call.path, &body, key).await;
+        assert_eq!(retried.status, 202, "{context}: retry {retried:?}");
+        assert_eq!(retried.body["id"], id.as_str(), "{context}");
+    } else if let Some(answer) = &first {
+        assert_eq!(answer.body["id"], id.as_str(), "{context}");
+    }
+
+    t.drain().await;
+    let user = get(&t, &format!("/risky-users/{}", call.user)).await;
+    assert_eq!(user["riskState"], call.risk_state, "{context}: {user}");
+    assert_eq!(user["isProcessing"], false, "{context}: {user}");
+    assert_eq!(history(&t, call.user).await, call.history, "{context}");
+    let detections = count(&t, &format!("/risk-detections?userId={}", call.user)).await;
+    assert_eq!(detections, call.detections, "{context}");
+    let feedback = get(&t, &format!("/feedback/{id}")).await;
+    assert_eq!(feedback["state"], "completed", "{context}: {feedback}");
+    let events = completions(&t).await;
+    assert_eq!(events.get(&id), Some(&1), "{context}: {events:?}");
+    run
+}
+
+/// Feedback intake: before the lookups, between the transaction and the notice, after the
+/// notice; whatever the caller was told, a keyed retry gets the same id and it applies once.
+#[tokio::test]
+async fn feedback_intake_cut_at_each_step_applies_once() {
+    at_each_step(&EVERY_FAULT, |rule| intake_scenario(CONFIRM_ALICE, rule)).await;
+}
+
+/// Detection ingestion, cut the same way: each detection is stored once, the user once.
+#[tokio::test]
+async fn detection_intake_cut_at_each_step_applies_once() {
+    at_each_step(&EVERY_FAULT, |rule| intake_scenario(INGEST_BOB, rule)).await;
+}
+
+/// Three feedbacks for two users in one batch (two for alice, in order), processed while the
+/// dependencies fail at each step, the processor is killed mid-batch, or a commit's answer is
+/// lost; then SQS redelivers and everything applies once, in acceptance order.
+async fn processing_scenario(rule: Option<Rule>) -> Run {
+    let (t, proxy) = stack().await;
+    seed_alice(&t).await;
+    let bob = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risk-detections",
+            Some(json!({"detections": [detection("d-b1", "bob", "high", None)]})),
+        )
+        .await;
+    assert_eq!(bob.status, 202, "{bob:?}");
+    t.drain().await;
+    let mut ids = Vec::new();
+    for (path, user) in [
+        ("/risky-users/confirm-compromised", "alice"),
+        ("/risky-users/dismiss", "bob"),
+        ("/risky-users/dismiss", "alice"),
+    ] {
+        let answer = t
+            .call(&analyst(), "POST", path, Some(json!({"userIds": [user]})))
+            .await;
+        assert_eq!(answer.status, 202, "{answer:?}");
+        ids.push(answer.body["id"].as_str().unwrap_or_default().to_string());
+    }
+    let context = format!("processing with {rule:?}");
+
+    let faulty = t.through(&proxy);
+    if let Some(rule) = rule {
+        proxy.set(rule);
+    }
+    let poller = faulty.poller.clone();
+    let polled: Option<Result<PollReport, String>> =
+        until_killed(&proxy, async move { poller.poll_once(1).await }).await;
+    let run = Run::of(&proxy);
+    proxy.heal();
+    if rule.is_none() {
+        let report = polled.and_then(Result::ok).unwrap_or_default();
+        assert_eq!((report.received, report.failed), (3, 0), "{context}");
+    }
+
+    t.drain().await;
+    for (user, expected) in [
+        (
+            "alice",
+            vec!["dismissUser", "confirmUserCompromised", "ingestDetections"],
+        ),
+        ("bob", vec!["dismissUser", "ingestDetections"]),
+    ] {
+        let state = get(&t, &format!("/risky-users/{user}")).await;
+        assert_eq!(state["riskState"], "dismissed", "{context}: {state}");
+        assert_eq!(state["isProcessing"], false, "{context}: {state}");
+        assert_eq!(history(&t, user).await, expected, "{context}: {user}");
+    }
+    let admin = "/risk-detections?userId=alice&riskEventType=adminConfirmedUserCompromised";
+    assert_eq!(count(&t, admin).await, 1, "{context}");
+    let events = completions(&t).await;
+    for id in &ids {
+        let feedback = get(&t, &format!("/feedback/{id}")).await;
+        assert_eq!(feedback["state"], "completed", "{context}: {feedback}");
+        assert_eq!(events.get(id), Some(&1), "{context}: {events:?}");
+    }
+    run
+}
+
+#[tokio::test]
+async fn processing_cut_at_each_step_applies_once_in_order() {
+    at_each_step(&EVERY_FAULT, processing_scenario).await;
+}
+
+/// An undo cut between its reads, its status write, its command and its "sent" mark: the
+/// analyst retries, and the executing system gets exactly one command, with the stable id.
+async fn undo_scenario(rule: Option<Rule>) -> Run {
+    let (t, proxy) = stack().await;
+    let seeded = t
+        .call(
+            &analyst(),
+            "POST",
+            "/remediation-actions",
+            Some(json!({"actions": [{
+                "id": "a-file",
+                "investigationId": "inv-1",
+                "actionType": "quarantineFile",
+                "entity": {"type": "file", "id": "f-1", "displayName": "invoice.pdf.exe"},
+                "status": "completed",
+                "createdDateTime": "2026-11-20T10:00:00Z",
+            }]})),
+        )
+        .await;
+    assert_eq!(seeded.status, 200, "{seeded:?}");
+    let context = format!("undo with {rule:?}");
+    let path = "/remediation-actions/a-file/undo";
+    let body = json!({"reason": "the file is clean"});
+
+    let faulty = t.through(&proxy);
+    if let Some(rule) = rule {
+        proxy.set(rule);
+    }
+    let first = {
+        let body = body.clone();
+        until_killed(&proxy, async move {
+            faulty.call(&analyst(), "POST", path, Some(body)).await
+        })
+        .await
+    };
+    let run = Run::of(&proxy);
+    proxy.heal();
+    let answered = match &first {
+        Some(answer) => {
+            assert_answer_under_fault(answer, 200, &proxy, &context);
+            answer.status == 200
+        }
+        None => false,
+    };
+    if !answered {
+        let retried = t.call(&analyst(), "POST", path, Some(body)).await;
+        assert_eq!(retried.status, 200, "{context}: retry {retried:?}");
+    }
+
+    let action = get(&t, "/remediation-actions/a-file").await;
+    assert_eq!(action["status"], "undoRequested", "{context}: {action}");
+    assert!(
+        action["undo"]["commandSentDateTime"].is_string(),
+        "{context}: {action}"
+    );
+    let commands = t.receive_all("RemediationCommandQueue").await;
+    assert_eq!(commands.len(), 1, "{context}: {commands:?}");
+    assert_eq!(
+        commands[0]["commandId"], action["undo"]["commandId"],
+        "{context}"
+    );
+    run
+}
+
+#[tokio::test]
+async fn undo_cut_at_each_step_sends_one_command() {
+    at_each_step(&EVERY_FAULT, undo_scenario).await;
+}
+
+/// Throttling is told apart from an outage: `429` with `Retry-After`, the request refused
+/// whole (nothing written), and the same keyed request succeeds once DynamoDB recovers.
+#[tokio::test]
+async fn a_throttled_table_answers_429_and_writes_nothing() {
+    let (t, proxy) = stack().await;
+    seed_alice(&t).await;
+    let items = t.item_count().await;
+    let faulty = t.through(&proxy);
+    proxy.set(Rule::always(Fault::Throttle));
+    let body = (CONFIRM_ALICE.body)();
+    let answer = keyed(&faulty, CONFIRM_ALICE.path, &body, "throttled").await;
+    let problem = answer.problem(429);
+    assert_eq!(problem["type"], "/problems/throttled", "{answer:?}");
+    assert!(answer.headers.contains_key("retry-after"), "{answer:?}");
+    assert!(
+        proxy
+            .operations()
+            .iter()
+            .all(|op| op.starts_with("DynamoDB")),
+        "{:?}",
+        proxy.operations()
+    );
+    assert_eq!(t.item_count().await, items, "a throttled request wrote");
+    proxy.heal();
+    let retried = keyed(&faulty, CONFIRM_ALICE.path, &body, "throttled").await;
+    assert_eq!(retried.status, 202, "{retried:?}");
+}
