@@ -170,7 +170,12 @@ pub async fn submit(
     loop {
         attempt += 1;
         match store.accept(tenant, &record, &steps, create_users).await {
-            Ok(Accepted::New) => break,
+            Ok(Accepted::New) => {
+                if attempt > 1 {
+                    tracing::info!(tenant, feedback = %record.id, conflicts = attempt - 1, "accepted after optimistic-concurrency retries");
+                }
+                break;
+            }
             Ok(Accepted::Existing(existing)) => {
                 return replay(work_queue, events, tenant, *existing, &hash).await
             }

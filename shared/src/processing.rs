@@ -25,12 +25,21 @@ pub enum ProcessError {
     MissingRecord { step: String, feedback: String },
 }
 
-/// What one notice led to, for logs and benchmarks.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// What one notice (or, summed, one batch) led to, for logs, tests and benchmarks.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
     pub steps_applied: u32,
+    /// Optimistic-concurrency retries: commits refused because the user changed meanwhile.
     pub conflicts: u32,
     pub events_published: u32,
+}
+
+impl std::ops::AddAssign for Report {
+    fn add_assign(&mut self, other: Report) {
+        self.steps_applied += other.steps_applied;
+        self.conflicts += other.conflicts;
+        self.events_published += other.events_published;
+    }
 }
 
 pub async fn process_notice(

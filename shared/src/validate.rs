@@ -95,6 +95,11 @@ impl Errors {
             .any(|c| c.is_control() && c != '\n' && c != '\t')
         {
             self.add(field, "must not contain control characters");
+        } else if value.chars().any(is_bidi_control) {
+            self.add(
+                field,
+                "must not contain bidirectional embedding, override or isolate characters (U+202A-U+202E, U+2066-U+2069)",
+            );
         }
     }
 
@@ -132,6 +137,14 @@ impl Errors {
     }
 }
 
+/// The characters that make text display in an order other than the one it is stored in
+/// ("Trojan Source", CVE-2021-42574): a comment or reason an analyst reads in the console or the
+/// audit history must say what it stores. Marks (U+200E, U+200F) and joiners stay allowed:
+/// right-to-left scripts, Indic scripts and emoji need them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +154,29 @@ mod tests {
     #[allow(dead_code)]
     struct Body {
         ids: Vec<String>,
+    }
+
+    #[test]
+    fn free_text_refuses_bidi_controls_but_keeps_scripts_that_need_marks_and_joiners() {
+        for good in [
+            "שלום עולם\u{200F} (RLM)",
+            "می\u{200C}خواهم",
+            "👩\u{200D}💻 checked the device",
+            "line one\nline two\tand a tab",
+        ] {
+            let mut errors = Errors::default();
+            errors.text("comment", good, 1000);
+            assert!(errors.into_result().is_ok(), "{good:?}");
+        }
+        for bad in [
+            "safe\u{202E}txt.exe",
+            "\u{2066}isolated\u{2069}",
+            "a\u{202A}b",
+        ] {
+            let mut errors = Errors::default();
+            errors.text("comment", bad, 1000);
+            assert!(errors.into_result().is_err(), "{bad:?} should be refused");
+        }
     }
 
     #[test]

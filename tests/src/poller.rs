@@ -41,6 +41,8 @@ pub struct Poller {
 pub struct PollReport {
     pub received: usize,
     pub failed: usize,
+    /// Optimistic-concurrency retries the processor made.
+    pub conflicts: u32,
 }
 
 impl Poller {
@@ -70,8 +72,9 @@ impl Poller {
         let mut event = SqsEvent::default();
         event.records = messages.iter().map(sqs_record).collect();
         let received = event.records.len();
-        let response = process_batch(&self.app, event).await;
-        let failed: Vec<String> = response
+        let processed = process_batch(&self.app, event).await;
+        let failed: Vec<String> = processed
+            .response
             .batch_item_failures
             .iter()
             .map(|f| f.item_identifier.clone())
@@ -100,6 +103,7 @@ impl Poller {
         Ok(PollReport {
             received,
             failed: failed.len(),
+            conflicts: processed.report.conflicts,
         })
     }
 

@@ -377,7 +377,9 @@ async fn confirm_compromised_then_dismiss_ends_dismissed_whatever_the_delivery_o
     for message in &messages {
         let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
         event.records.push(sqs_record(message));
-        let response = risk_processor::process_batch(&t.poller.app, event).await;
+        let response = risk_processor::process_batch(&t.poller.app, event)
+            .await
+            .response;
         assert!(response.batch_item_failures.is_empty());
     }
     let bob = get(&t, "/risky-users/bob").await;
@@ -422,7 +424,9 @@ async fn redelivered_messages_apply_once() {
     let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
     event.records = out.messages().iter().map(sqs_record).collect();
     for _ in 0..2 {
-        let response = risk_processor::process_batch(&t.poller.app, event.clone()).await;
+        let response = risk_processor::process_batch(&t.poller.app, event.clone())
+            .await
+            .response;
         assert!(response.batch_item_failures.is_empty());
     }
     let history = get(&t, "/risky-users/alice/history").await;

@@ -240,7 +240,9 @@ async fn a_poison_message_holds_back_its_own_group_only() {
     assert_eq!(group_of(&messages[poison]), group_of(&messages[alices]));
 
     let all: Vec<&SqsReceived> = messages.iter().collect();
-    let response = risk_processor::process_batch(&t.poller.app, event(&all)).await;
+    let response = risk_processor::process_batch(&t.poller.app, event(&all))
+        .await
+        .response;
     let failed: HashSet<String> = response
         .batch_item_failures
         .iter()
@@ -264,7 +266,9 @@ async fn a_poison_message_holds_back_its_own_group_only() {
     );
 
     // With the poison out of the way, alice's notice comes back and is applied.
-    let response = risk_processor::process_batch(&t.poller.app, event(&[&messages[alices]])).await;
+    let response = risk_processor::process_batch(&t.poller.app, event(&[&messages[alices]]))
+        .await
+        .response;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     assert_eq!(
         get(&t, "/risky-users/alice").await["riskState"],

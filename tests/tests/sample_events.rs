@@ -110,7 +110,9 @@ async fn the_sqs_sample_drives_the_processor() {
     assert_eq!(accepted.status, 202);
     let event: SqsEvent =
         serde_json::from_value(load("risk-processor/sqs-fifo-batch")).expect("an SQS event");
-    let response = risk_processor::process_batch(&t.poller.app, event).await;
+    let response = risk_processor::process_batch(&t.poller.app, event)
+        .await
+        .response;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     let alice = t.invoke_event(&load("feedback-api/get-risky-user")).await;
     assert_eq!(alice.body["riskState"], "atRisk");

@@ -7,7 +7,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
 use lambda_runtime::LambdaEvent;
 use riskfeedback::config::Config;
-use riskfeedback::processing::process_notice;
+use riskfeedback::processing::{process_notice, Report};
 use riskfeedback::queue::{SqsQueue, WorkNotice};
 use riskfeedback::store::{DynamoStore, WorkStore};
 
@@ -45,12 +45,20 @@ pub async fn handle(
     app: &App,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, std::convert::Infallible> {
-    Ok(process_batch(app, event.payload).await)
+    Ok(process_batch(app, event.payload).await.response)
+}
+
+/// What a batch did: the partial batch response SQS needs, and the totals of its notices.
+#[derive(Debug, Default)]
+pub struct Processed {
+    pub response: SqsBatchResponse,
+    pub report: Report,
 }
 
 /// Message groups are independent and run concurrently; within a group messages run in order,
 /// and after a failure the rest of that group is reported failed too, as FIFO requires.
-pub async fn process_batch(app: &App, event: SqsEvent) -> SqsBatchResponse {
+pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
+    let messages = event.records.len();
     let mut groups: BTreeMap<String, Vec<SqsMessage>> = BTreeMap::new();
     for message in event.records {
         let group = message
@@ -60,34 +68,51 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> SqsBatchResponse {
             .unwrap_or_default();
         groups.entry(group).or_default().push(message);
     }
-    let failures = join_all(
+    let groups = join_all(
         groups
             .into_values()
             .map(|messages| process_group(app, messages)),
     )
     .await;
-    let mut response = SqsBatchResponse::default();
-    for id in failures.into_iter().flatten() {
-        response.add_failure(id);
+    let mut processed = Processed::default();
+    for (failed, report) in groups {
+        processed.report += report;
+        for id in failed {
+            processed.response.add_failure(id);
+        }
     }
-    response
+    let report = processed.report;
+    tracing::info!(
+        messages,
+        failed = processed.response.batch_item_failures.len(),
+        steps_applied = report.steps_applied,
+        conflicts = report.conflicts,
+        events_published = report.events_published,
+        "batch processed"
+    );
+    processed
 }
 
-async fn process_group(app: &App, messages: Vec<SqsMessage>) -> Vec<String> {
+/// The ids of the group's failed messages, and what its notices did.
+async fn process_group(app: &App, messages: Vec<SqsMessage>) -> (Vec<String>, Report) {
     let mut failed = Vec::new();
+    let mut total = Report::default();
     for message in messages {
         let id = message.message_id.clone().unwrap_or_default();
         if !failed.is_empty() {
             failed.push(id);
             continue;
         }
-        if let Err(error) = process_message(app, &message).await {
-            tracing::warn!(message_id = %id, %error, "message failed; SQS will redeliver it");
-            mark_if_last_attempt(app, &message, &error).await;
-            failed.push(id);
+        match process_message(app, &message).await {
+            Ok(report) => total += report,
+            Err(error) => {
+                tracing::warn!(message_id = %id, %error, "message failed; SQS will redeliver it");
+                mark_if_last_attempt(app, &message, &error).await;
+                failed.push(id);
+            }
         }
     }
-    failed
+    (failed, total)
 }
 
 /// On its last receive a failing notice goes to the dead-letter queue next: say so on the
@@ -116,7 +141,7 @@ async fn mark_if_last_attempt(app: &App, message: &SqsMessage, error: &str) {
     }
 }
 
-async fn process_message(app: &App, message: &SqsMessage) -> Result<(), String> {
+async fn process_message(app: &App, message: &SqsMessage) -> Result<Report, String> {
     let body = message.body.as_deref().unwrap_or_default();
     let notice: WorkNotice =
         serde_json::from_str(body).map_err(|e| format!("not a work notice: {e}"))?;
@@ -127,5 +152,5 @@ async fn process_message(app: &App, message: &SqsMessage) -> Result<(), String> 
         tenant = %notice.tenant_id, user = %notice.user_id, feedback = %notice.feedback_id,
         steps = report.steps_applied, conflicts = report.conflicts, "notice processed"
     );
-    Ok(())
+    Ok(report)
 }
