@@ -1,16 +1,16 @@
 //! Settings every function reads from its environment (set by `template.yaml`, or by the local
 //! stack). AWS endpoints, region and credentials are the SDK's own standard environment.
 
-use std::time::Duration;
-
-use aws_config::timeout::TimeoutConfig;
-use aws_config::BehaviorVersion;
-
 use crate::model::RiskLevel;
 
 /// The AWS SDK configuration every function uses: the standard environment (endpoints,
 /// region, credentials), with timeouts so a stalled dependency becomes a `503`, never a hang.
+#[cfg(feature = "aws")]
 pub async fn load_sdk_config() -> aws_config::SdkConfig {
+    use aws_config::timeout::TimeoutConfig;
+    use aws_config::BehaviorVersion;
+    use std::time::Duration;
+
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))
         .operation_attempt_timeout(Duration::from_secs(3))

@@ -1,5 +1,7 @@
 //! The riskfeedback domain: risk rules and feedback as plain Rust, plus the DynamoDB and SQS
-//! adapters behind the small traits the use cases need.
+//! adapters behind the small traits the use cases need. The adapters and the Lambda HTTP glue
+//! are the default feature `aws`; without it the crate is the rules alone (the fuzz targets
+//! build it that way, so they need not instrument the AWS SDK).
 
 pub mod actions;
 pub mod auth;
@@ -8,6 +10,7 @@ pub mod feedback;
 pub mod http;
 pub mod indicators;
 pub mod intake;
+#[cfg(feature = "aws")]
 pub mod lambda;
 pub mod model;
 pub mod preview;
