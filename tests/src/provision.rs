@@ -113,6 +113,26 @@ impl Stack {
             .map(String::as_str)
             .unwrap_or_default()
     }
+
+    /// Deletes the table and the queues, for tests that create hundreds of stacks: the local
+    /// servers slow down as they accumulate.
+    pub async fn destroy(&self) -> Result<(), String> {
+        self.dynamodb
+            .delete_table()
+            .table_name(&self.config.table_name)
+            .send()
+            .await
+            .map_err(|e| format!("delete table: {e}"))?;
+        for url in self.queue_urls.values() {
+            self.sqs
+                .delete_queue()
+                .queue_url(url)
+                .send()
+                .await
+                .map_err(|e| format!("delete queue: {e}"))?;
+        }
+        Ok(())
+    }
 }
 
 async fn create_table(

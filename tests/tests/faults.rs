@@ -287,6 +287,7 @@ async fn intake_scenario(call: Intake, rule: Option<Rule>) -> Run {
     assert_eq!(feedback["state"], "completed", "{context}: {feedback}");
     let events = completions(&t).await;
     assert_eq!(events.get(&id), Some(&1), "{context}: {events:?}");
+    t.stack.destroy().await.unwrap_or_else(|e| panic!("{e}"));
     run
 }
 
@@ -368,6 +369,7 @@ async fn processing_scenario(rule: Option<Rule>) -> Run {
         assert_eq!(feedback["state"], "completed", "{context}: {feedback}");
         assert_eq!(events.get(id), Some(&1), "{context}: {events:?}");
     }
+    t.stack.destroy().await.unwrap_or_else(|e| panic!("{e}"));
     run
 }
 
@@ -437,6 +439,7 @@ async fn undo_scenario(rule: Option<Rule>) -> Run {
         commands[0]["commandId"], action["undo"]["commandId"],
         "{context}"
     );
+    t.stack.destroy().await.unwrap_or_else(|e| panic!("{e}"));
     run
 }
 
