@@ -1,5 +1,14 @@
-//! Offline processing of one user's queued work: load the aggregate, apply the oldest step,
-//! commit it with the version check, repeat until the queue is empty; then announce completion.
+//! Offline processing of one user's queued work: load the aggregate once, apply the steps in
+//! acceptance order, committing each with the version check; then, once per batch, announce the
+//! feedback that is now complete.
+//!
+//! DynamoDB requests are the cost that matters, so a step costs one transaction: the aggregate
+//! is carried forward in memory after each commit (the version check catches any other writer,
+//! and only then is the user read again), and the feedback records, whose commands never
+//! change, are read once per batch through [`Records`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 
@@ -7,7 +16,9 @@ use crate::indicators::verdicts;
 use crate::quality::deltas;
 use crate::queue::{FeedbackProcessed, Message, Queue, QueueError, WorkNotice};
 use crate::risk::{apply, Command, Context};
-use crate::store::{IndicatorStore, PendingStep, StepCommit, StoreError, WorkRecord, WorkStore};
+use crate::store::{
+    IndicatorStore, LoadedUser, PendingStep, StepCommit, StoreError, WorkRecord, WorkStore,
+};
 
 /// Conflicts are expected when two deliveries of one user's notices race; past this many in a
 /// row something is wrong, and the message is left to SQS to retry.
@@ -42,20 +53,32 @@ impl std::ops::AddAssign for Report {
     }
 }
 
-pub async fn process_notice(
-    store: &(impl WorkStore + IndicatorStore),
-    events: &impl Queue,
-    notice: &WorkNotice,
-) -> Result<Report, ProcessError> {
-    let tenant = notice.tenant_id.as_str();
-    let mut report = Report::default();
-    // Every feedback this notice applied a step of may now be complete, not only its own:
-    // its own notice may be late, or dead-lettered.
-    let mut touched = vec![notice.feedback_id.clone()];
-    while let Some(loaded) = store.load_user(tenant, &notice.user_id).await? {
-        let Some(step) = loaded.pending.first() else {
-            break;
-        };
+/// What applying one notice did: its report, and the feedback it may have completed (its own,
+/// and every feedback it applied a step of: that feedback's own notice may be late, or
+/// dead-lettered).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub report: Report,
+    pub touched: Vec<String>,
+}
+
+/// The feedback records one batch has read, by tenant and id. A record's command (action,
+/// targets, detections) never changes after intake, so a cached copy serves every step of the
+/// batch; completion is always judged on a fresh read.
+#[derive(Debug, Default)]
+pub struct Records(Mutex<HashMap<(String, String), Arc<WorkRecord>>>);
+
+impl Records {
+    async fn get(
+        &self,
+        store: &impl WorkStore,
+        tenant: &str,
+        step: &PendingStep,
+    ) -> Result<Arc<WorkRecord>, ProcessError> {
+        let key = (tenant.to_string(), step.feedback_id.clone());
+        if let Some(record) = self.lock().get(&key) {
+            return Ok(record.clone());
+        }
         let record = store
             .work(tenant, &step.feedback_id)
             .await?
@@ -63,6 +86,34 @@ pub async fn process_notice(
                 step: step.step_id.clone(),
                 feedback: step.feedback_id.clone(),
             })?;
+        let record = Arc::new(record);
+        self.lock().insert(key, record.clone());
+        Ok(record)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<WorkRecord>>> {
+        // Nothing awaits while the lock is held, and every change is one insert.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Applies the user's queued steps, oldest first, until none is left.
+pub async fn apply_pending(
+    store: &(impl WorkStore + IndicatorStore),
+    records: &Records,
+    notice: &WorkNotice,
+) -> Result<Applied, ProcessError> {
+    let tenant = notice.tenant_id.as_str();
+    let mut applied = Applied {
+        touched: vec![notice.feedback_id.clone()],
+        ..Applied::default()
+    };
+    let mut loaded = store.load_user(tenant, &notice.user_id).await?;
+    while let Some(user) = loaded {
+        let Some(step) = user.pending.first() else {
+            break;
+        };
+        let record = records.get(store, tenant, step).await?;
         let command = command_for(&record, step);
         let now = Utc::now();
         let ctx = Context {
@@ -73,56 +124,59 @@ pub async fn process_notice(
             now,
             verdicts: verdicts(store, tenant, &command, now).await?,
         };
-        let outcome = apply(&loaded.aggregate, &command, &ctx);
-        let quality = deltas(&loaded.aggregate, &outcome.aggregate);
+        let outcome = apply(&user.aggregate, &command, &ctx);
+        let quality = deltas(&user.aggregate, &outcome.aggregate);
         let commit = StepCommit {
             tenant_id: tenant,
-            before: &loaded.aggregate,
+            before: &user.aggregate,
             after: &outcome.aggregate,
-            version: loaded.version,
+            version: user.version,
             history: &outcome.history,
             feedback_id: &record.id,
             results: &outcome.results,
             now: ctx.now,
             quality: &quality,
         };
-        match store.commit_step(&commit).await {
+        loaded = match store.commit_step(&commit).await {
             Ok(()) => {
-                report.steps_applied += 1;
-                if !touched.contains(&record.id) {
-                    touched.push(record.id.clone());
+                applied.report.steps_applied += 1;
+                if !applied.touched.contains(&record.id) {
+                    applied.touched.push(record.id.clone());
                 }
                 tracing::info!(
                     tenant, user = %notice.user_id, feedback = %record.id, step = %step.step_id,
                     action = ?record.action, state = ?outcome.aggregate.user.risk_state,
                     "step applied"
                 );
+                // What the commit wrote: the next step starts from it without a read. Steps
+                // queued meanwhile are not in `pending`; their own notices apply them.
+                Some(LoadedUser {
+                    aggregate: outcome.aggregate,
+                    version: user.version + 1,
+                    pending: user.pending[1..].to_vec(),
+                })
             }
             Err(StoreError::Conflict) => {
-                report.conflicts += 1;
-                if report.conflicts > MAX_CONFLICTS {
+                applied.report.conflicts += 1;
+                if applied.report.conflicts > MAX_CONFLICTS {
                     return Err(ProcessError::Contended(notice.user_id.clone()));
                 }
                 // Transactions of other users can conflict on shared quality counters; a
                 // random pause keeps racing processors from retrying in lockstep.
-                let pause = fastrand::u64(5..=20 * u64::from(report.conflicts.min(10)));
+                let pause = fastrand::u64(5..=20 * u64::from(applied.report.conflicts.min(10)));
                 tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                store.load_user(tenant, &notice.user_id).await?
             }
             Err(e) => return Err(e.into()),
-        }
+        };
     }
-    for feedback_id in &touched {
-        if publish_if_complete(store, events, tenant, feedback_id).await? {
-            report.events_published += 1;
-        }
-    }
-    Ok(report)
+    Ok(applied)
 }
 
 /// Publishes `FeedbackProcessed` once the feedback has a result for every target. The event is
 /// sent before it is marked sent, and its de-duplication id is the feedback's, so a crash in
 /// between re-sends it on redelivery and the queue drops the copy.
-async fn publish_if_complete(
+pub async fn publish_if_complete(
     store: &impl WorkStore,
     events: &impl Queue,
     tenant: &str,

@@ -7,7 +7,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
 use lambda_runtime::LambdaEvent;
 use riskfeedback::config::Config;
-use riskfeedback::processing::{process_notice, Report};
+use riskfeedback::processing::{apply_pending, publish_if_complete, Applied, Records, Report};
 use riskfeedback::queue::{SqsQueue, WorkNotice};
 use riskfeedback::store::{DynamoStore, WorkStore};
 
@@ -55,8 +55,21 @@ pub struct Processed {
     pub report: Report,
 }
 
+/// One message of a group, in order: applied, or failed (itself, or behind a failure).
+enum Handled {
+    Applied {
+        id: String,
+        tenant: String,
+        applied: Applied,
+    },
+    Failed {
+        id: String,
+    },
+}
+
 /// Message groups are independent and run concurrently; within a group messages run in order,
-/// and after a failure the rest of that group is reported failed too, as FIFO requires.
+/// and after a failure the rest of that group is reported failed too, as FIFO requires. Then
+/// each feedback the batch touched is checked for completion once, after all its commits.
 pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
     let messages = event.records.len();
     let mut groups: BTreeMap<String, Vec<SqsMessage>> = BTreeMap::new();
@@ -68,17 +81,62 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
             .unwrap_or_default();
         groups.entry(group).or_default().push(message);
     }
+    let records = Records::default();
     let groups = join_all(
         groups
             .into_values()
-            .map(|messages| process_group(app, messages)),
+            .map(|messages| process_group(app, &records, messages)),
     )
     .await;
+
     let mut processed = Processed::default();
-    for (failed, report) in groups {
-        processed.report += report;
-        for id in failed {
-            processed.response.add_failure(id);
+    // Each touched feedback, and whether announcing its completion failed.
+    let mut completions: BTreeMap<(String, String), bool> = BTreeMap::new();
+    for handled in groups.iter().flatten() {
+        if let Handled::Applied {
+            tenant, applied, ..
+        } = handled
+        {
+            processed.report += applied.report;
+            for id in &applied.touched {
+                completions.insert((tenant.clone(), id.clone()), false);
+            }
+        }
+    }
+    for ((tenant, id), failed) in completions.iter_mut() {
+        match publish_if_complete(&app.store, &app.events, tenant, id).await {
+            Ok(true) => processed.report.events_published += 1,
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(tenant = %tenant, feedback = %id, %error, "could not announce completion; SQS will redeliver");
+                *failed = true;
+            }
+        }
+    }
+    for group in groups {
+        let mut failing = false;
+        for handled in group {
+            let id = match handled {
+                Handled::Failed { id } => {
+                    failing = true;
+                    id
+                }
+                Handled::Applied {
+                    id,
+                    tenant,
+                    applied,
+                } => {
+                    failing = failing
+                        || applied
+                            .touched
+                            .into_iter()
+                            .any(|f| completions.get(&(tenant.clone(), f)) == Some(&true));
+                    id
+                }
+            };
+            if failing {
+                processed.response.add_failure(id);
+            }
         }
     }
     let report = processed.report;
@@ -93,26 +151,30 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
     processed
 }
 
-/// The ids of the group's failed messages, and what its notices did.
-async fn process_group(app: &App, messages: Vec<SqsMessage>) -> (Vec<String>, Report) {
-    let mut failed = Vec::new();
-    let mut total = Report::default();
+async fn process_group(app: &App, records: &Records, messages: Vec<SqsMessage>) -> Vec<Handled> {
+    let mut handled = Vec::with_capacity(messages.len());
+    let mut failed = false;
     for message in messages {
         let id = message.message_id.clone().unwrap_or_default();
-        if !failed.is_empty() {
-            failed.push(id);
+        if failed {
+            handled.push(Handled::Failed { id });
             continue;
         }
-        match process_message(app, &message).await {
-            Ok(report) => total += report,
+        match process_message(app, records, &message).await {
+            Ok((tenant, applied)) => handled.push(Handled::Applied {
+                id,
+                tenant,
+                applied,
+            }),
             Err(error) => {
                 tracing::warn!(message_id = %id, %error, "message failed; SQS will redeliver it");
                 mark_if_last_attempt(app, &message, &error).await;
-                failed.push(id);
+                failed = true;
+                handled.push(Handled::Failed { id });
             }
         }
     }
-    (failed, total)
+    handled
 }
 
 /// On its last receive a failing notice goes to the dead-letter queue next: say so on the
@@ -141,16 +203,20 @@ async fn mark_if_last_attempt(app: &App, message: &SqsMessage, error: &str) {
     }
 }
 
-async fn process_message(app: &App, message: &SqsMessage) -> Result<Report, String> {
+async fn process_message(
+    app: &App,
+    records: &Records,
+    message: &SqsMessage,
+) -> Result<(String, Applied), String> {
     let body = message.body.as_deref().unwrap_or_default();
     let notice: WorkNotice =
         serde_json::from_str(body).map_err(|e| format!("not a work notice: {e}"))?;
-    let report = process_notice(&app.store, &app.events, &notice)
+    let applied = apply_pending(&app.store, records, &notice)
         .await
         .map_err(|e| e.to_string())?;
     tracing::debug!(
         tenant = %notice.tenant_id, user = %notice.user_id, feedback = %notice.feedback_id,
-        steps = report.steps_applied, conflicts = report.conflicts, "notice processed"
+        steps = applied.report.steps_applied, conflicts = applied.report.conflicts, "notice processed"
     );
-    Ok(report)
+    Ok((notice.tenant_id, applied))
 }
