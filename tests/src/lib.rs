@@ -9,6 +9,7 @@ pub mod gateway;
 pub mod harness;
 pub mod poller;
 pub mod provision;
+pub mod runtime_api;
 pub mod template;
 pub mod token;
 
