@@ -4,9 +4,10 @@
 //! to move to the dead-letter queue).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
 };
@@ -48,62 +49,20 @@ pub struct PollReport {
 impl Poller {
     /// Receives at most one batch (up to 10 messages) and processes it.
     pub async fn poll_once(&self, wait_seconds: i32) -> Result<PollReport, String> {
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(wait_seconds)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .map_err(|e| format!("receive: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
-        let messages = out.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return Ok(PollReport::default());
-        }
-        let receipts: HashMap<String, String> = messages
-            .iter()
-            .map(|m| {
-                let id = m.message_id.clone().unwrap_or_default();
-                (id, m.receipt_handle.clone().unwrap_or_default())
-            })
-            .collect();
-        let mut event = SqsEvent::default();
-        event.records = messages.iter().map(sqs_record).collect();
-        let received = event.records.len();
-        let processed = process_batch(&self.app, event).await;
-        let failed: Vec<String> = processed
-            .response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.clone())
-            .collect();
-        let entries = receipts
-            .into_iter()
-            .filter(|(id, _)| !failed.contains(id))
-            .enumerate()
-            .map(|(i, (_, receipt))| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(receipt)
-                    .build()
-                    .map_err(|e| e.to_string())
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if !entries.is_empty() {
-            self.sqs
-                .delete_message_batch()
-                .queue_url(&self.queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| format!("delete: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
-        }
+        let mut conflicts = 0;
+        let (received, failed) = poll_batch(&self.sqs, &self.queue_url, wait_seconds, |event| {
+            let conflicts = &mut conflicts;
+            async move {
+                let processed = process_batch(&self.app, event).await;
+                *conflicts = processed.report.conflicts;
+                Ok(processed.response)
+            }
+        })
+        .await?;
         Ok(PollReport {
             received,
-            failed: failed.len(),
-            conflicts: processed.report.conflicts,
+            failed,
+            conflicts,
         })
     }
 
@@ -149,6 +108,71 @@ impl Poller {
             }
         }
     }
+}
+
+/// Receives at most one batch (up to 10 messages) from a queue, hands it to `handle` as the
+/// event source mapping hands it to the function, and deletes the messages `handle` did not
+/// report failed. Returns how many were received and how many failed.
+pub async fn poll_batch<F, Fut>(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    wait_seconds: i32,
+    handle: F,
+) -> Result<(usize, usize), String>
+where
+    F: FnOnce(SqsEvent) -> Fut,
+    Fut: Future<Output = Result<SqsBatchResponse, String>>,
+{
+    let out = sqs
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(wait_seconds)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .map_err(|e| format!("receive: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    let messages = out.messages.unwrap_or_default();
+    if messages.is_empty() {
+        return Ok((0, 0));
+    }
+    let receipts: HashMap<String, String> = messages
+        .iter()
+        .map(|m| {
+            let id = m.message_id.clone().unwrap_or_default();
+            (id, m.receipt_handle.clone().unwrap_or_default())
+        })
+        .collect();
+    let mut event = SqsEvent::default();
+    event.records = messages.iter().map(sqs_record).collect();
+    let received = event.records.len();
+    let failed: Vec<String> = handle(event)
+        .await?
+        .batch_item_failures
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect();
+    let entries = receipts
+        .into_iter()
+        .filter(|(id, _)| !failed.contains(id))
+        .enumerate()
+        .map(|(i, (_, receipt))| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(receipt)
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if !entries.is_empty() {
+        sqs.delete_message_batch()
+            .queue_url(queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| format!("delete: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    }
+    Ok((received, failed.len()))
 }
 
 /// Messages in a queue, visible or in flight. moto counts the visible and the in-flight messages

@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use riskfeedback_tests::faults::FaultProxy;
 use riskfeedback_tests::gateway::{api_event, HttpCall};
 use riskfeedback_tests::harness::{detection, As};
-use riskfeedback_tests::poller::{backlog, sqs_record};
+use riskfeedback_tests::poller::{backlog, poll_batch, sqs_record};
 use riskfeedback_tests::provision::{Options, Stack};
 use riskfeedback_tests::runtime_api::RuntimeApi;
 use serde_json::{json, Value};
@@ -301,45 +301,23 @@ impl Bench {
         let mut busy = Duration::ZERO;
         let deadline = Instant::now() + Duration::from_secs(600);
         while Instant::now() < deadline {
-            let out = sqs
-                .receive_message()
-                .queue_url(queue)
-                .max_number_of_messages(BATCH as i32)
-                .message_system_attribute_names(MessageSystemAttributeName::All)
-                .send()
-                .await
-                .map_err(|e| format!("receive: {e}"))?;
-            let messages = out.messages.unwrap_or_default();
-            if messages.is_empty() {
+            let (received, _) = poll_batch(sqs, queue, 0, |event| {
+                let busy = &mut busy;
+                async move {
+                    let started = Instant::now();
+                    let answer = processor
+                        .invoke(serde_json::to_value(&event).map_err(|e| e.to_string())?)
+                        .await?;
+                    *busy += started.elapsed();
+                    serde_json::from_value::<SqsBatchResponse>(answer).map_err(|e| e.to_string())
+                }
+            })
+            .await?;
+            if received == 0 {
                 if backlog(sqs, queue).await? == 0 {
                     return Ok(busy);
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-            let mut event = SqsEvent::default();
-            event.records = messages.iter().map(sqs_record).collect();
-            let started = Instant::now();
-            let answer = processor
-                .invoke(serde_json::to_value(&event).map_err(|e| e.to_string())?)
-                .await?;
-            busy += started.elapsed();
-            let failed: Vec<&str> = answer["batchItemFailures"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| f["itemIdentifier"].as_str())
-                .collect();
-            for message in &messages {
-                if failed.contains(&message.message_id().unwrap_or_default()) {
-                    continue;
-                }
-                sqs.delete_message()
-                    .queue_url(queue)
-                    .receipt_handle(message.receipt_handle().unwrap_or_default())
-                    .send()
-                    .await
-                    .map_err(|e| format!("delete: {e}"))?;
             }
         }
         Err("the feedback queue did not drain in 10 minutes".into())
@@ -480,28 +458,9 @@ impl Bench {
         Ok((round(targets_per_s), round(self.raw_tx_per_s().await?)))
     }
 
-    /// One TransactWriteItems of `items` new items under `key`.
     async fn raw_transaction(&self, key: &str, items: usize) -> Result<()> {
-        let writes = (0..items)
-            .map(|i| {
-                let put = Put::builder()
-                    .table_name(&self.stack.config.table_name)
-                    .item("pk", AttributeValue::S(format!("raw#{key}")))
-                    .item("sk", AttributeValue::S(format!("item#{i}")))
-                    .item("payload", AttributeValue::S("x".repeat(200)))
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                Ok(TransactWriteItem::builder().put(put).build())
-            })
-            .collect::<Result<Vec<_>>>()?;
-        self.stack
-            .dynamodb
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await
-            .map_err(|e| format!("raw transaction: {e}"))?;
-        Ok(())
+        let table = &self.stack.config.table_name;
+        raw_transaction(&self.stack.dynamodb, table, key, items).await
     }
 
     /// `BATCH` writers, each committing three-item transactions for five seconds.
@@ -514,24 +473,7 @@ impl Bench {
                 let started = Instant::now();
                 let mut done = 0u32;
                 while started.elapsed() < window {
-                    let items = (0..3)
-                        .map(|i| {
-                            let put = Put::builder()
-                                .table_name(&table)
-                                .item("pk", AttributeValue::S(format!("raw#{w}#{done}")))
-                                .item("sk", AttributeValue::S(format!("item#{i}")))
-                                .item("payload", AttributeValue::S("x".repeat(200)))
-                                .build()
-                                .map_err(|e| e.to_string())?;
-                            Ok(TransactWriteItem::builder().put(put).build())
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    client
-                        .transact_write_items()
-                        .set_transact_items(Some(items))
-                        .send()
-                        .await
-                        .map_err(|e| format!("raw transaction: {e}"))?;
+                    raw_transaction(&client, &table, &format!("{w}#{done}"), 3).await?;
                     done += 1;
                 }
                 Ok::<_, String>(f64::from(done) / started.elapsed().as_secs_f64())
@@ -664,6 +606,34 @@ impl Bench {
         rss.insert("remediation-undo", undo.peak_rss_mb()?);
         Ok(rss)
     }
+}
+
+/// One TransactWriteItems of `items` new items under `key`: DynamoDB Local's own cost.
+async fn raw_transaction(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: &str,
+    items: usize,
+) -> Result<()> {
+    let writes = (0..items)
+        .map(|i| {
+            let put = Put::builder()
+                .table_name(table)
+                .item("pk", AttributeValue::S(format!("raw#{key}")))
+                .item("sk", AttributeValue::S(format!("item#{i}")))
+                .item("payload", AttributeValue::S("x".repeat(200)))
+                .build()
+                .map_err(|e| e.to_string())?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    client
+        .transact_write_items()
+        .set_transact_items(Some(writes))
+        .send()
+        .await
+        .map_err(|e| format!("raw transaction: {e}"))?;
+    Ok(())
 }
 
 fn dynamodb_requests(proxy: &FaultProxy) -> usize {
