@@ -323,6 +323,19 @@ impl Bench {
         Err("the feedback queue did not drain in 10 minutes".into())
     }
 
+    /// Fresh API and processor processes, and `count` users each at risk from one detection.
+    async fn at_risk_users(
+        &self,
+        prefix: &str,
+        count: usize,
+    ) -> Result<(Running, Running, Vec<String>)> {
+        let api = self.function("feedback-api", None).await?;
+        let processor = self.function("risk-processor", None).await?;
+        let users: Vec<String> = (0..count).map(|i| format!("{prefix}{i}")).collect();
+        self.seed(&api, &processor, &users, 1).await?;
+        Ok((api, processor, users))
+    }
+
     /// Ingests detections for users, `per_user` each on `per_user` sign-ins, and applies them.
     async fn seed(
         &self,
@@ -377,26 +390,9 @@ impl Bench {
             api.expect(202, "POST", "/risky-signins/confirm-safe", body)
                 .await?;
         }
-        for user in &singles {
-            targets += 1;
-            api.expect(
-                202,
-                "POST",
-                "/risky-users/dismiss",
-                json!({"userIds": [user]}),
-            )
-            .await?;
-        }
-        for chunk in bulk.chunks(20) {
-            targets += chunk.len();
-            api.expect(
-                202,
-                "POST",
-                "/risky-users/dismiss",
-                json!({"userIds": chunk}),
-            )
-            .await?;
-        }
+        dismiss(&api, &singles, 1).await?;
+        dismiss(&api, &bulk, 20).await?;
+        targets += singles.len() + bulk.len();
         for user in &compromised {
             targets += 1;
             let body = json!({"userIds": [user]});
@@ -440,19 +436,8 @@ impl Bench {
     /// Targets the processor applies per second of its own time, and the raw transaction rate
     /// of DynamoDB Local at the same concurrency (one batch's message groups).
     async fn throughput(&self) -> Result<(f64, f64)> {
-        let api = self.function("feedback-api", None).await?;
-        let processor = self.function("risk-processor", None).await?;
-        let users: Vec<String> = (0..240).map(|i| format!("tp{i}")).collect();
-        self.seed(&api, &processor, &users, 1).await?;
-        for chunk in users.chunks(60) {
-            api.expect(
-                202,
-                "POST",
-                "/risky-users/dismiss",
-                json!({"userIds": chunk}),
-            )
-            .await?;
-        }
+        let (api, processor, users) = self.at_risk_users("tp", 240).await?;
+        dismiss(&api, &users, 60).await?;
         let busy = self.drain(&processor).await?;
         let targets_per_s = users.len() as f64 / busy.as_secs_f64();
         Ok((round(targets_per_s), round(self.raw_tx_per_s().await?)))
@@ -489,10 +474,7 @@ impl Bench {
     /// Latency of 60-target feedback calls at the harness, and of a bare PutItem; the API
     /// process's peak memory after them.
     async fn intake_latency(&self) -> Result<Latency> {
-        let api = self.function("feedback-api", None).await?;
-        let processor = self.function("risk-processor", None).await?;
-        let users: Vec<String> = (0..60).map(|i| format!("lat{i}")).collect();
-        self.seed(&api, &processor, &users, 1).await?;
+        let (api, processor, users) = self.at_risk_users("lat", 60).await?;
         // Twenty calls; the queue is drained (untimed) after every ten, so that the users'
         // queues of pending steps stay as short as they are in service.
         let mut calls = Vec::with_capacity(20);
@@ -539,19 +521,8 @@ impl Bench {
     /// Peak memory of the processor over one 100-message batch, and of the undo function over
     /// 100 undo requests.
     async fn peak_rss(&self) -> Result<BTreeMap<&'static str, f64>> {
-        let api = self.function("feedback-api", None).await?;
-        let processor = self.function("risk-processor", None).await?;
-        let users: Vec<String> = (0..100).map(|i| format!("rss{i}")).collect();
-        self.seed(&api, &processor, &users, 1).await?;
-        for chunk in users.chunks(50) {
-            api.expect(
-                202,
-                "POST",
-                "/risky-users/dismiss",
-                json!({"userIds": chunk}),
-            )
-            .await?;
-        }
+        let (api, processor, users) = self.at_risk_users("rss", 100).await?;
+        dismiss(&api, &users, 50).await?;
         let mut event = SqsEvent::default();
         while event.records.len() < 100 {
             let out = self
@@ -633,6 +604,16 @@ async fn raw_transaction(
         .send()
         .await
         .map_err(|e| format!("raw transaction: {e}"))?;
+    Ok(())
+}
+
+/// Dismisses `users` in calls of `per_call`, leaving one queued step per user.
+async fn dismiss(api: &Running, users: &[String], per_call: usize) -> Result<()> {
+    for chunk in users.chunks(per_call) {
+        let body = json!({ "userIds": chunk });
+        api.expect(202, "POST", "/risky-users/dismiss", body)
+            .await?;
+    }
     Ok(())
 }
 
