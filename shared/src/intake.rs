@@ -206,7 +206,7 @@ async fn replay(
     Ok(existing)
 }
 
-/// Notifies the processor of each user's queued work. Work that reached no user at all
+/// Notifies the processor of the users' queued work, in one notice. Work that reached no user at all
 /// (every target unknown) is already complete, so its completion event goes out here.
 async fn announce(
     work_queue: &impl Queue,
@@ -219,18 +219,12 @@ async fn announce(
         events.send(&[Message::event(&event)]).await?;
         return Ok(());
     }
-    let notices: Vec<Message> = record
-        .users
-        .iter()
-        .map(|user_id| {
-            Message::notice(&WorkNotice {
-                tenant_id: tenant.to_string(),
-                user_id: user_id.clone(),
-                feedback_id: record.id.clone(),
-            })
-        })
-        .collect();
-    work_queue.send(&notices).await?;
+    let notice = Message::notice(&WorkNotice {
+        tenant_id: tenant.to_string(),
+        feedback_id: record.id.clone(),
+        user_ids: record.users.clone(),
+    });
+    work_queue.send(&[notice]).await?;
     Ok(())
 }
 

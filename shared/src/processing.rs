@@ -14,13 +14,13 @@ use chrono::Utc;
 
 use crate::indicators::verdicts;
 use crate::quality::deltas;
-use crate::queue::{FeedbackProcessed, Message, Queue, QueueError, WorkNotice};
+use crate::queue::{FeedbackProcessed, Message, Queue, QueueError};
 use crate::risk::{apply, Command, Context};
 use crate::store::{
     IndicatorStore, LoadedUser, PendingStep, StepCommit, StoreError, WorkRecord, WorkStore,
 };
 
-/// Conflicts are expected when two deliveries of one user's notices race; past this many in a
+/// Conflicts are expected when two batches holding notices for one user race; past this many in a
 /// row something is wrong, and the message is left to SQS to retry.
 const MAX_CONFLICTS: u32 = 20;
 
@@ -36,7 +36,7 @@ pub enum ProcessError {
     MissingRecord { step: String, feedback: String },
 }
 
-/// What one notice (or, summed, one batch) led to, for logs, tests and benchmarks.
+/// What applying one user's work (or, summed, one batch) led to, for logs, tests and benchmarks.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
     pub steps_applied: u32,
@@ -53,9 +53,8 @@ impl std::ops::AddAssign for Report {
     }
 }
 
-/// What applying one notice did: its report, and the feedback it may have completed (its own,
-/// and every feedback it applied a step of: that feedback's own notice may be late, or
-/// dead-lettered).
+/// What applying one user's work did: its report, and every feedback it applied a step of, any
+/// of which it may have completed (that feedback's own notice may be late, or dead-lettered).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Applied {
     pub report: Report,
@@ -101,14 +100,11 @@ impl Records {
 pub async fn apply_pending(
     store: &(impl WorkStore + IndicatorStore),
     records: &Records,
-    notice: &WorkNotice,
+    tenant: &str,
+    user_id: &str,
 ) -> Result<Applied, ProcessError> {
-    let tenant = notice.tenant_id.as_str();
-    let mut applied = Applied {
-        touched: vec![notice.feedback_id.clone()],
-        ..Applied::default()
-    };
-    let mut loaded = store.load_user(tenant, &notice.user_id).await?;
+    let mut applied = Applied::default();
+    let mut loaded = store.load_user(tenant, user_id).await?;
     while let Some(user) = loaded {
         let Some(step) = user.pending.first() else {
             break;
@@ -144,7 +140,7 @@ pub async fn apply_pending(
                     applied.touched.push(record.id.clone());
                 }
                 tracing::info!(
-                    tenant, user = %notice.user_id, feedback = %record.id, step = %step.step_id,
+                    tenant, user = %user_id, feedback = %record.id, step = %step.step_id,
                     action = ?record.action, state = ?outcome.aggregate.user.risk_state,
                     "step applied"
                 );
@@ -159,13 +155,13 @@ pub async fn apply_pending(
             Err(StoreError::Conflict) => {
                 applied.report.conflicts += 1;
                 if applied.report.conflicts > MAX_CONFLICTS {
-                    return Err(ProcessError::Contended(notice.user_id.clone()));
+                    return Err(ProcessError::Contended(user_id.to_string()));
                 }
                 // Transactions of other users can conflict on shared quality counters; a
                 // random pause keeps racing processors from retrying in lockstep.
                 let pause = fastrand::u64(5..=20 * u64::from(applied.report.conflicts.min(10)));
                 tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-                store.load_user(tenant, &notice.user_id).await?
+                store.load_user(tenant, user_id).await?
             }
             Err(e) => return Err(e.into()),
         };

@@ -1,8 +1,9 @@
 //! Messages between the functions and the `SqsQueue` that carries them.
 //!
-//! A `WorkNotice` only says "user U of tenant T has queued work": the work itself, in acceptance
-//! order, lives on the user item. So a notice that is delivered twice, late, or out of order
-//! changes nothing about what is applied or in which order.
+//! A `WorkNotice` only says "these users of tenant T have queued work (from feedback F)": the
+//! work itself, in acceptance order, lives on each user item. So a notice that is delivered
+//! twice, late, or out of order changes nothing about what is applied or in which order, and
+//! one notice per feedback serves all of its users.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -31,8 +32,9 @@ impl From<QueueError> for ApiError {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WorkNotice {
     pub tenant_id: String,
-    pub user_id: String,
     pub feedback_id: String,
+    /// Every user the feedback queued a step for (at most `intake::MAX_USERS_PER_REQUEST`).
+    pub user_ids: Vec<String>,
 }
 
 /// Published to the events queue when a feedback completes, so other systems need not poll.
@@ -63,14 +65,14 @@ pub struct Message {
 }
 
 impl Message {
-    /// One group per tenant and user: SQS then delivers one user's notices one batch at a time.
+    /// One group per feedback. The user items order the work, so notices need no order among
+    /// themselves, and a 60-user feedback costs one message, not 60. The feedback id
+    /// de-duplicates resends.
     pub fn notice(notice: &WorkNotice) -> Message {
+        let id = hex_digest(&format!("{}\n{}", notice.tenant_id, notice.feedback_id));
         Message {
-            group_id: hex_digest(&format!("{}\n{}", notice.tenant_id, notice.user_id)),
-            deduplication_id: hex_digest(&format!(
-                "{}\n{}\n{}",
-                notice.tenant_id, notice.user_id, notice.feedback_id
-            )),
+            group_id: id.clone(),
+            deduplication_id: id,
             body: serde_json::to_string(notice).unwrap_or_default(),
         }
     }

@@ -60,8 +60,8 @@ async fn dead_lettered_feedback_shows_failed_until_redriven() {
     };
     assert_eq!(letters.len(), 1);
     assert_eq!(
-        letters[0].notice.as_ref().map(|n| n.user_id.as_str()),
-        Some("alice")
+        letters[0].notice.as_ref().map(|n| n.user_ids.clone()),
+        Some(vec!["alice".to_string()])
     );
     let failed = t.call(&analyst, "GET", &feedback, None).await;
     assert_eq!(failed.body["state"], "failed", "{failed:?}");

@@ -70,14 +70,17 @@ async fn history(t: &TestStack, user: &str) -> Vec<String> {
         .collect()
 }
 
-/// The FIFO group of a user's notices.
-fn user_group(user: &str) -> String {
+/// The FIFO group the poison messages of these tests are sent in.
+const POISONED_GROUP: &str = "poisoned-group";
+
+/// The notice intake sends for a feedback, as it would look queued in another group.
+fn notice_body(feedback_id: &str, users: &[&str]) -> String {
     Message::notice(&WorkNotice {
         tenant_id: TENANT.to_string(),
-        user_id: user.to_string(),
-        feedback_id: String::new(),
+        feedback_id: feedback_id.to_string(),
+        user_ids: users.iter().map(|u| u.to_string()).collect(),
     })
-    .group_id
+    .body
 }
 
 fn queue_url(t: &TestStack, logical_id: &str) -> String {
@@ -211,36 +214,39 @@ async fn keyed_dismiss(t: &TestStack, key: &str) -> Answer {
         .expect("the API answers without hanging")
 }
 
-/// FIFO per user: a poison message is reported as a batch item failure, and so is the valid
-/// notice queued behind it in the same group (nothing overtakes a failed message), while the
-/// notice of another user's group in the same batch is applied. Once the poison is gone, the
-/// held-back notice goes through.
+/// FIFO per group: a poison message is reported as a batch item failure, and so is the valid
+/// notice queued behind it in the same group (nothing overtakes a failed message, and its work
+/// is not applied), while the notice of another group in the same batch is applied. Once the
+/// poison is gone, the held-back notice goes through.
 #[tokio::test]
 async fn a_poison_message_holds_back_its_own_group_only() {
     let t = seeded(&Options::default()).await;
     let queue = t.stack.config.feedback_queue_url.clone();
-    send(&t, &queue, POISON, &user_group("alice"), "poison-1").await;
+    send(&t, &queue, POISON, POISONED_GROUP, "poison-1").await;
     let alice = feedback(&t, "/risky-users/dismiss", json!({"userIds": ["alice"]})).await;
     let bob = feedback(&t, "/risky-users/dismiss", json!({"userIds": ["bob"]})).await;
+    // Alice's notice again, behind the poison; her own copy stays out of the batches below.
+    let held_notice = notice_body(&alice, &["alice"]);
+    send(&t, &queue, &held_notice, POISONED_GROUP, "held-1").await;
 
-    let messages = receive(&t, &queue, 3).await;
-    let position = |wanted: &dyn Fn(&str) -> bool| {
-        messages
+    let received = receive(&t, &queue, 4).await;
+    let find = |body: &str| {
+        received
             .iter()
-            .position(|m| wanted(m.body().unwrap_or_default()))
-            .unwrap_or_else(|| panic!("message missing from {messages:?}"))
+            .find(|m| {
+                m.body() == Some(body) && (body != held_notice || group_of(m) == POISONED_GROUP)
+            })
+            .unwrap_or_else(|| panic!("{body} missing from {received:?}"))
     };
-    let notice_for = |user: &'static str| {
-        move |body: &str| serde_json::from_str::<WorkNotice>(body).is_ok_and(|n| n.user_id == user)
-    };
-    let poison = position(&|body| body == POISON);
-    let alices = position(&notice_for("alice"));
-    let bobs = position(&notice_for("bob"));
-    assert!(poison < alices, "FIFO delivers a group in order");
-    assert_eq!(group_of(&messages[poison]), group_of(&messages[alices]));
+    let messages = [
+        find(POISON),
+        find(&held_notice),
+        find(&notice_body(&bob, &["bob"])),
+    ];
+    let (poison, alices, bobs) = (0, 1, 2);
+    assert_eq!(group_of(messages[poison]), group_of(messages[alices]));
 
-    let all: Vec<&SqsReceived> = messages.iter().collect();
-    let response = risk_processor::process_batch(&t.poller.app, event(&all))
+    let response = risk_processor::process_batch(&t.poller.app, event(&messages))
         .await
         .response;
     let failed: HashSet<String> = response
@@ -266,7 +272,7 @@ async fn a_poison_message_holds_back_its_own_group_only() {
     );
 
     // With the poison out of the way, alice's notice comes back and is applied.
-    let response = risk_processor::process_batch(&t.poller.app, event(&[&messages[alices]]))
+    let response = risk_processor::process_batch(&t.poller.app, event(&[messages[alices]]))
         .await
         .response;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
@@ -283,7 +289,7 @@ async fn a_poison_message_holds_back_its_own_group_only() {
 /// Messages that keep failing go to the dead-letter queue: polled like the event source mapping
 /// polls, a poison message is received `maxReceiveCount` (template.yaml) times, then lands in
 /// `FeedbackDeadLetterQueue` and leaves the feedback queue, while another user's feedback
-/// completes in the meantime and the poisoned user's group is free again afterwards.
+/// completes in the meantime and alice's feedback completes afterwards.
 #[tokio::test]
 async fn a_poison_message_is_dead_lettered_after_max_receives_while_others_complete() {
     let template =
@@ -299,7 +305,7 @@ async fn a_poison_message_is_dead_lettered_after_max_receives_while_others_compl
     })
     .await;
     let queue = t.stack.config.feedback_queue_url.clone();
-    send(&t, &queue, POISON, &user_group("alice"), "poison-1").await;
+    send(&t, &queue, POISON, POISONED_GROUP, "poison-1").await;
     let bob = feedback(&t, "/risky-users/dismiss", json!({"userIds": ["bob"]})).await;
 
     let deadline = Instant::now() + PATIENCE;
@@ -323,14 +329,14 @@ async fn a_poison_message_is_dead_lettered_after_max_receives_while_others_compl
     let dead = receive(&t, &queue_url(&t, &dead_letter_queue), 1).await;
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert_eq!(dead[0].body(), Some(POISON));
-    assert_eq!(group_of(&dead[0]), user_group("alice"));
+    assert_eq!(group_of(&dead[0]), POISONED_GROUP);
 
     assert_eq!(get(&t, "/risky-users/bob").await["riskState"], "dismissed");
     assert_eq!(
         get(&t, &format!("/feedback/{bob}")).await["state"],
         "completed"
     );
-    // Nothing is left blocking alice's group.
+    // Nothing is left holding anything back.
     let alice = feedback(&t, "/risky-users/dismiss", json!({"userIds": ["alice"]})).await;
     t.drain().await;
     assert_eq!(

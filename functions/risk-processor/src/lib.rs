@@ -1,10 +1,10 @@
 //! The risk processor: applies queued feedback from SQS FIFO batches, reporting partial batch
 //! failures so that only failed messages, and those queued behind them, are retried.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 use lambda_runtime::LambdaEvent;
 use riskfeedback::config::Config;
 use riskfeedback::processing::{apply_pending, publish_if_complete, Applied, Records, Report};
@@ -55,87 +55,104 @@ pub struct Processed {
     pub report: Report,
 }
 
-/// One message of a group, in order: applied, or failed (itself, or behind a failure).
-enum Handled {
-    Applied {
-        id: String,
-        tenant: String,
-        applied: Applied,
-    },
-    Failed {
-        id: String,
-    },
+/// Users whose work runs at once within one batch: enough to overlap DynamoDB round trips
+/// without one invocation flooding the table.
+const USERS_AT_ONCE: usize = 16;
+
+/// One received message: its id, and its notice or why it is not one.
+struct Received {
+    message: SqsMessage,
+    notice: Result<WorkNotice, String>,
 }
 
-/// Message groups are independent and run concurrently; within a group messages run in order,
-/// and after a failure the rest of that group is reported failed too, as FIFO requires. Then
-/// each feedback the batch touched is checked for completion once, after all its commits.
+impl Received {
+    fn id(&self) -> String {
+        self.message.message_id.clone().unwrap_or_default()
+    }
+}
+
+type UserKey = (String, String);
+
+/// Every user named by the batch's notices runs once, however many notices name them (a
+/// user's pending steps are all applied by one run), with up to `USERS_AT_ONCE` users at a
+/// time. A message that is not a notice holds back the rest of its group, as FIFO requires.
+/// Then each feedback the batch touched is checked for completion once, after all its commits.
+/// A message fails if one of its users or completions failed, or if one before it in its group
+/// failed; SQS redelivers it, and since notices are only wake-ups the redelivery applies
+/// nothing twice.
 pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
     let messages = event.records.len();
-    let mut groups: BTreeMap<String, Vec<SqsMessage>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<Received>> = BTreeMap::new();
     for message in event.records {
         let group = message
             .attributes
             .get("MessageGroupId")
             .cloned()
             .unwrap_or_default();
-        groups.entry(group).or_default().push(message);
-    }
-    let records = Records::default();
-    let groups = join_all(
+        let notice =
+            serde_json::from_str::<WorkNotice>(message.body.as_deref().unwrap_or_default())
+                .map_err(|e| format!("not a work notice: {e}"));
         groups
-            .into_values()
-            .map(|messages| process_group(app, &records, messages)),
-    )
-    .await;
+            .entry(group)
+            .or_default()
+            .push(Received { message, notice });
+    }
 
-    let mut processed = Processed::default();
-    // Each touched feedback, and whether announcing its completion failed.
-    let mut completions: BTreeMap<(String, String), bool> = BTreeMap::new();
-    for handled in groups.iter().flatten() {
-        if let Handled::Applied {
-            tenant, applied, ..
-        } = handled
-        {
-            processed.report += applied.report;
-            for id in &applied.touched {
-                completions.insert((tenant.clone(), id.clone()), false);
-            }
+    let mut users: BTreeSet<UserKey> = BTreeSet::new();
+    let mut feedbacks: BTreeSet<UserKey> = BTreeSet::new();
+    for group in groups.values() {
+        for notice in group.iter().map_while(|r| r.notice.as_ref().ok()) {
+            let tenant = &notice.tenant_id;
+            users.extend(notice.user_ids.iter().map(|u| (tenant.clone(), u.clone())));
+            feedbacks.insert((tenant.clone(), notice.feedback_id.clone()));
         }
     }
-    for ((tenant, id), failed) in completions.iter_mut() {
-        match publish_if_complete(&app.store, &app.events, tenant, id).await {
+    let records = Records::default();
+    let outcomes: HashMap<UserKey, Result<Applied, String>> = stream::iter(users)
+        .map(|(tenant, user)| {
+            let records = &records;
+            async move {
+                let outcome = apply_pending(&app.store, records, &tenant, &user)
+                    .await
+                    .map_err(|e| e.to_string());
+                ((tenant, user), outcome)
+            }
+        })
+        .buffer_unordered(USERS_AT_ONCE)
+        .collect()
+        .await;
+
+    let mut processed = Processed::default();
+    for ((tenant, _), outcome) in &outcomes {
+        if let Ok(applied) = outcome {
+            processed.report += applied.report;
+            feedbacks.extend(applied.touched.iter().map(|f| (tenant.clone(), f.clone())));
+        }
+    }
+    let mut unannounced: BTreeSet<UserKey> = BTreeSet::new();
+    for (tenant, id) in feedbacks {
+        match publish_if_complete(&app.store, &app.events, &tenant, &id).await {
             Ok(true) => processed.report.events_published += 1,
             Ok(false) => {}
             Err(error) => {
                 tracing::warn!(tenant = %tenant, feedback = %id, %error, "could not announce completion; SQS will redeliver");
-                *failed = true;
+                unannounced.insert((tenant, id));
             }
         }
     }
-    for group in groups {
+
+    for group in groups.into_values() {
         let mut failing = false;
-        for handled in group {
-            let id = match handled {
-                Handled::Failed { id } => {
+        for received in group {
+            if !failing {
+                if let Some(error) = failure(&received, &outcomes, &unannounced) {
+                    tracing::warn!(message_id = %received.id(), %error, "message failed; SQS will redeliver it");
+                    mark_if_last_attempt(app, &received, &error).await;
                     failing = true;
-                    id
                 }
-                Handled::Applied {
-                    id,
-                    tenant,
-                    applied,
-                } => {
-                    failing = failing
-                        || applied
-                            .touched
-                            .into_iter()
-                            .any(|f| completions.get(&(tenant.clone(), f)) == Some(&true));
-                    id
-                }
-            };
+            }
             if failing {
-                processed.response.add_failure(id);
+                processed.response.add_failure(received.id());
             }
         }
     }
@@ -151,48 +168,51 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
     processed
 }
 
-async fn process_group(app: &App, records: &Records, messages: Vec<SqsMessage>) -> Vec<Handled> {
-    let mut handled = Vec::with_capacity(messages.len());
-    let mut failed = false;
-    for message in messages {
-        let id = message.message_id.clone().unwrap_or_default();
-        if failed {
-            handled.push(Handled::Failed { id });
-            continue;
-        }
-        match process_message(app, records, &message).await {
-            Ok((tenant, applied)) => handled.push(Handled::Applied {
-                id,
-                tenant,
-                applied,
-            }),
-            Err(error) => {
-                tracing::warn!(message_id = %id, %error, "message failed; SQS will redeliver it");
-                mark_if_last_attempt(app, &message, &error).await;
-                failed = true;
-                handled.push(Handled::Failed { id });
+/// Why a message failed: it is not a notice, one of its users failed, or a feedback it led to
+/// completing could not be announced.
+fn failure(
+    received: &Received,
+    outcomes: &HashMap<UserKey, Result<Applied, String>>,
+    unannounced: &BTreeSet<UserKey>,
+) -> Option<String> {
+    let notice = match &received.notice {
+        Ok(notice) => notice,
+        Err(error) => return Some(error.clone()),
+    };
+    let tenant = &notice.tenant_id;
+    let unannounced = |feedback: &String| unannounced.contains(&(tenant.clone(), feedback.clone()));
+    if unannounced(&notice.feedback_id) {
+        return Some(format!("feedback {} not announced", notice.feedback_id));
+    }
+    for user in &notice.user_ids {
+        match outcomes.get(&(tenant.clone(), user.clone())) {
+            Some(Ok(applied)) => {
+                if let Some(feedback) = applied.touched.iter().find(|f| unannounced(f)) {
+                    return Some(format!("feedback {feedback} not announced"));
+                }
             }
+            Some(Err(error)) => return Some(format!("user {user}: {error}")),
+            None => return Some(format!("user {user} was not processed")),
         }
     }
-    handled
+    None
 }
 
 /// On its last receive a failing notice goes to the dead-letter queue next: say so on the
 /// feedback, so analysts see `failed` and why until it is redriven.
-async fn mark_if_last_attempt(app: &App, message: &SqsMessage, error: &str) {
-    let receives = message
+async fn mark_if_last_attempt(app: &App, received: &Received, error: &str) {
+    let receives = received
+        .message
         .attributes
         .get("ApproximateReceiveCount")
         .and_then(|n| n.parse::<u32>().ok())
         .unwrap_or(1);
+    let Ok(notice) = &received.notice else {
+        return;
+    };
     if receives < app.max_receive_count {
         return;
     }
-    let Ok(notice) =
-        serde_json::from_str::<WorkNotice>(message.body.as_deref().unwrap_or_default())
-    else {
-        return;
-    };
     let reason = format!("dead-lettered after {receives} attempts: {error}");
     if let Err(e) = app
         .store
@@ -201,22 +221,4 @@ async fn mark_if_last_attempt(app: &App, message: &SqsMessage, error: &str) {
     {
         tracing::error!(feedback = %notice.feedback_id, error = %e, "could not mark the feedback failed");
     }
-}
-
-async fn process_message(
-    app: &App,
-    records: &Records,
-    message: &SqsMessage,
-) -> Result<(String, Applied), String> {
-    let body = message.body.as_deref().unwrap_or_default();
-    let notice: WorkNotice =
-        serde_json::from_str(body).map_err(|e| format!("not a work notice: {e}"))?;
-    let applied = apply_pending(&app.store, records, &notice)
-        .await
-        .map_err(|e| e.to_string())?;
-    tracing::debug!(
-        tenant = %notice.tenant_id, user = %notice.user_id, feedback = %notice.feedback_id,
-        steps = applied.report.steps_applied, conflicts = applied.report.conflicts, "notice processed"
-    );
-    Ok((notice.tenant_id, applied))
 }
