@@ -164,6 +164,7 @@ pub async fn submit(
         request_hash: hash.clone(),
         event_published: false,
         failure_reason: None,
+        failed_date_time: None,
     };
     let create_users = record.action == FeedbackAction::IngestDetections;
     let mut attempt = 0;

@@ -93,6 +93,9 @@ pub struct WorkRecord {
     pub event_published: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
+    /// When `failure_reason` was set: a result written after it means the work moved again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_date_time: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +107,18 @@ pub struct TargetStatus {
 }
 
 impl WorkRecord {
+    /// Folds in a target's result, stored apart from the record by the step that produced it.
+    /// A step applied after the feedback was marked failed means it is moving again, so the
+    /// failure is forgotten.
+    pub fn record_result(&mut self, target_id: String, status: TargetStatus, at: DateTime<Utc>) {
+        self.last_updated_date_time = self.last_updated_date_time.max(at);
+        if self.failed_date_time.is_some_and(|failed| at > failed) {
+            self.failure_reason = None;
+            self.failed_date_time = None;
+        }
+        self.results.insert(target_id, status);
+    }
+
     pub fn targets(&self) -> Vec<TargetResult> {
         self.target_ids
             .iter()
@@ -412,4 +427,61 @@ pub trait SubmissionStore: Send + Sync {
         tenant: &str,
         detection_id: &str,
     ) -> Result<Option<Kind>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(second: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, second)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn record() -> WorkRecord {
+        WorkRecord {
+            id: "f".to_string(),
+            action: FeedbackAction::DismissUser,
+            submitted_by: Actor {
+                id: "analyst".to_string(),
+                display_name: None,
+            },
+            submitted_date_time: at(0),
+            last_updated_date_time: at(0),
+            comment: None,
+            password_event_kind: None,
+            target_ids: vec!["alice".to_string(), "bob".to_string()],
+            results: HashMap::new(),
+            users: vec!["alice".to_string(), "bob".to_string()],
+            detections: Vec::new(),
+            request_hash: String::new(),
+            event_published: false,
+            failure_reason: Some("dead-lettered".to_string()),
+            failed_date_time: Some(at(10)),
+        }
+    }
+
+    fn applied() -> TargetStatus {
+        TargetStatus {
+            result: TargetOutcome::Applied,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn a_result_from_before_the_failure_keeps_it_and_a_later_one_clears_it() {
+        let mut record = record();
+        record.record_result("alice".to_string(), applied(), at(5));
+        assert_eq!(record.failure_reason.as_deref(), Some("dead-lettered"));
+        assert_eq!(record.last_updated_date_time, at(5));
+        assert!(!record.is_complete());
+
+        record.record_result("bob".to_string(), applied(), at(20));
+        assert_eq!(record.failure_reason, None);
+        assert_eq!(record.last_updated_date_time, at(20));
+        assert!(record.is_complete());
+        assert_eq!(record.view().completed_date_time, Some(at(20)));
+    }
 }

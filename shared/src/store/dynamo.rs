@@ -405,34 +405,41 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    fn results_update(&self, commit: &StepCommit<'_>) -> Result<TransactWriteItem, StoreError> {
-        let mut names = HashMap::new();
-        let mut values = HashMap::from([(":now".to_string(), to_value(&commit.now)?)]);
-        let mut set = vec!["lastUpdatedDateTime = :now".to_string()];
-        for (i, result) in commit.results.iter().enumerate() {
-            names.insert(format!("#t{i}"), result.id.clone());
-            values.insert(
-                format!(":r{i}"),
-                to_value(&super::TargetStatus {
-                    result: result.result,
-                    reason: result.reason.clone(),
-                })?,
-            );
-            set.push(format!("results.#t{i} = :r{i}"));
+    /// Each target result of a step, as its own item (see `ResultItem`).
+    fn result_puts(&self, commit: &StepCommit<'_>) -> Result<Vec<TransactWriteItem>, StoreError> {
+        commit
+            .results
+            .iter()
+            .map(|result| {
+                let item =
+                    ResultItem::new(commit.tenant_id, commit.feedback_id, result, commit.now);
+                Ok(put_write(self.put(&item)?))
+            })
+            .collect()
+    }
+
+    /// Every item of one partition, read consistently, page by page.
+    async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(items);
+            }
         }
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(
-                work_pk(commit.tenant_id, commit.feedback_id),
-                WORK_SK,
-            )))
-            // A step applied means the feedback is moving again, whatever failed before.
-            .update_expression(format!("SET {} REMOVE failureReason", set.join(", ")))
-            .set_expression_attribute_names((!names.is_empty()).then_some(names))
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(TransactWriteItem::builder().update(update).build())
     }
 }
 
@@ -469,6 +476,13 @@ fn put_write(put: Put) -> TransactWriteItem {
 
 fn encode<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn sort_key(item: &Item) -> String {
+    item.get("sk")
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
@@ -617,10 +631,22 @@ impl WorkStore for DynamoStore {
     }
 
     async fn work(&self, tenant: &str, id: &str) -> Result<Option<WorkRecord>, StoreError> {
-        Ok(self
-            .get_decoded::<WorkItem>(work_pk(tenant, id), WORK_SK)
-            .await?
-            .map(|w| w.record))
+        let mut record = None;
+        let mut results = Vec::new();
+        for item in self.partition(work_pk(tenant, id)).await? {
+            let sk = sort_key(&item);
+            if sk == WORK_SK {
+                record = Some(decode::<WorkItem>(item)?.record);
+            } else if sk.starts_with(RESULT_PREFIX) {
+                results.push(decode::<ResultItem>(item)?);
+            }
+        }
+        Ok(record.map(|mut record| {
+            for result in results {
+                record.record_result(result.target_id, result.status, result.updated_date_time);
+            }
+            record
+        }))
     }
 
     async fn load_user(
@@ -631,36 +657,14 @@ impl WorkStore for DynamoStore {
         let mut user = None;
         let mut sign_ins = Vec::new();
         let mut detections = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(user_pk(tenant, user_id)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in out.items.unwrap_or_default() {
-                let sk = item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
-                if sk == USER_SK {
-                    user = Some(decode::<UserItem>(item)?);
-                } else if sk.starts_with(SIGN_IN_PREFIX) {
-                    sign_ins.push(decode::<SignInItem>(item)?.sign_in);
-                } else if sk.starts_with(DETECTION_PREFIX) {
-                    detections.push(decode::<DetectionItem>(item)?.detection);
-                }
-            }
-            start = out.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                break;
+        for item in self.partition(user_pk(tenant, user_id)).await? {
+            let sk = sort_key(&item);
+            if sk == USER_SK {
+                user = Some(decode::<UserItem>(item)?);
+            } else if sk.starts_with(SIGN_IN_PREFIX) {
+                sign_ins.push(decode::<SignInItem>(item)?.sign_in);
+            } else if sk.starts_with(DETECTION_PREFIX) {
+                detections.push(decode::<DetectionItem>(item)?.detection);
             }
         }
         Ok(user.map(|item| {
@@ -680,9 +684,9 @@ impl WorkStore for DynamoStore {
         let mut writes = self.step_writes(commit)?;
         let mut final_items = vec![
             self.user_update(commit)?,
-            self.results_update(commit)?,
             put_write(self.put(&HistoryItem::new(commit.tenant_id, commit.history))?),
         ];
+        final_items.extend(self.result_puts(commit)?);
         for (kind, counts) in commit.quality {
             let day = commit.now.date_naive();
             final_items.push(self.quality_update(commit.tenant_id, day, kind, counts, user_id)?);
@@ -717,9 +721,10 @@ impl WorkStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(work_pk(tenant, feedback_id), WORK_SK)))
-            .update_expression("SET failureReason = :r")
+            .update_expression("SET failureReason = :r, failedDateTime = :t")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":r", AttributeValue::S(reason.to_string()))
+            .expression_attribute_values(":t", to_value(&chrono::Utc::now())?)
             .send()
             .await;
         match result {

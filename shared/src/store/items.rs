@@ -8,6 +8,7 @@
 //! | sign-in owner | `T#{tenant}#SP#{signIn}` | `SP` | | |
 //! | history | `T#{tenant}#H#{user}` | `{time}#{step}` | | |
 //! | feedback | `T#{tenant}#FB#{feedback}` | `FB` | | |
+//! | feedback target result | `T#{tenant}#FB#{feedback}` | `R#{target}` | | |
 //! | indicator | `T#{tenant}#IND#{indicator}` | `IND` | `T#{tenant}#INDICATORS` | `{created}#{indicator}` |
 //! | indicator by value | `T#{tenant}#INDV#{type}#{sha256(value)}` | indicator id | | |
 //! | detection-quality counters | `T#{tenant}#QUALITY` | `{day}#{type}#{source}#{shard}` | | |
@@ -16,10 +17,11 @@
 //!
 //! Every key starts with the tenant, so no query can reach another tenant's items.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{PendingStep, WorkRecord};
-use crate::feedback::HistoryEntry;
+use super::{PendingStep, TargetStatus, WorkRecord};
+use crate::feedback::{HistoryEntry, TargetResult};
 use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{Detection, SignIn, User};
 use crate::quality::{Counts, Kind};
@@ -31,6 +33,7 @@ pub const SIGN_IN_PREFIX: &str = "S#";
 pub const DETECTION_PREFIX: &str = "D#";
 pub const POINTER_SK: &str = "SP";
 pub const WORK_SK: &str = "FB";
+pub const RESULT_PREFIX: &str = "R#";
 pub const ACTION_SK: &str = "RA";
 pub const INDICATOR_SK: &str = "IND";
 pub const SUBMISSION_SK: &str = "SUB";
@@ -216,6 +219,36 @@ pub struct WorkItem {
     pub sk: String,
     #[serde(flatten)]
     pub record: WorkRecord,
+}
+
+/// One target's result, written by the step that produced it. An item of its own, not a field
+/// of the feedback item: the steps of one feedback's users then write different items and run
+/// concurrently without conflicting, and a step does not rewrite a record that grows with its
+/// targets.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResultItem {
+    pub pk: String,
+    pub sk: String,
+    pub target_id: String,
+    #[serde(flatten)]
+    pub status: TargetStatus,
+    pub updated_date_time: DateTime<Utc>,
+}
+
+impl ResultItem {
+    pub fn new(tenant: &str, feedback_id: &str, result: &TargetResult, now: DateTime<Utc>) -> Self {
+        ResultItem {
+            pk: work_pk(tenant, feedback_id),
+            sk: format!("{RESULT_PREFIX}{}", result.id),
+            target_id: result.id.clone(),
+            status: TargetStatus {
+                result: result.result,
+                reason: result.reason.clone(),
+            },
+            updated_date_time: now,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
