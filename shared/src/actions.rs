@@ -38,7 +38,11 @@ async fn change(
             .save_action(tenant, &decided.action, Some(stored.version))
             .await
         {
-            Ok(()) => return Ok(decided.action),
+            Ok(()) => {
+                let action = decided.action;
+                tracing::info!(tenant, action = id, from = ?stored.action.status, to = ?action.status, "remediation action changed");
+                return Ok(action);
+            }
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -46,6 +50,7 @@ async fn change(
     Err(ApiError::Unavailable)
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngestResult {
@@ -68,7 +73,10 @@ pub async fn ingest(
             .save_action(tenant, &RemediationAction::from_input(input.clone()), None)
             .await
         {
-            Ok(()) => Ok("created"),
+            Ok(()) => {
+                tracing::info!(tenant, action = %id, status = ?input.status, "remediation action recorded");
+                Ok("created")
+            }
             Err(StoreError::Conflict) => {
                 let outcome = change(store, tenant, &id, |stored| stored.update_from(&input)).await;
                 match outcome {
@@ -144,10 +152,12 @@ pub async fn undo(
     if let Some(command) = RemediationCommand::undo_of(tenant, &action) {
         commands.send(&[Message::command(&command)]).await?;
         tracing::info!(tenant, action = id, command = %command.command_id, "undo command sent");
+        crate::telemetry::undo_requested();
     }
     change(store, tenant, id, |a| a.mark_command_sent(now)).await
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UndoResult {
@@ -248,8 +258,10 @@ pub async fn record_undo_result(
             ));
         }
     }
-    change(store, tenant, id, |a| {
+    let action = change(store, tenant, id, |a| {
         a.record_undo_result(undone, failure_reason.clone(), now)
     })
-    .await
+    .await?;
+    crate::telemetry::undo_result(undone);
+    Ok(action)
 }

@@ -8,6 +8,7 @@ use crate::model::{DetectionTimingType, Evidence, RiskDetail, RiskLevel, RiskSta
 
 /// What a unit of work asks for. The first seven are SPEC 8's feedback actions;
 /// `ingestDetections` is the work behind `POST /risk-detections`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FeedbackAction {
@@ -33,6 +34,7 @@ impl FeedbackAction {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum PasswordEventKind {
@@ -56,6 +58,7 @@ impl PasswordEventKind {
 }
 
 /// The risk processing state shown to analysts.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FeedbackState {
@@ -66,6 +69,7 @@ pub enum FeedbackState {
     Failed,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum TargetOutcome {
@@ -75,6 +79,7 @@ pub enum TargetOutcome {
     Failed,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetResult {
@@ -95,6 +100,7 @@ impl TargetResult {
 }
 
 /// Who did something, as the verified token names them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Actor {
@@ -104,6 +110,7 @@ pub struct Actor {
 }
 
 /// A feedback (or ingestion) as the API shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Feedback {
@@ -151,6 +158,7 @@ pub fn derive_state(targets: &[TargetResult], failure_reason: Option<&str>) -> F
 }
 
 /// A detection as a signal source posts it (SPEC 8, "detection (in)").
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DetectionIn {
@@ -169,6 +177,7 @@ pub struct DetectionIn {
     pub evidence: Option<Evidence>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignInIn {
@@ -184,6 +193,7 @@ pub struct SignInIn {
 }
 
 /// One change recorded in a user's append-only history.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
@@ -202,6 +212,7 @@ pub struct HistoryEntry {
     pub created_date_time: DateTime<Utc>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryActivity {
@@ -209,6 +220,7 @@ pub struct HistoryActivity {
     pub detail: RiskDetail,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RiskSnapshot {

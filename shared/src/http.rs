@@ -173,6 +173,7 @@ impl Query {
 }
 
 /// The list shape of SPEC 8.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListBody<T> {

@@ -172,6 +172,7 @@ pub async fn submit(
         attempt += 1;
         match store.accept(tenant, &record, &steps, create_users).await {
             Ok(Accepted::New) => {
+                crate::telemetry::feedback_accepted();
                 if attempt > 1 {
                     tracing::info!(tenant, feedback = %record.id, conflicts = attempt - 1, "accepted after optimistic-concurrency retries");
                 }

@@ -3,9 +3,44 @@
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
+use lambda_http::tracing::subscriber::fmt::MakeWriter;
+use metrics_cloudwatch_embedded::Collector;
+
 use crate::auth::Caller;
 use crate::http::{problem, HttpResponse};
 use crate::problem::ApiError;
+
+/// What every function's `main` starts with. Logs: one JSON object a line when Lambda sets
+/// `AWS_LAMBDA_LOG_FORMAT=JSON`, plain text otherwise. Metrics: CloudWatch Embedded Metric
+/// Format in the namespace `METRICS_NAMESPACE` (default `riskfeedback`), dimensioned by
+/// `function`, with each invocation's request id and a `ColdStart` on the first; the returned
+/// collector is flushed to the log after every invocation by `metrics_cloudwatch_embedded`'s run.
+pub fn init_telemetry(function: &'static str) -> Result<&'static Collector, lambda_http::Error> {
+    init_telemetry_with_writer(function, std::io::stdout)
+}
+
+/// `init_telemetry` with the log lines written to `writer` instead of standard output.
+pub fn init_telemetry_with_writer<W>(
+    function: &'static str,
+    writer: W,
+) -> Result<&'static Collector, lambda_http::Error>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    lambda_http::tracing::init_default_subscriber_with_writer(writer);
+    let namespace =
+        std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "riskfeedback".to_string());
+    let collector = metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(namespace)
+        .with_dimension("Function", function)
+        .lambda_cold_start_metric(crate::telemetry::COLD_START)
+        .with_lambda_request_id("RequestId")
+        .with_lambda_xray_trace_id("XRayTraceId")
+        .init()
+        .map_err(|e| e.to_string())?;
+    crate::telemetry::describe();
+    Ok(collector)
+}
 
 /// The caller from the claims the API's JWT authorizer verified and passed on in the request
 /// context. Headers are never trusted for identity.

@@ -13,6 +13,8 @@ pub mod intake;
 #[cfg(feature = "aws")]
 pub mod lambda;
 pub mod model;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod preview;
 pub mod problem;
 pub mod processing;
@@ -22,5 +24,6 @@ pub mod remediation;
 pub mod risk;
 pub mod store;
 pub mod submissions;
+pub mod telemetry;
 pub mod validate;
 pub mod views;

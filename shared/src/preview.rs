@@ -14,6 +14,7 @@ use crate::problem::ApiError;
 use crate::risk::{apply, Context};
 use crate::store::{IndicatorStore, WorkStore};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
@@ -21,6 +22,7 @@ pub struct Preview {
     pub targets: Vec<PreviewTarget>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PreviewTarget {
@@ -33,6 +35,7 @@ pub struct PreviewTarget {
 }
 
 /// The user and the sign-ins and detections a target's feedback touches.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {

@@ -8,6 +8,7 @@ use crate::remediation::Refusal;
 /// Seconds a caller should wait before retrying after `429` or `503`.
 pub const RETRY_AFTER_SECONDS: u32 = 2;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
@@ -51,18 +52,25 @@ impl ApiError {
     }
 
     pub fn status(&self) -> u16 {
+        self.problem_type().status
+    }
+
+    pub fn problem_type(&self) -> ProblemType {
         match self {
-            ApiError::Validation(_) => 400,
-            ApiError::Unauthenticated => 401,
-            ApiError::Forbidden(_) => 403,
-            ApiError::NotFound { .. } | ApiError::RouteNotFound { .. } => 404,
-            ApiError::IdempotencyKeyReused => 422,
-            ApiError::Refused(_) => 409,
-            ApiError::PayloadTooLarge { .. } => 413,
-            ApiError::UnsupportedMediaType => 415,
-            ApiError::Throttled => 429,
-            ApiError::Internal => 500,
-            ApiError::Unavailable => 503,
+            ApiError::Validation(_) => ProblemType::VALIDATION,
+            ApiError::Unauthenticated => ProblemType::UNAUTHENTICATED,
+            ApiError::Forbidden(_) => ProblemType::FORBIDDEN,
+            ApiError::NotFound { .. } => ProblemType::NOT_FOUND,
+            ApiError::RouteNotFound { .. } => ProblemType::ROUTE_NOT_FOUND,
+            ApiError::UnsupportedMediaType => ProblemType::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge { .. } => ProblemType::PAYLOAD_TOO_LARGE,
+            ApiError::IdempotencyKeyReused => ProblemType::IDEMPOTENCY_KEY_REUSED,
+            ApiError::Refused(Refusal::WrongStatus { .. }) => ProblemType::INVALID_ACTION_STATUS,
+            ApiError::Refused(Refusal::NotUndoable { .. }) => ProblemType::ACTION_NOT_UNDOABLE,
+            ApiError::Refused(Refusal::Conflicting { .. }) => ProblemType::ACTION_CONFLICT,
+            ApiError::Throttled => ProblemType::THROTTLED,
+            ApiError::Unavailable => ProblemType::UNAVAILABLE,
+            ApiError::Internal => ProblemType::INTERNAL,
         }
     }
 
@@ -72,32 +80,11 @@ impl ApiError {
     }
 
     pub fn to_problem(&self) -> Problem {
-        let (slug, title) = match self {
-            ApiError::Validation(_) => ("validation", "Invalid request"),
-            ApiError::Unauthenticated => ("unauthenticated", "Authentication required"),
-            ApiError::Forbidden(_) => ("forbidden", "Missing role"),
-            ApiError::NotFound { .. } => ("not-found", "Not found"),
-            ApiError::RouteNotFound { .. } => ("route-not-found", "No such route"),
-            ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
-            ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
-            ApiError::IdempotencyKeyReused => ("idempotency-key-reused", "Idempotency key reused"),
-            ApiError::Refused(Refusal::WrongStatus { .. }) => {
-                ("invalid-action-status", "Action status does not allow this")
-            }
-            ApiError::Refused(Refusal::NotUndoable { .. }) => {
-                ("action-not-undoable", "Action cannot be undone")
-            }
-            ApiError::Refused(Refusal::Conflicting { .. }) => {
-                ("action-conflict", "Action conflicts with the stored one")
-            }
-            ApiError::Throttled => ("throttled", "Too many requests"),
-            ApiError::Unavailable => ("unavailable", "Service unavailable"),
-            ApiError::Internal => ("internal", "Internal error"),
-        };
+        let kind = self.problem_type();
         Problem {
-            r#type: format!("/problems/{slug}"),
-            title: title.to_string(),
-            status: self.status(),
+            r#type: kind.uri(),
+            title: kind.title.to_string(),
+            status: kind.status,
             detail: self.to_string(),
             errors: match self {
                 ApiError::Validation(errors) => errors.clone(),
@@ -107,7 +94,74 @@ impl ApiError {
     }
 }
 
+/// One kind of problem: its `type` is `/problems/{slug}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemType {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+}
+
+impl ProblemType {
+    const fn new(slug: &'static str, title: &'static str, status: u16) -> Self {
+        ProblemType {
+            slug,
+            title,
+            status,
+        }
+    }
+
+    pub const VALIDATION: Self = Self::new("validation", "Invalid request", 400);
+    pub const UNAUTHENTICATED: Self = Self::new("unauthenticated", "Authentication required", 401);
+    pub const FORBIDDEN: Self = Self::new("forbidden", "Missing role", 403);
+    pub const NOT_FOUND: Self = Self::new("not-found", "Not found", 404);
+    pub const ROUTE_NOT_FOUND: Self = Self::new("route-not-found", "No such route", 404);
+    pub const INVALID_ACTION_STATUS: Self = Self::new(
+        "invalid-action-status",
+        "Action status does not allow this",
+        409,
+    );
+    pub const ACTION_NOT_UNDOABLE: Self =
+        Self::new("action-not-undoable", "Action cannot be undone", 409);
+    pub const ACTION_CONFLICT: Self = Self::new(
+        "action-conflict",
+        "Action conflicts with the stored one",
+        409,
+    );
+    pub const PAYLOAD_TOO_LARGE: Self = Self::new("payload-too-large", "Payload too large", 413);
+    pub const UNSUPPORTED_MEDIA_TYPE: Self =
+        Self::new("unsupported-media-type", "Unsupported media type", 415);
+    pub const IDEMPOTENCY_KEY_REUSED: Self =
+        Self::new("idempotency-key-reused", "Idempotency key reused", 422);
+    pub const THROTTLED: Self = Self::new("throttled", "Too many requests", 429);
+    pub const INTERNAL: Self = Self::new("internal", "Internal error", 500);
+    pub const UNAVAILABLE: Self = Self::new("unavailable", "Service unavailable", 503);
+
+    /// Every problem type the API answers with, by status: what its documentation lists.
+    pub const ALL: [Self; 14] = [
+        Self::VALIDATION,
+        Self::UNAUTHENTICATED,
+        Self::FORBIDDEN,
+        Self::NOT_FOUND,
+        Self::ROUTE_NOT_FOUND,
+        Self::INVALID_ACTION_STATUS,
+        Self::ACTION_NOT_UNDOABLE,
+        Self::ACTION_CONFLICT,
+        Self::PAYLOAD_TOO_LARGE,
+        Self::UNSUPPORTED_MEDIA_TYPE,
+        Self::IDEMPOTENCY_KEY_REUSED,
+        Self::THROTTLED,
+        Self::INTERNAL,
+        Self::UNAVAILABLE,
+    ];
+
+    pub fn uri(&self) -> String {
+        format!("/problems/{}", self.slug)
+    }
+}
+
 /// The `application/problem+json` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub r#type: String,

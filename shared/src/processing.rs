@@ -12,13 +12,14 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 
-use crate::indicators::verdicts;
+use crate::indicators::{verdicts, Verdict};
 use crate::quality::deltas;
 use crate::queue::{FeedbackProcessed, Message, Queue, QueueError};
 use crate::risk::{apply, Command, Context};
 use crate::store::{
     IndicatorStore, LoadedUser, PendingStep, StepCommit, StoreError, WorkRecord, WorkStore,
 };
+use crate::telemetry;
 
 /// Conflicts are expected when two batches holding notices for one user race; past this many in a
 /// row something is wrong, and the message is left to SQS to retry.
@@ -136,6 +137,14 @@ pub async fn apply_pending(
         loaded = match store.commit_step(&commit).await {
             Ok(()) => {
                 applied.report.steps_applied += 1;
+                let lag = (ctx.now - record.submitted_date_time)
+                    .to_std()
+                    .unwrap_or_default();
+                telemetry::step_applied(lag);
+                if let Command::IngestDetections(detections) = &command {
+                    let suppressed = ctx.verdicts.values().filter(|v| **v == Verdict::Allow);
+                    telemetry::detections_applied(detections.len(), suppressed.count());
+                }
                 if !applied.touched.contains(&record.id) {
                     applied.touched.push(record.id.clone());
                 }
@@ -187,6 +196,7 @@ pub async fn publish_if_complete(
     let event = FeedbackProcessed::new(tenant, record.view());
     events.send(&[Message::event(&event)]).await?;
     store.mark_event_published(tenant, feedback_id).await?;
+    telemetry::feedback_completed();
     tracing::info!(tenant, feedback = feedback_id, state = ?event.feedback.state, "feedback completed");
     Ok(true)
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{RiskState, UserAggregate};
 
 /// What is counted for one detection type and source.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Counts {
@@ -86,6 +87,7 @@ pub fn deltas(before: &UserAggregate, after: &UserAggregate) -> BTreeMap<Kind, C
 }
 
 /// One row of the report.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QualityRow {
@@ -96,6 +98,7 @@ pub struct QualityRow {
     pub precision: Option<f64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QualityReport {

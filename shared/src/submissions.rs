@@ -21,6 +21,7 @@ use crate::queue::Queue;
 use crate::store::{ActionStore, IndicatorStore, SubmissionStore};
 use crate::validate::{Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Category {
@@ -28,6 +29,7 @@ pub enum Category {
     FalseNegative,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ItemType {
@@ -40,6 +42,7 @@ pub enum ItemType {
 }
 
 /// The identifying fields of the item, as apply to its type.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubmittedItem {
@@ -55,6 +58,7 @@ pub struct SubmittedItem {
     pub device_id: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AllowIndicatorRequest {
@@ -62,6 +66,7 @@ pub struct AllowIndicatorRequest {
     pub expiration_date_time: Option<DateTime<Utc>>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubmissionIn {
@@ -81,6 +86,7 @@ pub struct SubmissionIn {
 }
 
 /// A stored submission.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Submission {
@@ -95,6 +101,7 @@ pub struct Submission {
 }
 
 /// What `POST /submissions` answers: the submission and what it did besides.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Submitted {

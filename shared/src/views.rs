@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{RequiredRemediation, RiskDetail, RiskLevel, RiskState};
 use crate::store::{SignInRow, UserRow};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RiskyUser {
@@ -44,6 +45,7 @@ impl RiskyUser {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RiskySignIn {

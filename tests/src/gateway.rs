@@ -181,6 +181,12 @@ impl Gateway {
                 })
                 .or_insert(value);
         }
+        if parts.method == hyper::Method::GET && parts.uri.path() == "/openapi.json" {
+            return hyper::Response::builder()
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(crate::openapi::json())))
+                .unwrap_or_default();
+        }
         // The JWT authorizer answers 401 itself; the function never sees an unverified call.
         // Like the JWT authorizer, take the token alone or prefixed with `Bearer`.
         let token = headers

@@ -7,6 +7,7 @@ pub mod dlq;
 pub mod faults;
 pub mod gateway;
 pub mod harness;
+pub mod openapi;
 pub mod poller;
 pub mod provision;
 pub mod runtime_api;

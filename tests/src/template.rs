@@ -33,10 +33,19 @@ pub struct QueueSpec {
     pub redrive: Option<(String, i64)>,
 }
 
+/// One route of the HTTP API: an `HttpApi` event of a function.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RouteSpec {
+    pub method: String,
+    pub path: String,
+    pub function: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     pub tables: Vec<TableSpec>,
     pub queues: Vec<QueueSpec>,
+    pub routes: Vec<RouteSpec>,
 }
 
 impl Template {
@@ -53,21 +62,46 @@ impl Template {
             .ok_or("template.yaml has no Resources")?;
         let mut tables = Vec::new();
         let mut queues = Vec::new();
+        let mut routes = Vec::new();
         for (id, resource) in resources {
             let id = id.as_str().unwrap_or_default().to_string();
             let props = resource.get("Properties").cloned().unwrap_or(Value::Null);
             match resource.get("Type").and_then(Value::as_str) {
                 Some("AWS::DynamoDB::Table") => tables.push(table(id, &props)?),
                 Some("AWS::SQS::Queue") => queues.push(queue(id, &props)),
+                Some("AWS::Serverless::Function") => routes.extend(http_routes(&id, &props)),
                 _ => {}
             }
         }
-        Ok(Template { tables, queues })
+        routes.sort();
+        Ok(Template {
+            tables,
+            queues,
+            routes,
+        })
     }
 
     pub fn queue(&self, logical_id: &str) -> Option<&QueueSpec> {
         self.queues.iter().find(|q| q.logical_id == logical_id)
     }
+}
+
+fn http_routes(function: &str, props: &Value) -> Vec<RouteSpec> {
+    let Some(events) = props.get("Events").and_then(Value::as_mapping) else {
+        return Vec::new();
+    };
+    events
+        .values()
+        .filter(|event| event.get("Type").and_then(Value::as_str) == Some("HttpApi"))
+        .filter_map(|event| {
+            let props = event.get("Properties")?;
+            Some(RouteSpec {
+                method: text(props.get("Method")).to_uppercase(),
+                path: text(props.get("Path")),
+                function: function.to_string(),
+            })
+        })
+        .collect()
 }
 
 fn pairs(value: Option<&Value>, a: &str, b: &str) -> Vec<(String, String)> {

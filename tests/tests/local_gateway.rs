@@ -277,3 +277,20 @@ async fn roles_arrive_in_the_gateway_string_form() {
     assert_eq!(reply.status, 202, "{reply:?}");
     assert_eq!(reply.body["submittedBy"]["id"], "analyst-1");
 }
+
+/// `GET /openapi.json` answers the API's document without a token, as `openapi.json` holds it.
+#[tokio::test]
+async fn the_gateway_serves_the_openapi_document() {
+    let local = start().await;
+    let reply = request(&local, "GET", "/openapi.json", None, None).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(
+        reply.headers.get("content-type").map(String::as_str),
+        Some("application/json")
+    );
+    assert_eq!(reply.body["openapi"], "3.1.0");
+    assert_eq!(
+        reply.body,
+        serde_json::from_str::<Value>(&riskfeedback_tests::openapi::json()).expect("json")
+    );
+}

@@ -1,6 +1,8 @@
 //! The feedback API: HTTP intake and reads for risky users, sign-ins, detections and feedback.
 //! Handlers parse, authorize, call the domain and map the result; the rules live in `riskfeedback`.
 
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod routes;
 
 use lambda_http::{Body, Request, Response};

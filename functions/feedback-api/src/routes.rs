@@ -226,17 +226,19 @@ async fn get_feedback(
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct UserFeedbackBody {
+pub(crate) struct UserFeedbackBody {
     user_ids: Vec<String>,
     #[serde(default)]
     comment: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SignInFeedbackBody {
+pub(crate) struct SignInFeedbackBody {
     sign_in_ids: Vec<String>,
     #[serde(default)]
     comment: Option<String>,
@@ -276,9 +278,10 @@ async fn feedback(
     accept(app, caller, request, work).await
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DetectionsBody {
+pub(crate) struct DetectionsBody {
     detections: Vec<DetectionIn>,
 }
 
@@ -360,9 +363,10 @@ fn validate_detections(detections: &[DetectionIn]) -> Result<(), ApiError> {
     errors.into_result()
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PasswordEventBody {
+pub(crate) struct PasswordEventBody {
     user_id: String,
     kind: PasswordEventKind,
 }
@@ -517,6 +521,8 @@ async fn detection_quality(app: &App, caller: &Caller, query: &[(String, String)
 }
 
 async fn create_submission(app: &App, caller: &Caller, request: &Request) -> RouteResult {
+    // Before the body is read: a caller without the role learns nothing from validation.
+    caller.require(Role::RiskFeedback)?;
     let input: SubmissionIn = json_body(request.headers(), request.body())?;
     let key = idempotency_key(request)?;
     let submitted =

@@ -2,6 +2,8 @@
 //! pending and history views, approve / reject, undo with a compensating command to the
 //! remediation command queue, and the executor's undo results.
 
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod routes;
 
 use lambda_http::{Body, Request, Response};

@@ -1,12 +1,13 @@
-use lambda_http::{run, service_fn, tracing, Error};
+use lambda_http::{service_fn, Error};
+use metrics_cloudwatch_embedded::lambda::service::run_http;
 use remediation_undo::{handle, App};
 use riskfeedback::config::Config;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    let metrics = riskfeedback::lambda::init_telemetry("remediation-undo")?;
     let config = Config::from_env()?;
     let sdk = riskfeedback::config::load_sdk_config().await;
     let app = App::new(&sdk, &config);
-    run(service_fn(|request| handle(&app, request))).await
+    run_http(metrics, service_fn(|request| handle(&app, request))).await
 }

@@ -56,9 +56,10 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ActionsBody {
+pub(crate) struct ActionsBody {
     actions: Vec<ActionIn>,
 }
 
@@ -162,9 +163,10 @@ async fn approve(app: &App, caller: &Caller, request: &Request, id: &str) -> Rou
     Ok(json(StatusCode::OK, &action))
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ReasonBody {
+pub(crate) struct ReasonBody {
     #[serde(default)]
     reason: Option<String>,
 }
@@ -201,9 +203,10 @@ async fn undo(app: &App, caller: &Caller, request: &Request, id: &str) -> RouteR
     Ok(json(StatusCode::OK, &action))
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct UndoManyBody {
+pub(crate) struct UndoManyBody {
     #[serde(default)]
     action_ids: Option<Vec<String>>,
     #[serde(default)]
@@ -245,9 +248,10 @@ async fn undo_many(app: &App, caller: &Caller, request: &Request) -> RouteResult
     ))
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct UndoResultBody {
+pub(crate) struct UndoResultBody {
     status: ActionStatus,
     #[serde(default)]
     command_id: Option<String>,

@@ -10,6 +10,7 @@ use riskfeedback::config::Config;
 use riskfeedback::processing::{apply_pending, publish_if_complete, Applied, Records, Report};
 use riskfeedback::queue::{SqsQueue, WorkNotice};
 use riskfeedback::store::{DynamoStore, WorkStore};
+use riskfeedback::telemetry;
 
 #[derive(Clone, Debug)]
 pub struct App {
@@ -57,7 +58,7 @@ pub struct Processed {
 
 /// Users whose work runs at once within one batch: enough to overlap DynamoDB round trips
 /// without one invocation flooding the table.
-const USERS_AT_ONCE: usize = 16;
+pub const USERS_AT_ONCE: usize = 16;
 
 /// One received message: its id, and its notice or why it is not one.
 struct Received {
@@ -92,6 +93,13 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
         let notice =
             serde_json::from_str::<WorkNotice>(message.body.as_deref().unwrap_or_default())
                 .map_err(|e| format!("not a work notice: {e}"));
+        if let Ok(notice) = &notice {
+            tracing::info!(
+                message_id = message.message_id.as_deref().unwrap_or_default(),
+                tenant = %notice.tenant_id, feedback = %notice.feedback_id,
+                users = notice.user_ids.len(), "notice received"
+            );
+        }
         groups
             .entry(group)
             .or_default()
@@ -214,11 +222,17 @@ async fn mark_if_last_attempt(app: &App, received: &Received, error: &str) {
         return;
     }
     let reason = format!("dead-lettered after {receives} attempts: {error}");
-    if let Err(e) = app
+    match app
         .store
         .mark_failed(&notice.tenant_id, &notice.feedback_id, &reason)
         .await
     {
-        tracing::error!(feedback = %notice.feedback_id, error = %e, "could not mark the feedback failed");
+        Ok(()) => {
+            tracing::warn!(tenant = %notice.tenant_id, feedback = %notice.feedback_id, %reason, "feedback failed");
+            telemetry::feedback_failed();
+        }
+        Err(e) => {
+            tracing::error!(feedback = %notice.feedback_id, error = %e, "could not mark the feedback failed")
+        }
     }
 }

@@ -1,12 +1,13 @@
-use lambda_runtime::{run, service_fn, tracing, Error};
+use lambda_runtime::{service_fn, Error};
+use metrics_cloudwatch_embedded::lambda::service::run;
 use risk_processor::{handle, App};
 use riskfeedback::config::Config;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    let metrics = riskfeedback::lambda::init_telemetry("risk-processor")?;
     let config = Config::from_env()?;
     let sdk = riskfeedback::config::load_sdk_config().await;
     let app = App::new(&sdk, &config);
-    run(service_fn(|event| handle(&app, event))).await
+    run(metrics, service_fn(|event| handle(&app, event))).await
 }
