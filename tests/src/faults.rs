@@ -8,8 +8,9 @@
 //! undo's status write and its command", and so on. The servers themselves keep running, with
 //! their data: a stopped in-memory DynamoDB Local would forget everything, which no outage does.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -89,6 +90,8 @@ struct State {
     log: Vec<(String, Option<Fault>)>,
     /// Requests that have met a hang so far.
     hung: usize,
+    /// How long each forwarded request took upstream, by operation.
+    timings: Vec<(String, Duration)>,
 }
 
 #[derive(Clone)]
@@ -179,7 +182,21 @@ impl FaultProxy {
 
     /// Forgets the requests seen so far.
     pub fn clear_log(&self) {
-        self.lock().log.clear();
+        let mut state = self.lock();
+        state.log.clear();
+        state.timings.clear();
+    }
+
+    /// How long the requests forwarded since the log was cleared took upstream: count and
+    /// total, by operation. What a profile of a function's waiting on its dependencies shows.
+    pub fn timings(&self) -> BTreeMap<String, (usize, Duration)> {
+        let mut totals: BTreeMap<String, (usize, Duration)> = BTreeMap::new();
+        for (operation, took) in &self.lock().timings {
+            let total = totals.entry(operation.clone()).or_default();
+            total.0 += 1;
+            total.1 += *took;
+        }
+        totals
     }
 
     /// How many requests have met a hang so far.
@@ -285,7 +302,12 @@ impl FaultProxy {
             target.rsplit('.').next().unwrap_or_default()
         );
         match self.decide(&operation) {
-            None => self.forward(request, upstream, upstreams).await,
+            None => {
+                let started = Instant::now();
+                let answer = self.forward(request, upstream, upstreams).await;
+                self.lock().timings.push((operation, started.elapsed()));
+                answer
+            }
             Some(Fault::Unreachable) => Err(Cut),
             Some(Fault::Throttle) if service == "DynamoDB" => Ok(throttled()),
             Some(Fault::Throttle) => Err(Cut),
