@@ -181,6 +181,11 @@ impl Gateway {
                 })
                 .or_insert(value);
         }
+        if parts.method == hyper::Method::GET {
+            if let Some((bytes, content_type)) = crate::console::asset(parts.uri.path()) {
+                return crate::console::response(bytes, content_type);
+            }
+        }
         if parts.method == hyper::Method::GET && parts.uri.path() == "/openapi.json" {
             return hyper::Response::builder()
                 .header("content-type", "application/json")

@@ -3,6 +3,7 @@
 //! that verifies local tokens like the JWT authorizer, and a poller that drives the processor
 //! like the SQS event source mapping.
 
+pub mod console;
 pub mod dlq;
 pub mod faults;
 pub mod gateway;

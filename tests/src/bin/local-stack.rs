@@ -32,6 +32,21 @@ async fn main() -> Result<(), String> {
         queue_url: stack.config.feedback_queue_url.clone(),
         app: risk_processor::App::new(&stack.sdk, &stack.config),
     };
+    // The console signs in with this token (all roles, tenant contoso) from its address.
+    let console_token = token::mint(
+        &token::Identity {
+            tenant: "contoso".to_string(),
+            user: "local-analyst".to_string(),
+            name: "Local Analyst".to_string(),
+            roles: riskfeedback::auth::Role::ALL
+                .iter()
+                .map(|r| r.name().to_string())
+                .collect(),
+            ttl_seconds: 12 * 3600,
+        },
+        &token::secret(),
+    )?;
+    println!("\nConsole: http://127.0.0.1:{port}/console/#token={console_token}");
     println!(
         "\nriskfeedback is up: http://127.0.0.1:{port}\n\
          \n  table        {}\n  feedback     {}\n  dead letters {}\n  events       {}\n  commands     {}\n\

@@ -1,0 +1,133 @@
+// Risky users, and one user's sign-ins, detections and history.
+
+import { api, can, el, go, pageQuery, show, table } from "../app.js";
+import {
+  USER_ACTIONS,
+  SIGN_IN_ACTIONS,
+  feedbackToolbar,
+  nextPage,
+  processingState,
+  selection,
+} from "./feedback.js";
+
+const LEVELS = ["", "low", "medium", "high", "none"];
+const STATES = ["", "atRisk", "confirmedCompromised", "confirmedSafe", "dismissed", "remediated", "none"];
+
+export function filterSelect(label, name, values, current) {
+  return el(
+    "label",
+    {},
+    label,
+    el(
+      "select",
+      { name },
+      values.map((v) => el("option", { value: v, selected: v === current }, v || "any")),
+    ),
+  );
+}
+
+/** Filters that rewrite the page's address, so a filtered view can be bookmarked. */
+export function filters(base, fields, query) {
+  const form = el(
+    "form",
+    {
+      class: "filters",
+      onsubmit: (e) => {
+        e.preventDefault();
+        const next = new URLSearchParams();
+        for (const [k, v] of new FormData(form)) if (v) next.set(k, v);
+        go(`${base}?${next}`);
+      },
+    },
+    fields,
+    el("button", { type: "submit" }, "Apply filters"),
+  );
+  return form;
+}
+
+export async function usersPage(main) {
+  const query = pageQuery();
+  const params = new URLSearchParams();
+  for (const k of ["riskLevel", "riskState", "cursor"]) if (query.get(k)) params.set(k, query.get(k));
+  const page = await api("GET", `/risky-users?${params}`);
+  const pick = selection("users");
+  const columns = [
+    pick.column,
+    { title: "User", cell: (u) => el("a", { href: `#/risky-users/${encodeURIComponent(u.id)}` }, u.userPrincipalName || u.id) },
+    { title: "Risk level", cell: (u) => u.riskLevel },
+    { title: "Risk state", cell: (u) => u.riskState },
+    { title: "Risk detail", cell: (u) => u.riskDetail },
+    { title: "Risk processing state", cell: processingState },
+    { title: "Last updated", cell: (u) => u.riskLastUpdatedDateTime || "" },
+  ];
+  show(main, 
+    el("h1", {}, "Risky users"),
+    filters("/risky-users", [
+      filterSelect("Risk level", "riskLevel", LEVELS, query.get("riskLevel") || ""),
+      filterSelect("Risk state", "riskState", STATES, query.get("riskState") || ""),
+    ], query),
+    feedbackToolbar(USER_ACTIONS, "userIds", pick.selected, () => usersPage(main), can("Risk.Feedback")),
+    table("Risky users", columns, page.value),
+    nextPage(page, "/risky-users", query),
+  );
+  refreshWhileProcessing(page.value, () => usersPage(main));
+}
+
+/** Re-renders every 2 s while something shown is still processing, without a manual refresh. */
+export function refreshWhileProcessing(rows, rerender) {
+  if (!rows.some((r) => r.isProcessing)) return;
+  const shown = location.hash;
+  setTimeout(() => {
+    if (location.hash === shown && !document.querySelector("dialog[open]")) rerender();
+  }, 2000);
+}
+
+export async function userPage(main, id) {
+  const user = await api("GET", `/risky-users/${encodeURIComponent(id)}`);
+  const signIns = await api("GET", `/risky-signins?userId=${encodeURIComponent(id)}`);
+  const detections = await api("GET", `/risk-detections?userId=${encodeURIComponent(id)}`);
+  const history = await api("GET", `/risky-users/${encodeURIComponent(id)}/history`);
+  const rerender = () => userPage(main, id);
+  const signInPick = selection("sign-ins");
+  show(main, 
+    el("h1", {}, `User ${user.userPrincipalName || user.id}`),
+    el(
+      "p",
+      {},
+      `Risk level ${user.riskLevel}, risk state ${user.riskState} (${user.riskDetail}). `,
+      "Risk processing state: ",
+      processingState(user),
+      user.requiredRemediation === "securePasswordReset" ? ". Secure password reset required." : ".",
+    ),
+    feedbackToolbar(USER_ACTIONS, "userIds", () => [user.id], rerender, can("Risk.Feedback")),
+    el("h2", {}, "Sign-ins"),
+    feedbackToolbar(SIGN_IN_ACTIONS, "signInIds", signInPick.selected, rerender, can("Risk.Feedback")),
+    table("The user's sign-ins", [
+      signInPick.column,
+      { title: "Sign-in", cell: (s) => s.id },
+      { title: "When", cell: (s) => s.createdDateTime },
+      { title: "IP address", cell: (s) => s.ipAddress || "" },
+      { title: "Location", cell: (s) => s.location || "" },
+      { title: "Risk level (aggregated)", cell: (s) => s.riskLevelAggregated },
+      { title: "Risk state", cell: (s) => s.riskState },
+      { title: "Risk processing state", cell: processingState },
+    ], signIns.value),
+    el("h2", {}, "Detections"),
+    table("The user's detections", [
+      { title: "Detection", cell: (d) => d.id },
+      { title: "Type", cell: (d) => d.riskEventType },
+      { title: "Level", cell: (d) => d.riskLevel },
+      { title: "State", cell: (d) => d.riskState },
+      { title: "Sign-in", cell: (d) => d.signInId || "not linked to a sign-in" },
+    ], detections.value),
+    el("h2", {}, "History"),
+    table("What changed the user's risk, newest first", [
+      { title: "When", cell: (h) => h.createdDateTime },
+      { title: "By", cell: (h) => h.initiatedBy?.displayName || h.initiatedBy?.id || "" },
+      { title: "What", cell: (h) => h.activity?.detail || "" },
+      { title: "Risk after", cell: (h) => `${h.riskLevel} / ${h.riskState}` },
+      { title: "Comment", cell: (h) => h.comment || "" },
+    ], history.value),
+  );
+  refreshWhileProcessing([user, ...signIns.value], rerender);
+}

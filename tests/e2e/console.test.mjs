@@ -1,0 +1,229 @@
+// The seed scenarios, done by clicking in the console (headless Chromium), against the local
+// stack that scripts/e2e starts. Data is seeded through the public API, as an identity
+// protection system and an automated investigation would send it.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const base = process.env.RF_BASE_URL;
+const admin = process.env.RF_TOKEN_ADMIN;
+const reader = process.env.RF_TOKEN_READER;
+const shots = process.env.RF_SCREENSHOTS;
+const run = Date.now().toString(36);
+
+let browser;
+
+async function call(method, path, body, token = admin) {
+  const response = await fetch(base + path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function waitProcessed(feedbackId) {
+  for (let i = 0; i < 100; i++) {
+    const feedback = await call("GET", `/feedback/${feedbackId}`);
+    if (feedback.state !== "queued" && feedback.state !== "processing") return feedback;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`feedback ${feedbackId} never completed`);
+}
+
+function detection(id, user, signIn, extra = {}) {
+  return {
+    id,
+    userId: user,
+    userPrincipalName: `${user}@contoso.com`,
+    riskEventType: "unfamiliarFeatures",
+    riskLevel: "high",
+    detectionTimingType: "realtime",
+    source: "IdentityProtection",
+    detectedDateTime: "2026-11-20T08:00:00Z",
+    signIn: signIn && {
+      id: signIn,
+      createdDateTime: "2026-11-20T08:00:00Z",
+      ipAddress: "203.0.113.7",
+      location: "Lisbon, PT",
+      appDisplayName: "Office 365",
+      riskLevelDuringSignIn: "high",
+    },
+    ...extra,
+  };
+}
+
+/** A fresh page signed in with `token`, at `path` of the console. */
+async function open(path, token = admin) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (error) => assert.fail(`page error: ${error.message}`));
+  await page.goto(`${base}/console/#token=${encodeURIComponent(token)}`);
+  await page.waitForSelector("h1");
+  await page.goto(`${base}/console/#${path}`);
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+const users = {
+  dismiss: `dismiss-${run}`,
+  compromised: `compromised-${run}`,
+  signIn: `signin-${run}`,
+};
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.RF_CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+  const ingested = await call("POST", "/risk-detections", {
+    detections: [
+      detection(`d1-${run}`, users.dismiss, `s1-${run}`),
+      detection(`d2-${run}`, users.compromised, `s2-${run}`),
+      detection(`d3-${run}`, users.signIn, `s3-${run}`, { evidence: { ipAddress: "198.51.100.9" } }),
+      detection(`d4-${run}`, users.signIn, null, { riskEventType: "leakedCredentials", detectionTimingType: "offline" }),
+    ],
+  });
+  await waitProcessed(ingested.id);
+  await call("POST", "/remediation-actions", {
+    actions: [
+      { id: `a-done-${run}`, investigationId: `inv-${run}`, actionType: "quarantineFile",
+        entity: { type: "file", id: `f-${run}`, displayName: "invoice.pdf" }, status: "completed",
+        createdDateTime: "2026-11-20T10:00:00Z" },
+      { id: `a-pending-${run}`, investigationId: `inv-${run}`, actionType: "isolateDevice",
+        entity: { type: "device", id: `dev-${run}`, displayName: "laptop-7" }, status: "pending",
+        createdDateTime: "2026-11-20T10:01:00Z" },
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test("Dismiss user risk: a preview, a warning that it cannot be undone, then the processing state until done", async () => {
+  const page = await open(`/risky-users`);
+  await page.getByRole("checkbox", { name: `Select ${users.dismiss}` }).check();
+  await shot(page, "risky-users");
+  await page.getByRole("button", { name: "Dismiss user risk" }).first().click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText("cannot be undone").waitFor();
+  await dialog.getByRole("cell", { name: users.dismiss }).waitFor();
+  await dialog.getByRole("button", { name: "Dismiss user risk" }).click();
+  await page.getByRole("status").getByText("Dismiss user risk: completed").waitFor({ timeout: 20000 });
+  const row = page.getByRole("row", { name: new RegExp(users.dismiss) });
+  await row.getByRole("cell", { name: "dismissed", exact: true }).waitFor();
+  await page.close();
+});
+
+test("Confirm user compromised from the user's page", async () => {
+  const page = await open(`/risky-users/${users.compromised}`);
+  await page.getByRole("button", { name: "Confirm user compromised" }).first().click();
+  await page.getByRole("dialog").getByRole("button", { name: "Confirm user compromised" }).click();
+  await page.getByText(/risk state confirmedCompromised/).waitFor({ timeout: 20000 });
+  await shot(page, "user-detail");
+  await page.close();
+});
+
+test("Confirm sign-in safe on the Risky sign-ins page; detections without a sign-in are listed too", async () => {
+  const page = await open(`/risky-signins?userId=${users.signIn}`);
+  await page.getByRole("checkbox", { name: `Select s3-${run}` }).check();
+  await page.getByRole("button", { name: "Confirm sign-in safe" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Confirm sign-in safe" }).click();
+  await page.getByRole("status").getByText("Confirm sign-in safe: completed").waitFor({ timeout: 20000 });
+  await page.getByRole("row", { name: new RegExp(`s3-${run}`) }).getByRole("cell", { name: "confirmedSafe" }).waitFor();
+  await shot(page, "risky-signins");
+  await page.goto(`${base}/console/#/risk-detections?userId=${users.signIn}`);
+  await page.getByRole("row", { name: new RegExp(`d4-${run}`) }).getByText("not linked to a sign-in").waitFor();
+  await shot(page, "risk-detections");
+  await page.close();
+});
+
+test("Action center: approve a pending action; undo a completed one with a reason", async () => {
+  const page = await open(`/action-center`);
+  const pending = page.getByRole("row", { name: /laptop-7/ });
+  await pending.getByRole("button", { name: "Approve" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Approve" }).click();
+  await page.getByRole("status").getByText("Approve: done.").waitFor();
+  await shot(page, "action-center-pending");
+  await page.getByRole("tab", { name: "History" }).click();
+  await page.getByRole("checkbox", { name: `Select a-done-${run}` }).check();
+  await page.getByRole("button", { name: "Undo" }).click();
+  await page.getByLabel("Reason (required)").fill("false positive: the invoice is genuine");
+  await page.getByRole("dialog").getByRole("button", { name: "Undo" }).click();
+  await page.getByRole("status").getByText("Undo: requested for 1 action(s).").waitFor();
+  await page.getByRole("row", { name: new RegExp(`invoice.pdf`) }).getByRole("cell", { name: "undoRequested" }).waitFor();
+  await shot(page, "action-center-history");
+  const stored = await call("GET", `/remediation-actions/a-done-${run}`);
+  assert.equal(stored.undo.reason, "false positive: the invoice is genuine");
+  await page.close();
+});
+
+test("Add allow indicator, and a refused one shows its problem readably", async () => {
+  const page = await open(`/indicators`);
+  await page.getByLabel("Type").selectOption("ipAddress");
+  await page.getByLabel("Value").fill("not an address");
+  await page.getByLabel("Title").fill(`bad ${run}`);
+  await page.getByRole("button", { name: "Add indicator" }).click();
+  const problem = page.getByRole("alert");
+  await problem.getByText("Invalid request").waitFor();
+  await problem.getByText(/indicatorValue/).waitFor();
+  await page.getByLabel("Value").fill("198.51.100.9");
+  await page.getByLabel("Title").fill(`VPN egress ${run}`);
+  await page.getByRole("button", { name: "Add indicator" }).click();
+  await page.getByRole("row", { name: new RegExp(`VPN egress ${run}`) }).waitFor();
+  await shot(page, "indicators");
+  await page.close();
+});
+
+test("Report false positive on a detection with its item; Detection quality charts precision", async () => {
+  const page = await open(`/risk-detections?userId=${users.compromised}`);
+  await page.getByRole("checkbox", { name: `Select d2-${run}` }).check();
+  await page.getByRole("button", { name: "Report false positive" }).click();
+  await page.getByRole("heading", { name: "Report a false positive or negative" }).waitFor();
+  assert.equal(await page.getByLabel("Detection ids (optional, comma-separated)").inputValue(), `d2-${run}`);
+  await page.getByLabel("Item type").selectOption("file");
+  await page.getByLabel("fileSha256").fill("a".repeat(64));
+  await page.getByRole("button", { name: "Submit" }).click();
+  await page.getByRole("status").getByText(/^Submission .* recorded\.$/).waitFor();
+  await shot(page, "submissions");
+  await page.goto(`${base}/console/#/detection-quality`);
+  const chart = page.getByRole("img", { name: /Precision per detection type: .*unfamiliarFeatures/ });
+  await chart.waitFor();
+  await shot(page, "detection-quality");
+  await page.close();
+});
+
+test("A reader sees the lists but no action is enabled", async () => {
+  const page = await open(`/risky-users`, reader);
+  await page.getByRole("heading", { name: "Risky users" }).waitFor();
+  for (const name of ["Confirm user compromised", "Confirm user safe", "Dismiss user risk"]) {
+    assert.equal(await page.getByRole("button", { name }).first().isDisabled(), true, name);
+  }
+  await page.goto(`${base}/console/#/action-center?tab=history`);
+  await page.getByRole("tab", { name: "History" }).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Undo" }).isDisabled(), true);
+  await page.close();
+});
+
+test("Everything is reachable from the keyboard", async () => {
+  const page = await open(`/risky-users`);
+  await page.getByRole("heading", { name: "Risky users" }).waitFor();
+  const reached = new Set();
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press("Tab");
+    reached.add(await page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.getAttribute("aria-label")));
+  }
+  for (const name of ["Risky users", "Action center", "Dismiss user risk", "Apply filters"]) {
+    assert.ok(reached.has(name), `${name} not reached by Tab: ${[...reached].join(" | ")}`);
+  }
+  await page.close();
+});
