@@ -21,11 +21,14 @@ const routes = [
 ];
 
 // ---------------------------------------------------------------------------------------
-// Who: a bearer token. Locally scripts/dev prints a console address carrying one minted for
-// tenant contoso (`#token=...`); it is kept for this tab only (sessionStorage).
+// Who: a bearer token. Deployed, config.json names the identity provider the API's JWT
+// authorizer trusts, and the console signs in there (authorization code with PKCE). Locally
+// scripts/dev prints a console address carrying a token minted for tenant contoso
+// (`#token=...`). Either way the token is kept for this tab only (sessionStorage).
 // ---------------------------------------------------------------------------------------
 
 const TOKEN_KEY = "riskfeedback.token";
+const SIGN_IN_KEY = "riskfeedback.sign-in";
 
 function takeTokenFromAddress() {
   const match = location.hash.match(/^#token=([^&]+)/);
@@ -33,6 +36,69 @@ function takeTokenFromAddress() {
     sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
     history.replaceState(null, "", location.pathname + "#/risky-users");
   }
+}
+
+function base64url(bytes) {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+async function discovery(oidc) {
+  const url = `${oidc.authority.replace(/\/$/, "")}/.well-known/openid-configuration`;
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`the identity provider's ${url} answered ${response.status}`);
+  return response.json();
+}
+
+function redirectUri() {
+  return location.origin + location.pathname;
+}
+
+/** Sends the browser to the identity provider, remembering the PKCE verifier and state. */
+async function signIn(oidc) {
+  const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const state = base64url(crypto.getRandomValues(new Uint8Array(16)));
+  const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  sessionStorage.setItem(SIGN_IN_KEY, JSON.stringify({ verifier, state }));
+  const provider = await discovery(oidc);
+  const query = new URLSearchParams({
+    response_type: "code",
+    client_id: oidc.clientId,
+    redirect_uri: redirectUri(),
+    scope: oidc.scope || "openid",
+    state,
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+  });
+  location.assign(`${provider.authorization_endpoint}?${query}`);
+}
+
+/** Back from the identity provider with `?code=`: trades the code for a token. */
+async function finishSignIn(oidc) {
+  const answer = new URLSearchParams(location.search);
+  if (!answer.has("code") && !answer.has("error")) return;
+  const saved = JSON.parse(sessionStorage.getItem(SIGN_IN_KEY) || "{}");
+  sessionStorage.removeItem(SIGN_IN_KEY);
+  history.replaceState(null, "", location.pathname + "#/risky-users");
+  if (answer.has("error")) throw new Error(answer.get("error_description") || answer.get("error"));
+  if (!saved.state || answer.get("state") !== saved.state) throw new Error("the sign-in answer does not match the request; sign in again");
+  const provider = await discovery(oidc);
+  const response = await fetch(provider.token_endpoint, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code: answer.get("code"),
+      redirect_uri: redirectUri(),
+      client_id: oidc.clientId,
+      code_verifier: saved.verifier,
+    }),
+  });
+  const tokens = await response.json();
+  if (!response.ok || !tokens.access_token) throw new Error(tokens.error_description || tokens.error || "sign-in failed");
+  sessionStorage.setItem(TOKEN_KEY, tokens.access_token);
 }
 
 function claims() {
@@ -63,6 +129,7 @@ export function can(role) {
 // ---------------------------------------------------------------------------------------
 
 let apiBase = "";
+let oidc = null;
 
 /** An answer that is not 2xx, with its problem+json body when it has one. */
 export class Problem extends Error {
@@ -83,6 +150,10 @@ export async function api(method, path, body) {
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (response.status === 401 && oidc) {
+    // Expired or revoked: the next page load signs in again.
+    sessionStorage.removeItem(TOKEN_KEY);
+  }
   const text = await response.text();
   let parsed = null;
   try {
@@ -204,9 +275,12 @@ export function render() {
     else link.removeAttribute("aria-current");
   }
   if (!claims()) {
-    main.replaceChildren(
+    show(
+      main,
       el("h1", {}, "Sign in"),
-      el("p", {}, "Open the console address that scripts/dev prints; it carries a local token."),
+      oidc
+        ? el("button", { type: "button", class: "primary", onclick: () => signIn(oidc).catch((e) => show(main, problemBox(e))) }, "Sign in")
+        : el("p", {}, "Open the console address that scripts/dev prints; it carries a local token."),
     );
     return;
   }
@@ -228,8 +302,10 @@ async function start() {
   try {
     const config = await fetch("config.json").then((r) => (r.ok ? r.json() : {}));
     apiBase = (config.apiUrl || "").replace(/\/$/, "");
-  } catch {
-    apiBase = "";
+    oidc = config.oidc && config.oidc.authority && config.oidc.clientId ? config.oidc : null;
+    if (oidc) await finishSignIn(oidc);
+  } catch (error) {
+    say(`Sign-in failed: ${error.message}`);
   }
   const c = claims();
   document.getElementById("who").textContent = c

@@ -227,3 +227,55 @@ test("Everything is reachable from the keyboard", async () => {
   }
   await page.close();
 });
+
+test("Deployed sign-in: authorization code with PKCE at the identity provider config.json names", async () => {
+  const { createServer } = await import("node:http");
+  const { createHash } = await import("node:crypto");
+  const issued = new Map();
+  const provider = createServer((req, res) => {
+    const url = new URL(req.url, "http://127.0.0.1");
+    const cors = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "content-type" };
+    if (req.method === "OPTIONS") return res.writeHead(204, cors).end();
+    if (url.pathname === "/.well-known/openid-configuration") {
+      const origin = `http://127.0.0.1:${provider.address().port}`;
+      res.writeHead(200, { ...cors, "Content-Type": "application/json" });
+      return res.end(JSON.stringify({ authorization_endpoint: `${origin}/authorize`, token_endpoint: `${origin}/token` }));
+    }
+    if (url.pathname === "/authorize") {
+      assert.equal(url.searchParams.get("client_id"), "console-client");
+      assert.equal(url.searchParams.get("code_challenge_method"), "S256");
+      const code = `code-${run}`;
+      issued.set(code, url.searchParams.get("code_challenge"));
+      const back = new URL(url.searchParams.get("redirect_uri"));
+      back.searchParams.set("code", code);
+      back.searchParams.set("state", url.searchParams.get("state"));
+      return res.writeHead(302, { Location: back.toString() }).end();
+    }
+    if (url.pathname === "/token") {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        const form = new URLSearchParams(body);
+        const challenge = createHash("sha256").update(form.get("code_verifier") || "").digest("base64url");
+        const ok = issued.get(form.get("code")) === challenge;
+        res.writeHead(ok ? 200 : 400, { ...cors, "Content-Type": "application/json" });
+        res.end(JSON.stringify(ok ? { access_token: reader, token_type: "Bearer" } : { error: "invalid_grant" }));
+      });
+      return;
+    }
+    res.writeHead(404, cors).end();
+  });
+  await new Promise((resolve) => provider.listen(0, "127.0.0.1", resolve));
+  const page = await browser.newPage();
+  await page.route("**/console/config.json", (route) =>
+    route.fulfill({
+      json: { apiUrl: "", oidc: { authority: `http://127.0.0.1:${provider.address().port}`, clientId: "console-client", scope: "openid" } },
+    }),
+  );
+  await page.goto(`${base}/console/`);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Risky users" }).waitFor();
+  await page.getByText("Rey Reader · contoso · Risk.Read").waitFor();
+  await page.close();
+  provider.close();
+});

@@ -45,7 +45,9 @@ pub fn response(bytes: Vec<u8>, content_type: &str) -> hyper::Response<Full<Byte
         .header("x-content-type-options", "nosniff")
         .header(
             "content-security-policy",
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+            // Connections may also go to loopback: the identity provider of the browser tests.
+            "default-src 'self'; connect-src 'self' http://127.0.0.1:*; img-src 'self' data:; \
+             frame-ancestors 'none'; base-uri 'none'",
         )
         .body(Full::new(Bytes::from(bytes)))
         .unwrap_or_default()
