@@ -30,21 +30,6 @@ pub const UNDO_FAILED: &str = "UndoFailed";
 /// The first invocation of a process (recorded by the EMF recorder itself).
 pub const COLD_START: &str = "ColdStart";
 
-/// Every metric name, for the tests that check what the template and README name.
-pub const ALL: [&str; 11] = [
-    FEEDBACK_ACCEPTED,
-    STEPS_APPLIED,
-    FEEDBACK_COMPLETED,
-    FEEDBACK_FAILED,
-    PROCESSING_LAG,
-    DETECTIONS_INGESTED,
-    DETECTIONS_SUPPRESSED,
-    UNDO_REQUESTED,
-    UNDO_DONE,
-    UNDO_FAILED,
-    COLD_START,
-];
-
 /// Gives the installed recorder each metric's unit (EMF writes it beside the name).
 pub fn describe() {
     use metrics::{describe_counter, describe_histogram, Unit};
