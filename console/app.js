@@ -262,6 +262,14 @@ export function pageQuery() {
   return new URLSearchParams(query);
 }
 
+/** The API query for a list page: the named parameters its address carries, as given. */
+export function listQuery(keys) {
+  const query = pageQuery();
+  const params = new URLSearchParams();
+  for (const k of keys) if (query.get(k)) params.set(k, query.get(k));
+  return params;
+}
+
 export function go(path) {
   location.hash = "#" + path;
 }

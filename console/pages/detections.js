@@ -1,7 +1,7 @@
 // Risk detections, including those not linked to a sign-in, and reporting some as a false
 // positive or negative (the submission form, with them filled in).
 
-import { api, can, el, go, pageQuery, say, show, table } from "../app.js";
+import { api, can, el, go, listQuery, pageQuery, say, show, table } from "../app.js";
 import { nextPage, selection } from "./feedback.js";
 import { filterSelect, filters } from "./users.js";
 
@@ -9,10 +9,7 @@ const STATES = ["", "atRisk", "confirmedCompromised", "confirmedSafe", "dismisse
 
 export async function detectionsPage(main) {
   const query = pageQuery();
-  const params = new URLSearchParams();
-  for (const k of ["userId", "signInId", "riskEventType", "riskState", "cursor"]) {
-    if (query.get(k)) params.set(k, query.get(k));
-  }
+  const params = listQuery(["userId", "signInId", "riskEventType", "riskState", "cursor"]);
   const page = await api("GET", `/risk-detections?${params}`);
   const pick = selection("detections");
   const report = (category, label) =>

@@ -1,6 +1,6 @@
 // Detection quality: precision per detection type, as a chart first and a table after.
 
-import { api, el, pageQuery, show, table } from "../app.js";
+import { api, el, listQuery, pageQuery, show, table } from "../app.js";
 import { filters } from "./users.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -40,8 +40,7 @@ function chart(rows) {
 
 export async function qualityPage(main) {
   const query = pageQuery();
-  const params = new URLSearchParams();
-  for (const k of ["from", "to"]) if (query.get(k)) params.set(k, query.get(k));
+  const params = listQuery(["from", "to"]);
   const report = await api("GET", `/detection-quality?${params}`);
   show(main, 
     el("h1", {}, "Detection quality"),

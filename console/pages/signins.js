@@ -1,6 +1,6 @@
 // Risky sign-ins, with the sign-in feedback actions.
 
-import { api, can, el, pageQuery, show, table } from "../app.js";
+import { api, can, el, listQuery, pageQuery, show, table } from "../app.js";
 import { SIGN_IN_ACTIONS, feedbackToolbar, nextPage, processingState, selection } from "./feedback.js";
 import { filterSelect, filters, refreshWhileProcessing } from "./users.js";
 
@@ -8,8 +8,7 @@ const STATES = ["", "atRisk", "confirmedCompromised", "confirmedSafe", "dismisse
 
 export async function signInsPage(main) {
   const query = pageQuery();
-  const params = new URLSearchParams();
-  for (const k of ["userId", "riskState", "cursor"]) if (query.get(k)) params.set(k, query.get(k));
+  const params = listQuery(["userId", "riskState", "cursor"]);
   const page = await api("GET", `/risky-signins?${params}`);
   const pick = selection("sign-ins");
   show(main, 

@@ -1,6 +1,6 @@
 // Risky users, and one user's sign-ins, detections and history.
 
-import { api, can, el, go, pageQuery, show, table } from "../app.js";
+import { api, can, el, go, listQuery, pageQuery, show, table } from "../app.js";
 import {
   USER_ACTIONS,
   SIGN_IN_ACTIONS,
@@ -47,8 +47,7 @@ export function filters(base, fields, query) {
 
 export async function usersPage(main) {
   const query = pageQuery();
-  const params = new URLSearchParams();
-  for (const k of ["riskLevel", "riskState", "cursor"]) if (query.get(k)) params.set(k, query.get(k));
+  const params = listQuery(["riskLevel", "riskState", "cursor"]);
   const page = await api("GET", `/risky-users?${params}`);
   const pick = selection("users");
   const columns = [
