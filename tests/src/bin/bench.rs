@@ -28,6 +28,8 @@ const STARTS: usize = 20;
 const PATIENCE: Duration = Duration::from_secs(30);
 /// Users the processor runs at once, and so the raw baseline's writers.
 const CONCURRENCY: usize = risk_processor::USERS_AT_ONCE;
+/// Users dismissed in the throughput run: enough for a few seconds of processing.
+const THROUGHPUT_USERS: usize = 480;
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -76,16 +78,16 @@ async fn run() -> Result<()> {
         "bench: [{:.0?}] DynamoDB requests over the feedback mix and detection batches ...",
         clock.elapsed()
     );
-    let (per_target, per_detection) = bench.request_counts().await?;
+    let (per_target, per_detection, profile) = bench.request_counts().await?;
     figures.insert("ddb_requests_per_feedback_target", json!(per_target));
     figures.insert("ddb_requests_per_detection", json!(per_detection));
+    figures.insert("processor_profile", profile);
 
     eprintln!(
         "bench: [{:.0?}] processor throughput and raw DynamoDB Local transactions ...",
         clock.elapsed()
     );
-    let (targets_per_s, raw_tx_per_s, profile) = bench.throughput().await?;
-    figures.insert("processor_profile", profile);
+    let (targets_per_s, raw_tx_per_s) = bench.throughput().await?;
     figures.insert("processor_targets_per_s", json!(targets_per_s));
     figures.insert("ddb_local_raw_tx_per_s", json!(raw_tx_per_s));
     figures.insert(
@@ -364,11 +366,21 @@ impl Bench {
     }
 
     /// DynamoDB requests per feedback target over a mix of single and bulk calls, and per
-    /// detection over batches of 100, intake and processing included.
-    async fn request_counts(&self) -> Result<(f64, f64)> {
-        let proxy = FaultProxy::start().await?;
-        let api = self.function("feedback-api", Some(&proxy.url)).await?;
-        let processor = self.function("risk-processor", Some(&proxy.url)).await?;
+    /// detection over batches of 100, intake and processing included; and where the
+    /// processor's time over that mix went.
+    async fn request_counts(&self) -> Result<(f64, f64, Value)> {
+        // One proxy per function, so that the processor's requests can be told apart.
+        let intake = FaultProxy::start().await?;
+        let processing = FaultProxy::start().await?;
+        let api = self.function("feedback-api", Some(&intake.url)).await?;
+        let processor = self
+            .function("risk-processor", Some(&processing.url))
+            .await?;
+        let requests = || dynamodb_requests(&intake) + dynamodb_requests(&processing);
+        let clear = || {
+            intake.clear_log();
+            processing.clear_log();
+        };
         let users = |prefix: &str, n: usize| -> Vec<String> {
             (0..n).map(|i| format!("{prefix}{i}")).collect()
         };
@@ -382,7 +394,7 @@ impl Bench {
             self.seed(&api, &processor, group, 3).await?;
         }
 
-        proxy.clear_log();
+        clear();
         let mut targets = 0;
         for (i, user) in signs.iter().enumerate() {
             let ids: Vec<String> = (0..=i % 3).map(|n| format!("s-{user}-{n}")).collect();
@@ -400,10 +412,11 @@ impl Bench {
             api.expect(202, "POST", "/risky-users/confirm-compromised", body)
                 .await?;
         }
-        self.drain(&processor).await?;
-        let per_target = dynamodb_requests(&proxy) as f64 / targets as f64;
+        let busy = self.drain(&processor).await?;
+        let per_target = requests() as f64 / targets as f64;
+        let profile = profile(&processing, busy);
 
-        proxy.clear_log();
+        clear();
         let mut detections = 0;
         for batch in 0..10 {
             let owners: Vec<String> = (0..10).map(|u| format!("det-{batch}-{u}")).collect();
@@ -430,37 +443,19 @@ impl Bench {
             .await?;
         }
         self.drain(&processor).await?;
-        let per_detection = dynamodb_requests(&proxy) as f64 / detections as f64;
-        Ok((round(per_target), round(per_detection)))
+        let per_detection = requests() as f64 / detections as f64;
+        Ok((round(per_target), round(per_detection), profile))
     }
 
     /// Targets the processor applies per second of its own time, and the raw rate of DynamoDB
-    /// Local at the same concurrency for the requests one target costs the processor.
-    async fn throughput(&self) -> Result<(f64, f64, Value)> {
-        let proxy = FaultProxy::start().await?;
-        let api = self.function("feedback-api", None).await?;
-        let processor = self.function("risk-processor", Some(&proxy.url)).await?;
-        let users: Vec<String> = (0..240).map(|i| format!("tp{i}")).collect();
-        self.seed(&api, &processor, &users, 1).await?;
+    /// Local at the same concurrency for the requests one target costs the processor. Both
+    /// talk to DynamoDB Local directly.
+    async fn throughput(&self) -> Result<(f64, f64)> {
+        let (api, processor, users) = self.at_risk_users("tp", THROUGHPUT_USERS).await?;
         dismiss(&api, &users, 60).await?;
-        proxy.clear_log();
         let busy = self.drain(&processor).await?;
         let targets_per_s = users.len() as f64 / busy.as_secs_f64();
-        // Where the processor's time went: its requests, timed at the proxy.
-        let mut profile = serde_json::Map::new();
-        profile.insert(
-            "busy_ms".to_string(),
-            json!(round(busy.as_secs_f64() * 1000.0)),
-        );
-        for (operation, (count, total)) in proxy.timings() {
-            let mean = total.as_secs_f64() * 1000.0 / count as f64;
-            profile.insert(operation, json!({"count": count, "mean_ms": round(mean)}));
-        }
-        Ok((
-            round(targets_per_s),
-            round(self.raw_tx_per_s().await?),
-            Value::Object(profile),
-        ))
+        Ok((round(targets_per_s), round(self.raw_tx_per_s().await?)))
     }
 
     async fn raw_transaction(&self, key: &str, items: usize) -> Result<()> {
@@ -474,19 +469,22 @@ impl Bench {
     /// over the table, and compare with nothing the processor does.)
     async fn raw_tx_per_s(&self) -> Result<f64> {
         let window = Duration::from_secs(5);
-        let writers = (0..CONCURRENCY).map(|w| {
-            let client = self.stack.dynamodb.clone();
-            let table = self.stack.config.table_name.clone();
-            tokio::spawn(async move {
-                let started = Instant::now();
-                let mut done = 0u32;
-                while started.elapsed() < window {
-                    raw_step(&client, &table, &format!("step#{w}#{done}")).await?;
-                    done += 1;
-                }
-                Ok::<_, String>(f64::from(done) / started.elapsed().as_secs_f64())
+        // Collected before the first is awaited, so that all of them run at once.
+        let writers: Vec<_> = (0..CONCURRENCY)
+            .map(|w| {
+                let client = self.stack.dynamodb.clone();
+                let table = self.stack.config.table_name.clone();
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let mut done = 0u32;
+                    while started.elapsed() < window {
+                        raw_step(&client, &table, &format!("step#{w}#{done}")).await?;
+                        done += 1;
+                    }
+                    Ok::<_, String>(f64::from(done) / started.elapsed().as_secs_f64())
+                })
             })
-        });
+            .collect();
         let mut total = 0.0;
         for writer in writers {
             total += writer.await.map_err(|e| e.to_string())??;
@@ -714,6 +712,21 @@ async fn dismiss(api: &Running, users: &[String], per_call: usize) -> Result<()>
             .await?;
     }
     Ok(())
+}
+
+/// Where a function's time went: its time inside the function, and its requests as timed at
+/// the proxy, by operation.
+fn profile(proxy: &FaultProxy, busy: Duration) -> Value {
+    let mut profile = serde_json::Map::new();
+    profile.insert(
+        "busy_ms".to_string(),
+        json!(round(busy.as_secs_f64() * 1000.0)),
+    );
+    for (operation, (count, total)) in proxy.timings() {
+        let mean = total.as_secs_f64() * 1000.0 / count as f64;
+        profile.insert(operation, json!({"count": count, "mean_ms": round(mean)}));
+    }
+    Value::Object(profile)
 }
 
 fn dynamodb_requests(proxy: &FaultProxy) -> usize {
