@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
+use futures::stream::{self, StreamExt};
+use tokio::sync::OnceCell;
 
 use crate::indicators::{verdicts, Verdict};
 use crate::quality::deltas;
@@ -64,9 +66,13 @@ pub struct Applied {
 
 /// The feedback records one batch has read, by tenant and id. A record's command (action,
 /// targets, detections) never changes after intake, so a cached copy serves every step of the
-/// batch; completion is always judged on a fresh read.
+/// batch; completion is always judged on a fresh read. Users of one feedback start together, so
+/// the first read of a record is shared by every step that waits for it.
 #[derive(Debug, Default)]
-pub struct Records(Mutex<HashMap<(String, String), Arc<WorkRecord>>>);
+pub struct Records(Mutex<HashMap<FeedbackKey, Arc<OnceCell<Arc<WorkRecord>>>>>);
+
+/// A feedback: tenant and id.
+pub type FeedbackKey = (String, String);
 
 impl Records {
     async fn get(
@@ -76,24 +82,26 @@ impl Records {
         step: &PendingStep,
     ) -> Result<Arc<WorkRecord>, ProcessError> {
         let key = (tenant.to_string(), step.feedback_id.clone());
-        if let Some(record) = self.lock().get(&key) {
-            return Ok(record.clone());
-        }
-        let record = store
-            .work(tenant, &step.feedback_id)
-            .await?
-            .ok_or_else(|| ProcessError::MissingRecord {
-                step: step.step_id.clone(),
-                feedback: step.feedback_id.clone(),
-            })?;
-        let record = Arc::new(record);
-        self.lock().insert(key, record.clone());
-        Ok(record)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<WorkRecord>>> {
         // Nothing awaits while the lock is held, and every change is one insert.
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        let cell = self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        // A failed read leaves the cell empty, and the next waiter reads again.
+        let record = cell
+            .get_or_try_init(|| async {
+                let record = store.work(tenant, &step.feedback_id).await?;
+                let record = record.ok_or_else(|| ProcessError::MissingRecord {
+                    step: step.step_id.clone(),
+                    feedback: step.feedback_id.clone(),
+                })?;
+                Ok::<_, ProcessError>(Arc::new(record))
+            })
+            .await?;
+        Ok(record.clone())
     }
 }
 
@@ -178,27 +186,74 @@ pub async fn apply_pending(
     Ok(applied)
 }
 
-/// Publishes `FeedbackProcessed` once the feedback has a result for every target. The event is
-/// sent before it is marked sent, and its de-duplication id is the feedback's, so a crash in
-/// between re-sends it on redelivery and the queue drops the copy.
-pub async fn publish_if_complete(
+/// Publishes `FeedbackProcessed` for each of `feedbacks` that now has a result for every target
+/// and has not been announced: their records are read `at_once` at a time, the events go out in
+/// as few queue requests as the queue allows, and then each feedback is marked announced. An
+/// event is sent before it is marked, and its de-duplication id is the feedback's, so a failure
+/// in between re-sends it on redelivery and the queue drops the copy. Returns, per feedback,
+/// whether it was announced now, or why it could not be.
+pub async fn publish_completed(
     store: &impl WorkStore,
     events: &impl Queue,
+    feedbacks: impl IntoIterator<Item = FeedbackKey>,
+    at_once: usize,
+) -> Vec<(FeedbackKey, Result<bool, ProcessError>)> {
+    let checked: Vec<_> = stream::iter(feedbacks)
+        .map(|(tenant, id)| async move {
+            let event = completion_event(store, &tenant, &id).await;
+            ((tenant, id), event)
+        })
+        .buffer_unordered(at_once)
+        .collect()
+        .await;
+    let mut outcomes = Vec::with_capacity(checked.len());
+    let mut complete = Vec::new();
+    for (key, event) in checked {
+        match event {
+            Ok(Some(event)) => complete.push((key, event)),
+            Ok(None) => outcomes.push((key, Ok(false))),
+            Err(error) => outcomes.push((key, Err(error))),
+        }
+    }
+    let messages: Vec<Message> = complete.iter().map(|(_, e)| Message::event(e)).collect();
+    if let Err(error) = events.send(&messages).await {
+        outcomes.extend(
+            complete
+                .into_iter()
+                .map(|(key, _)| (key, Err(ProcessError::Queue(error.clone())))),
+        );
+        return outcomes;
+    }
+    let marked: Vec<_> = stream::iter(complete)
+        .map(|((tenant, id), event)| async move {
+            let marked = store.mark_event_published(&tenant, &id).await;
+            if marked.is_ok() {
+                telemetry::feedback_completed();
+                tracing::info!(tenant, feedback = id, state = ?event.feedback.state, "feedback completed");
+            }
+            ((tenant, id), marked.map(|()| true).map_err(ProcessError::from))
+        })
+        .buffer_unordered(at_once)
+        .collect()
+        .await;
+    outcomes.extend(marked);
+    outcomes
+}
+
+/// The completion event of a feedback that has a result for every target and is not yet
+/// announced, judged on a fresh read of its record.
+async fn completion_event(
+    store: &impl WorkStore,
     tenant: &str,
     feedback_id: &str,
-) -> Result<bool, ProcessError> {
+) -> Result<Option<FeedbackProcessed>, ProcessError> {
     let Some(record) = store.work(tenant, feedback_id).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     if record.event_published || !record.is_complete() {
-        return Ok(false);
+        return Ok(None);
     }
-    let event = FeedbackProcessed::new(tenant, record.view());
-    events.send(&[Message::event(&event)]).await?;
-    store.mark_event_published(tenant, feedback_id).await?;
-    telemetry::feedback_completed();
-    tracing::info!(tenant, feedback = feedback_id, state = ?event.feedback.state, "feedback completed");
-    Ok(true)
+    Ok(Some(FeedbackProcessed::new(tenant, record.view())))
 }
 
 /// The domain command for one queued step of a record.

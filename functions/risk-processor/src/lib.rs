@@ -7,7 +7,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::stream::{self, StreamExt};
 use lambda_runtime::LambdaEvent;
 use riskfeedback::config::Config;
-use riskfeedback::processing::{apply_pending, publish_if_complete, Applied, Records, Report};
+use riskfeedback::processing::{apply_pending, publish_completed, Applied, Records, Report};
 use riskfeedback::queue::{SqsQueue, WorkNotice};
 use riskfeedback::store::{DynamoStore, WorkStore};
 use riskfeedback::telemetry;
@@ -77,7 +77,8 @@ type UserKey = (String, String);
 /// Every user named by the batch's notices runs once, however many notices name them (a
 /// user's pending steps are all applied by one run), with up to `USERS_AT_ONCE` users at a
 /// time. A message that is not a notice holds back the rest of its group, as FIFO requires.
-/// Then each feedback the batch touched is checked for completion once, after all its commits.
+/// Then each feedback the batch touched is checked for completion once, after all its commits,
+/// and the completed ones are announced together.
 /// A message fails if one of its users or completions failed, or if one before it in its group
 /// failed; SQS redelivers it, and since notices are only wake-ups the redelivery applies
 /// nothing twice.
@@ -138,8 +139,10 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
         }
     }
     let mut unannounced: BTreeSet<UserKey> = BTreeSet::new();
-    for (tenant, id) in feedbacks {
-        match publish_if_complete(&app.store, &app.events, &tenant, &id).await {
+    for ((tenant, id), outcome) in
+        publish_completed(&app.store, &app.events, feedbacks, USERS_AT_ONCE).await
+    {
+        match outcome {
             Ok(true) => processed.report.events_published += 1,
             Ok(false) => {}
             Err(error) => {
