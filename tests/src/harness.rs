@@ -184,6 +184,17 @@ impl TestStack {
         }
     }
 
+    /// Ingests `detections` as `caller` and processes them, so that the users they name are at
+    /// risk; panics unless the API accepts them.
+    pub async fn ingest(&self, caller: &As, detections: Vec<Value>) {
+        let body = serde_json::json!({ "detections": detections });
+        let answer = self
+            .call(caller, "POST", "/risk-detections", Some(body))
+            .await;
+        assert_eq!(answer.status, 202, "{answer:?}");
+        self.drain().await;
+    }
+
     /// Processes the feedback queue until it is empty.
     pub async fn drain(&self) {
         self.poller

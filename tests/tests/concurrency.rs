@@ -41,16 +41,7 @@ async fn concurrent_conflicting_feedback_equals_a_serial_application() {
         .iter()
         .map(|u| detection(&format!("d-{u}"), u, "medium", None))
         .collect();
-    let ingested = t
-        .call(
-            &analyst,
-            "POST",
-            "/risk-detections",
-            Some(json!({ "detections": detections })),
-        )
-        .await;
-    assert_eq!(ingested.status, 202);
-    t.drain().await;
+    t.ingest(&analyst, detections).await;
 
     let submitting = (0..TASKS).map(|task| {
         let t = t.clone();

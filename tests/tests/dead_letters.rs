@@ -17,14 +17,8 @@ async fn dead_lettered_feedback_shows_failed_until_redriven() {
     })
     .await;
     let analyst = As::analyst("contoso");
-    let ingest = json!({"detections": [detection("d1", "alice", "high", None)]});
-    assert_eq!(
-        t.call(&analyst, "POST", "/risk-detections", Some(ingest))
-            .await
-            .status,
-        202
-    );
-    t.drain().await;
+    t.ingest(&analyst, vec![detection("d1", "alice", "high", None)])
+        .await;
     let sent = t
         .call(
             &analyst,

@@ -225,16 +225,8 @@ const INGEST_BOB: Intake = Intake {
 
 /// Alice at risk from one sign-in detection.
 async fn seed_alice(t: &TestStack) {
-    let answer = t
-        .call(
-            &analyst(),
-            "POST",
-            "/risk-detections",
-            Some(json!({"detections": [detection("d-a1", "alice", "medium", Some("si-a1"))]})),
-        )
-        .await;
-    assert_eq!(answer.status, 202, "{answer:?}");
-    t.drain().await;
+    let alice = detection("d-a1", "alice", "medium", Some("si-a1"));
+    t.ingest(&analyst(), vec![alice]).await;
 }
 
 async fn intake_scenario(call: Intake, rule: Option<Rule>) -> Run {
@@ -310,16 +302,8 @@ async fn detection_intake_cut_at_each_step_applies_once() {
 async fn processing_scenario(rule: Option<Rule>) -> Run {
     let (t, proxy) = stack().await;
     seed_alice(&t).await;
-    let bob = t
-        .call(
-            &analyst(),
-            "POST",
-            "/risk-detections",
-            Some(json!({"detections": [detection("d-b1", "bob", "high", None)]})),
-        )
+    t.ingest(&analyst(), vec![detection("d-b1", "bob", "high", None)])
         .await;
-    assert_eq!(bob.status, 202, "{bob:?}");
-    t.drain().await;
     let mut ids = Vec::new();
     for (path, user) in [
         ("/risky-users/confirm-compromised", "alice"),

@@ -21,19 +21,6 @@ fn with_evidence(id: &str, user: &str, level: &str, evidence: Value) -> Value {
     d
 }
 
-async fn ingest(t: &TestStack, detections: Vec<Value>) {
-    let answer = t
-        .call(
-            &analyst(),
-            "POST",
-            "/risk-detections",
-            Some(json!({ "detections": detections })),
-        )
-        .await;
-    assert_eq!(answer.status, 202, "{answer:?}");
-    t.drain().await;
-}
-
 async fn get(t: &TestStack, path: &str) -> Value {
     let answer = t.call(&analyst(), "GET", path, None).await;
     assert_eq!(answer.status, 200, "GET {path}: {answer:?}");
@@ -141,8 +128,8 @@ async fn allow_indicators_dismiss_and_block_indicators_raise_new_detections() {
         create(&t, json!({"indicatorType": "domainName", "indicatorValue": "EVIL.example", "action": "block", "title": "Phishing kit"})).await.status,
         201
     );
-    ingest(
-        &t,
+    t.ingest(
+        &analyst(),
         vec![
             with_evidence(
                 "d-allowed",
@@ -204,8 +191,8 @@ async fn expired_and_deleted_indicators_no_longer_apply() {
         204
     );
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
-    ingest(
-        &t,
+    t.ingest(
+        &analyst(),
         vec![
             with_evidence(
                 "d-url",

@@ -31,19 +31,11 @@ fn analyst() -> As {
 /// A stack where alice (one medium sign-in) and bob (one high detection) are at risk.
 async fn seeded(options: &Options) -> TestStack {
     let t = TestStack::with_options(options).await;
-    let answer = t
-        .call(
-            &analyst(),
-            "POST",
-            "/risk-detections",
-            Some(json!({"detections": [
-                detection("d-a1", "alice", "medium", Some("si-a1")),
-                detection("d-b1", "bob", "high", None),
-            ]})),
-        )
-        .await;
-    assert_eq!(answer.status, 202, "{answer:?}");
-    t.drain().await;
+    let detections = vec![
+        detection("d-a1", "alice", "medium", Some("si-a1")),
+        detection("d-b1", "bob", "high", None),
+    ];
+    t.ingest(&analyst(), detections).await;
     t
 }
 

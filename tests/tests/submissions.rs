@@ -22,16 +22,7 @@ async fn seeded() -> TestStack {
     d["riskEventType"] = json!("malwareFile");
     d["source"] = json!("DefenderForEndpoint");
     d["evidence"] = json!({"fileSha256": HASH});
-    let ingested = t
-        .call(
-            &analyst(),
-            "POST",
-            "/risk-detections",
-            Some(json!({"detections": [d]})),
-        )
-        .await;
-    assert_eq!(ingested.status, 202);
-    t.drain().await;
+    t.ingest(&analyst(), vec![d]).await;
     let action = |id: &str, kind: &str, entity: &str, status: &str| {
         json!({"id": id, "investigationId": "inv-7", "actionType": kind,
                "entity": {"type": entity, "id": format!("{entity}-1")}, "status": status,
@@ -140,14 +131,7 @@ async fn a_false_positive_undoes_and_allow_lists_in_one_call() {
     // The false positive does not come back.
     let mut again = detection("d-file-2", "bob", "high", None);
     again["evidence"] = json!({"fileSha256": HASH.to_uppercase()});
-    t.call(
-        &analyst(),
-        "POST",
-        "/risk-detections",
-        Some(json!({"detections": [again]})),
-    )
-    .await;
-    t.drain().await;
+    t.ingest(&analyst(), vec![again]).await;
     let bobs = t
         .call(&analyst(), "GET", "/risk-detections?userId=bob", None)
         .await;

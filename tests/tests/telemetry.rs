@@ -51,12 +51,11 @@ async fn a_feedbacks_journey_is_in_the_json_logs_and_its_metrics_are_valid_emf()
     let t = TestStack::new().await;
     let ingest = As::with_roles("contoso", &["Signals.Ingest"]);
     let analyst = As::analyst("contoso");
-    let detections = json!({"detections": [detection("d-1", "alice", "high", Some("s-1"))]});
-    let ingested = t
-        .call(&ingest, "POST", "/risk-detections", Some(detections))
-        .await;
-    assert_eq!(ingested.status, 202, "{ingested:?}");
-    t.drain().await;
+    t.ingest(
+        &ingest,
+        vec![detection("d-1", "alice", "high", Some("s-1"))],
+    )
+    .await;
     let dismissed = t
         .call(
             &analyst,
