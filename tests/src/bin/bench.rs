@@ -28,8 +28,8 @@ const STARTS: usize = 20;
 const PATIENCE: Duration = Duration::from_secs(30);
 /// Users the processor runs at once, and so the raw baseline's writers.
 const CONCURRENCY: usize = risk_processor::USERS_AT_ONCE;
-/// Users dismissed in the throughput run: enough for a few seconds of processing.
-const THROUGHPUT_USERS: usize = 480;
+/// Users dismissed in the throughput run: enough for several seconds of processing.
+const THROUGHPUT_USERS: usize = 960;
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -449,13 +449,17 @@ impl Bench {
 
     /// Targets the processor applies per second of its own time, and the raw rate of DynamoDB
     /// Local at the same concurrency for the requests one target costs the processor. Both
-    /// talk to DynamoDB Local directly.
+    /// talk to DynamoDB Local directly. The raw rate is the mean of one run before the
+    /// processor's and one after, as DynamoDB Local's JVM is still warming up during a
+    /// bench and would favour whichever ran last.
     async fn throughput(&self) -> Result<(f64, f64)> {
         let (api, processor, users) = self.at_risk_users("tp", THROUGHPUT_USERS).await?;
         dismiss(&api, &users, 60).await?;
+        let raw_before = self.raw_tx_per_s("before").await?;
         let busy = self.drain(&processor).await?;
         let targets_per_s = users.len() as f64 / busy.as_secs_f64();
-        Ok((round(targets_per_s), round(self.raw_tx_per_s().await?)))
+        let raw_after = self.raw_tx_per_s("after").await?;
+        Ok((round(targets_per_s), round((raw_before + raw_after) / 2.0)))
     }
 
     async fn raw_transaction(&self, key: &str, items: usize) -> Result<()> {
@@ -464,21 +468,20 @@ impl Bench {
     }
 
     /// `CONCURRENCY` writers doing `raw_step`s for five seconds, each step on a user of its own
-    /// as in a bulk feedback. (Steps that rewrite the same few items, as a first version of
-    /// this baseline did, run about ten times faster in DynamoDB Local than steps that spread
-    /// over the table, and compare with nothing the processor does.)
-    async fn raw_tx_per_s(&self) -> Result<f64> {
+    /// (named after `run`) as in a bulk feedback.
+    async fn raw_tx_per_s(&self, run: &str) -> Result<f64> {
         let window = Duration::from_secs(5);
         // Collected before the first is awaited, so that all of them run at once.
         let writers: Vec<_> = (0..CONCURRENCY)
             .map(|w| {
                 let client = self.stack.dynamodb.clone();
                 let table = self.stack.config.table_name.clone();
+                let run = run.to_string();
                 tokio::spawn(async move {
                     let started = Instant::now();
                     let mut done = 0u32;
                     while started.elapsed() < window {
-                        raw_step(&client, &table, &format!("step#{w}#{done}")).await?;
+                        raw_step(&client, &table, &format!("step#{run}#{w}#{done}")).await?;
                         done += 1;
                     }
                     Ok::<_, String>(f64::from(done) / started.elapsed().as_secs_f64())
