@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::feedback::Actor;
 use crate::problem::ApiError;
-use crate::validate::is_valid_id;
+use crate::validate::{is_valid_id, is_valid_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
@@ -53,7 +53,7 @@ impl Caller {
     pub fn from_claims(claims: &HashMap<String, String>) -> Result<Caller, ApiError> {
         let tenant_id = claims
             .get("tid")
-            .filter(|t| is_valid_id(t))
+            .filter(|t| is_valid_name(t))
             .ok_or(ApiError::Unauthenticated)?;
         let actor_id = claims
             .get("oid")

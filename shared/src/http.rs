@@ -193,7 +193,18 @@ pub fn list_page<T: Serialize>(page: Page<T>) -> HttpResponse {
     )
 }
 
-/// Path segments after the leading slash, without empty ones from a trailing slash.
-pub fn segments(path: &str) -> Vec<&str> {
-    path.split('/').filter(|s| !s.is_empty()).collect()
+/// Path segments after the leading slash, without empty ones from a trailing slash, each
+/// percent-decoded (SPEC 1: an id in a path is percent-encoded, and decoded before use).
+pub fn segments(path: &str) -> Result<Vec<String>, ApiError> {
+    // Split before decoding, so that an encoded `/` stays inside its id. Decoding is lenient:
+    // a `%` not followed by two hex digits stays as it is.
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|segment| {
+            percent_encoding::percent_decode_str(segment)
+                .decode_utf8()
+                .map(|decoded| decoded.into_owned())
+                .map_err(|_| ApiError::invalid("path", "must be UTF-8 once percent-decoded"))
+        })
+        .collect()
 }

@@ -5,11 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::feedback::{DetectionIn, FeedbackAction, PasswordEventKind, TargetOutcome};
+use crate::idempotency::{request_hash, same_request, work_id};
 use crate::problem::ApiError;
 use crate::queue::{FeedbackProcessed, Message, Queue, WorkNotice};
 use crate::risk::Command;
@@ -67,38 +66,6 @@ impl WorkRequest {
             WorkRequest::Detections(d) => d.iter().map(|d| d.id.clone()).collect(),
         }
     }
-}
-
-/// The id of the work: derived from the caller's `Idempotency-Key` when there is one, so a
-/// retry finds the record its first attempt wrote.
-pub fn work_id(caller: &Caller, idempotency_key: Option<&str>) -> String {
-    match idempotency_key {
-        Some(key) => {
-            let name = format!("{}\n{}\n{}", caller.tenant_id, caller.actor.id, key);
-            Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes()).to_string()
-        }
-        None => Uuid::new_v4().to_string(),
-    }
-}
-
-pub fn validate_idempotency_key(key: &str) -> Result<(), ApiError> {
-    let ok = !key.is_empty() && key.len() <= 128 && key.bytes().all(|b| b.is_ascii_graphic());
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            "Idempotency-Key",
-            "must be 1 to 128 visible ASCII characters",
-        ))
-    }
-}
-
-fn request_hash(request: &WorkRequest) -> String {
-    let bytes = serde_json::to_vec(request).unwrap_or_default();
-    Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Accepts a work request; returns the stored record (the earlier one for a retried key).
@@ -201,9 +168,7 @@ async fn replay(
     existing: WorkRecord,
     hash: &str,
 ) -> Result<WorkRecord, ApiError> {
-    if existing.request_hash != hash {
-        return Err(ApiError::IdempotencyKeyReused);
-    }
+    same_request(&existing.request_hash, hash)?;
     announce(work_queue, events, tenant, &existing).await?;
     Ok(existing)
 }

@@ -6,8 +6,10 @@
 pub mod actions;
 pub mod auth;
 pub mod config;
+pub mod digest;
 pub mod feedback;
 pub mod http;
+pub mod idempotency;
 pub mod indicators;
 pub mod intake;
 #[cfg(feature = "aws")]

@@ -4,10 +4,67 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{RiskState, UserAggregate};
+use crate::problem::ApiError;
+
+/// Longest period one report covers.
+pub const MAX_QUALITY_DAYS: i64 = 366;
+/// The period a report covers when the caller names no start.
+pub const DEFAULT_QUALITY_DAYS: i64 = 30;
+
+/// The days a report covers, from `from` and `to` as the caller gave them: RFC 3339 times or
+/// `YYYY-MM-DD` dates, a date standing for its whole day. The two are compared as times, so
+/// `from` after `to` is refused even within one day; counters are kept per day, so the report
+/// covers every day the period touches.
+pub fn report_days(
+    from: Option<&str>,
+    to: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let to = match to {
+        Some(v) => parse_bound("to", v, Bound::End)?,
+        None => now,
+    };
+    let from = match from {
+        Some(v) => parse_bound("from", v, Bound::Start)?,
+        None => start_of(to.date_naive() - Duration::days(DEFAULT_QUALITY_DAYS - 1)),
+    };
+    if from > to {
+        return Err(ApiError::invalid("from", "must not be after to"));
+    }
+    let (first, last) = (from.date_naive(), to.date_naive());
+    if (last - first).num_days() >= MAX_QUALITY_DAYS {
+        return Err(ApiError::invalid(
+            "from",
+            format!("the period may span at most {MAX_QUALITY_DAYS} days"),
+        ));
+    }
+    Ok((first, last))
+}
+
+enum Bound {
+    Start,
+    End,
+}
+
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
+fn parse_bound(name: &str, value: &str, bound: Bound) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(value) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid(name, "must be an RFC 3339 time or a YYYY-MM-DD date"))?;
+    Ok(match bound {
+        Bound::Start => start_of(day),
+        Bound::End => start_of(day) + Duration::days(1) - Duration::nanoseconds(1),
+    })
+}
 
 /// What is counted for one detection type and source.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -139,5 +196,84 @@ mod tests {
         };
         assert_eq!(counts.precision(), Some(0.5));
         assert_eq!(Counts::default().precision(), None);
+    }
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    fn refused(from: Option<&str>, to: Option<&str>) -> String {
+        match report_days(from, to, now()) {
+            Err(ApiError::Validation(errors)) => errors[0].message.clone(),
+            other => panic!("{from:?}..{to:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bounds_are_compared_as_times() {
+        assert_eq!(
+            refused(Some("2026-11-03T12:00:00Z"), Some("2026-11-03T08:00:00Z")),
+            "must not be after to"
+        );
+        assert_eq!(
+            report_days(
+                Some("2026-11-03T08:00:00Z"),
+                Some("2026-11-03T12:00:00Z"),
+                now()
+            )
+            .ok(),
+            Some((day("2026-11-03"), day("2026-11-03")))
+        );
+        // A date is its whole day: a time within it is neither before its start nor after its end.
+        assert!(report_days(Some("2026-11-03"), Some("2026-11-03T00:00:00Z"), now()).is_ok());
+        assert!(report_days(Some("2026-11-03T23:59:59Z"), Some("2026-11-03"), now()).is_ok());
+        assert_eq!(
+            refused(Some("2026-11-04"), Some("2026-11-03T23:59:59Z")),
+            "must not be after to"
+        );
+        // Offsets are converted to UTC before the comparison.
+        assert_eq!(
+            refused(
+                Some("2026-11-03T10:00:00+02:00"),
+                Some("2026-11-03T07:00:00Z")
+            ),
+            "must not be after to"
+        );
+    }
+
+    #[test]
+    fn the_default_period_is_the_last_thirty_days() {
+        assert_eq!(
+            report_days(None, None, now()).ok(),
+            Some((day("2026-11-03"), day("2026-12-02")))
+        );
+        assert_eq!(
+            report_days(None, Some("2026-06-30"), now()).ok(),
+            Some((day("2026-06-01"), day("2026-06-30")))
+        );
+    }
+
+    #[test]
+    fn a_period_spans_at_most_a_year_and_a_day() {
+        assert!(report_days(Some("2025-01-01"), Some("2026-01-01"), now()).is_ok());
+        assert_eq!(
+            refused(Some("2025-01-01"), Some("2026-01-02")),
+            "the period may span at most 366 days"
+        );
+        assert_eq!(
+            refused(Some("yesterday"), None),
+            "must be an RFC 3339 time or a YYYY-MM-DD date"
+        );
     }
 }

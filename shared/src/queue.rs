@@ -7,8 +7,8 @@
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use crate::digest::hex_sha256;
 use crate::feedback::Feedback;
 use crate::problem::ApiError;
 use crate::remediation::RemediationCommand;
@@ -98,10 +98,7 @@ impl Message {
 
 /// SQS limits group and de-duplication ids to 128 characters of a narrow alphabet; a digest fits.
 fn hex_digest(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex_sha256(text.as_bytes())
 }
 
 #[async_trait]

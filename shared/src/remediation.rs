@@ -23,8 +23,9 @@ pub enum EntityType {
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::Display)]
 #[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
 pub enum ActionStatus {
     Pending,
     Approved,
@@ -139,7 +140,7 @@ pub fn compensating_command(action_type: &str) -> Option<&'static str> {
 /// Why a decision on an action is refused; each has its own problem type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("action {id} is {status:?}; only {allowed} actions can be {verb}")]
+    #[error("action {id} is {status}; only {allowed} actions can be {verb}")]
     WrongStatus {
         id: String,
         status: ActionStatus,
@@ -148,7 +149,7 @@ pub enum Refusal {
     },
     #[error("actions of type {action_type} cannot be undone")]
     NotUndoable { action_type: String },
-    #[error("action {id} was posted before with different content ({status:?})")]
+    #[error("action {id} was posted before with different content ({status})")]
     Conflicting { id: String, status: ActionStatus },
 }
 
@@ -429,6 +430,33 @@ mod tests {
             created_date_time: Utc::now(),
             completed_date_time: None,
         })
+    }
+
+    #[test]
+    fn refusals_name_statuses_as_the_api_spells_them() {
+        for status in [
+            ActionStatus::Pending,
+            ActionStatus::Approved,
+            ActionStatus::Rejected,
+            ActionStatus::Completed,
+            ActionStatus::Failed,
+            ActionStatus::UndoRequested,
+            ActionStatus::Undone,
+            ActionStatus::UndoFailed,
+        ] {
+            let json = serde_json::to_value(status).unwrap_or_default();
+            assert_eq!(Some(status.to_string().as_str()), json.as_str());
+        }
+        let refusal = Refusal::WrongStatus {
+            id: "act-2".into(),
+            status: ActionStatus::UndoRequested,
+            allowed: "pending",
+            verb: "approved",
+        };
+        assert_eq!(
+            refusal.to_string(),
+            "action act-2 is undoRequested; only pending actions can be approved"
+        );
     }
 
     #[test]

@@ -362,13 +362,19 @@ pub trait ActionStore: Send + Sync {
 
 #[async_trait]
 pub trait IndicatorStore: Send + Sync {
-    /// Stores the indicator and its lookup entry; `false` if one with this id exists already.
+    /// Stores the indicator and its lookup entry, with the fingerprint of the request that made
+    /// it; `false` if one with this id exists already.
     async fn create_indicator(
         &self,
         tenant: &str,
         indicator: &Indicator,
+        request_hash: &str,
     ) -> Result<bool, StoreError>;
-    async fn indicator(&self, tenant: &str, id: &str) -> Result<Option<Indicator>, StoreError>;
+    async fn indicator(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<StoredIndicator>, StoreError>;
     async fn delete_indicator(&self, tenant: &str, indicator: &Indicator)
         -> Result<(), StoreError>;
     /// Newest first.
@@ -395,6 +401,14 @@ pub trait QualityStore: Send + Sync {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<BTreeMap<Kind, Counts>, StoreError>;
+}
+
+/// An indicator with the fingerprint of the request that made it (empty for indicators stored
+/// before fingerprints were kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredIndicator {
+    pub indicator: Indicator,
+    pub request_hash: String,
 }
 
 /// A submission with the fingerprint of the request that made it, to tell a retry from a

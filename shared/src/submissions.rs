@@ -7,14 +7,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::actions::{undo_many, UndoResult};
 use crate::auth::{Caller, Role};
 use crate::feedback::Actor;
+use crate::idempotency::{request_hash, same_request, work_id};
 use crate::indicators::{normalize, Indicator, IndicatorAction, IndicatorIn, IndicatorType};
-use crate::intake::work_id;
 use crate::problem::ApiError;
 use crate::quality::{Counts, Kind};
 use crate::queue::Queue;
@@ -207,14 +206,6 @@ fn validate(input: &SubmissionIn, caller: &Caller, now: DateTime<Utc>) -> Result
     errors.into_result()
 }
 
-fn request_hash(input: &SubmissionIn) -> String {
-    let bytes = serde_json::to_vec(input).unwrap_or_default();
-    Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Records a submission and does what it asked, all or nothing as far as validation goes.
 /// Retried with the same `Idempotency-Key`, it finishes what a failed attempt left undone
 /// (indicator, undo) without doing anything twice.
@@ -283,18 +274,16 @@ pub async fn submit(
             .submission(tenant, &id)
             .await?
             .ok_or(ApiError::Unavailable)?;
-        if existing.request_hash != hash {
-            return Err(ApiError::IdempotencyKeyReused);
-        }
+        same_request(&existing.request_hash, &hash)?;
         existing.submission
     };
     let indicator = match (
         &submission.request.allow_indicator,
         &submission.allow_indicator_id,
     ) {
-        (Some(allow), Some(indicator_id)) => {
-            Some(allow_indicator(store, caller, &submission, allow, indicator_id, now).await?)
-        }
+        (Some(allow), Some(indicator_id)) => Some(
+            allow_indicator(store, caller, &submission, &hash, allow, indicator_id, now).await?,
+        ),
         _ => None,
     };
     let undo_results = if submission.request.undo_remediation {
@@ -326,13 +315,15 @@ async fn allow_indicator(
     store: &impl IndicatorStore,
     caller: &Caller,
     submission: &Submission,
+    request_hash: &str,
     allow: &AllowIndicatorRequest,
     indicator_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Indicator, ApiError> {
     let tenant = caller.tenant_id.as_str();
+    // The id derives from the submission's, whose request was checked to be the same.
     if let Some(existing) = store.indicator(tenant, indicator_id).await? {
-        return Ok(existing);
+        return Ok(existing.indicator);
     }
     let (indicator_type, indicator_value) =
         indicator_value(submission.request.item_type, &submission.request.item).ok_or_else(
@@ -351,6 +342,8 @@ async fn allow_indicator(
         caller.actor.clone(),
         now,
     )?;
-    store.create_indicator(tenant, &indicator).await?;
+    store
+        .create_indicator(tenant, &indicator, request_hash)
+        .await?;
     Ok(indicator)
 }

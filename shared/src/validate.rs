@@ -7,22 +7,52 @@ use serde::de::DeserializeOwned;
 
 use crate::problem::{ApiError, FieldError};
 
-pub const MAX_ID_LEN: usize = 128;
+/// Ids are other systems' strings (SPEC 1): UPNs, URLs, message ids, file paths.
+pub const MAX_ID_LEN: usize = 256;
+/// An entity of a remediation action may be a long URL or a file path.
+pub const MAX_ENTITY_ID_LEN: usize = 2048;
+/// An id becomes part of a DynamoDB sort key, which holds at most 1,024 bytes, after a prefix
+/// of a few bytes: 256 characters of four-byte UTF-8 would not fit.
+pub const MAX_ID_BYTES: usize = 1000;
+/// Names the service groups by (detection types, sources, action types) and the tenant, which
+/// prefixes every key, keep a narrow alphabet that holds no key separator (`#`).
+pub const MAX_NAME_LEN: usize = 128;
 pub const MAX_COMMENT_LEN: usize = 1000;
 pub const MAX_BULK_TARGETS: usize = 60;
 pub const MAX_DETECTIONS_PER_CALL: usize = 100;
 pub const MAX_TEXT_LEN: usize = 256;
 
-/// Ids are opaque to the service but become parts of storage keys and URLs, so they are limited
-/// to a conservative alphabet (GUIDs, UPNs, Graph ids) that cannot smuggle a key separator or a path.
+/// Why `value` is not an id of at most `max_chars` characters, if it is not one: ids are
+/// printable text, without control or bidirectional-override characters. `.` and `..` are
+/// refused because no client can put them in a path: URL normalisation removes them.
+pub fn id_problem(value: &str, max_chars: usize) -> Option<String> {
+    if value.is_empty() {
+        Some("must not be empty".to_string())
+    } else if value.chars().count() > max_chars {
+        Some(format!("must be at most {max_chars} characters"))
+    } else if max_chars <= MAX_ID_LEN && value.len() > MAX_ID_BYTES {
+        Some(format!("must be at most {MAX_ID_BYTES} bytes of UTF-8"))
+    } else if value.chars().any(char::is_control) {
+        Some("must not contain control characters".to_string())
+    } else if value.chars().any(is_bidi_control) {
+        Some(BIDI_MESSAGE.to_string())
+    } else if value == "." || value == ".." {
+        Some("must not be . or ..".to_string())
+    } else {
+        None
+    }
+}
+
 pub fn is_valid_id(value: &str) -> bool {
+    id_problem(value, MAX_ID_LEN).is_none()
+}
+
+pub fn is_valid_name(value: &str) -> bool {
     !value.is_empty()
-        && value.len() <= MAX_ID_LEN
+        && value.len() <= MAX_NAME_LEN
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@' | b':'))
-        && value != "."
-        && value != ".."
 }
 
 /// An id taken from the path or the query string.
@@ -77,10 +107,23 @@ impl Errors {
     }
 
     pub fn id(&mut self, field: impl Into<String>, value: &str) {
-        if !is_valid_id(value) {
+        if let Some(message) = id_problem(value, MAX_ID_LEN) {
+            self.add(field, message);
+        }
+    }
+
+    /// Another system's reference to the entity an action concerns: a URL, a message id, a path.
+    pub fn entity_id(&mut self, field: impl Into<String>, value: &str) {
+        if let Some(message) = id_problem(value, MAX_ENTITY_ID_LEN) {
+            self.add(field, message);
+        }
+    }
+
+    pub fn name(&mut self, field: impl Into<String>, value: &str) {
+        if !is_valid_name(value) {
             self.add(
                 field,
-                format!("must be 1 to {MAX_ID_LEN} characters of letters, digits and - _ . @ :"),
+                format!("must be 1 to {MAX_NAME_LEN} characters of letters, digits and - _ . @ :"),
             );
         }
     }
@@ -90,16 +133,10 @@ impl Errors {
             self.add(field, "must not be empty");
         } else if value.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
-        } else if value
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
+        } else if has_control_outside_line_breaks(value) {
             self.add(field, "must not contain control characters");
         } else if value.chars().any(is_bidi_control) {
-            self.add(
-                field,
-                "must not contain bidirectional embedding, override or isolate characters (U+202A-U+202E, U+2066-U+2069)",
-            );
+            self.add(field, BIDI_MESSAGE);
         }
     }
 
@@ -136,6 +173,25 @@ impl Errors {
         }
     }
 }
+
+/// Free text may hold tabs and line breaks in either convention: a comment pasted from a
+/// Windows clipboard ends its lines with CRLF. A carriage return on its own is no line break.
+fn has_control_outside_line_breaks(value: &str) -> bool {
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        let allowed = match c {
+            '\n' | '\t' => true,
+            '\r' => chars.peek() == Some(&'\n'),
+            _ => !c.is_control(),
+        };
+        if !allowed {
+            return true;
+        }
+    }
+    false
+}
+
+const BIDI_MESSAGE: &str = "must not contain bidirectional embedding, override or isolate characters (U+202A-U+202E, U+2066-U+2069)";
 
 /// The characters that make text display in an order other than the one it is stored in
 /// ("Trojan Source", CVE-2021-42574): a comment or reason an analyst reads in the console or the
@@ -180,10 +236,68 @@ mod tests {
     }
 
     #[test]
-    fn ids_reject_separators_and_traversal() {
-        assert!(is_valid_id("3f2c-aa.b@contoso.com"));
-        for bad in ["", "..", "a/b", "a#b", "a b", "é", &"x".repeat(129)] {
+    fn ids_are_other_systems_strings() {
+        for good in [
+            "3f2c-aa.b@contoso.com",
+            "o'brien@contoso.com",
+            "<CAF=x1@mail.contoso.example>",
+            "https://contoso.example/x?y=1#frag",
+            "C:\\Users\\carol\\Downloads\\invoice.pdf.exe",
+            "a/b",
+            "a b",
+            "é",
+            &"x".repeat(MAX_ID_LEN),
+        ] {
+            assert!(is_valid_id(good), "{good:?} should be taken");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a\nb",
+            "a\u{7f}b",
+            "safe\u{202E}gpj.exe",
+            &"x".repeat(MAX_ID_LEN + 1),
+            // 250 characters, 1,000 bytes and more: too long for a sort key.
+            &"\u{1F600}".repeat(251),
+        ] {
             assert!(!is_valid_id(bad), "{bad:?} should be refused");
+        }
+        assert!(is_valid_id(&"\u{1F600}".repeat(250)));
+    }
+
+    #[test]
+    fn entity_ids_may_be_long_urls() {
+        let long = format!("https://contoso.example/{}", "p".repeat(2000));
+        let mut errors = Errors::default();
+        errors.entity_id("entity.id", &long);
+        assert!(errors.0.is_empty(), "{errors:?}");
+        let mut errors = Errors::default();
+        errors.id("userId", &long);
+        assert_eq!(errors.0[0].message, "must be at most 256 characters");
+        let mut errors = Errors::default();
+        errors.entity_id("entity.id", &"p".repeat(MAX_ENTITY_ID_LEN + 1));
+        assert_eq!(errors.0[0].message, "must be at most 2048 characters");
+    }
+
+    #[test]
+    fn names_keep_the_key_alphabet() {
+        assert!(is_valid_name("unfamiliarFeatures"));
+        assert!(is_valid_name(&"n".repeat(MAX_NAME_LEN)));
+        for bad in ["", "a#b", "a b", "a/b", "é", &"n".repeat(MAX_NAME_LEN + 1)] {
+            assert!(!is_valid_name(bad), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn free_text_takes_crlf_but_no_lone_carriage_return() {
+        let mut errors = Errors::default();
+        errors.text("comment", "line one\r\nline two\r\n", 1000);
+        assert!(errors.0.is_empty(), "{errors:?}");
+        for bad in ["line one\rline two", "trailing\r", "\r\r\n", "bell\u{7}"] {
+            let mut errors = Errors::default();
+            errors.text("comment", bad, 1000);
+            assert_eq!(errors.0.len(), 1, "{bad:?} should be refused: {errors:?}");
         }
     }
 

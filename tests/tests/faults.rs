@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 use riskfeedback::auth::Caller;
-use riskfeedback::intake::work_id;
+use riskfeedback::idempotency::work_id;
 use riskfeedback_tests::faults::{Fault, FaultProxy, Rule};
 use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
 use riskfeedback_tests::poller::PollReport;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_sqs::types::{Message as SqsReceived, MessageSystemAttributeName};
 use riskfeedback::auth::Caller;
-use riskfeedback::intake::work_id;
+use riskfeedback::idempotency::work_id;
 use riskfeedback::queue::{Message, SqsQueue, WorkNotice};
 use riskfeedback_tests::gateway::Apps;
 use riskfeedback_tests::harness::{detection, Answer, As, TestStack};

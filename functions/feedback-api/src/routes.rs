@@ -10,13 +10,14 @@ use riskfeedback::feedback::{DetectionIn, FeedbackAction, PasswordEventKind};
 use riskfeedback::http::{
     accepted, created, json, json_body, list_page, no_content, segments, Query,
 };
+use riskfeedback::idempotency::{request_hash, same_request, validate_idempotency_key, work_id};
 use riskfeedback::indicators::{Indicator, IndicatorIn};
-use riskfeedback::intake::{submit, validate_idempotency_key, work_id, WorkRequest};
+use riskfeedback::intake::{submit, WorkRequest};
 use riskfeedback::lambda;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::preview::preview;
 use riskfeedback::problem::ApiError;
-use riskfeedback::quality::QualityReport;
+use riskfeedback::quality::{self, QualityReport};
 use riskfeedback::store::{
     DetectionFilter, IndicatorStore, QualityStore, ReadStore, SignInFilter, SubmissionStore,
     UserFilter, WorkStore,
@@ -34,7 +35,9 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
     let path = lambda::path(request);
     let method = request.method().clone();
     let query = lambda::query_pairs(request);
-    match (&method, segments(&path).as_slice()) {
+    let segments = segments(&path)?;
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match (&method, segments.as_slice()) {
         (&Method::GET, ["risky-users"]) => list_users(app, &caller, &query).await,
         (&Method::GET, ["risky-users", id]) => get_user(app, &caller, id, &query).await,
         (&Method::GET, ["risky-users", id, "history"]) => {
@@ -189,10 +192,13 @@ async fn list_detections(app: &App, caller: &Caller, query: &[(String, String)])
     caller.require(Role::RiskRead)?;
     let query = Query::parse_list(query, &["userId", "signInId", "riskEventType", "riskState"])?;
     let mut errors = Errors::default();
-    for name in ["userId", "signInId", "riskEventType"] {
+    for name in ["userId", "signInId"] {
         if let Some(value) = query.get(name) {
             errors.id(name, value);
         }
+    }
+    if let Some(value) = query.get("riskEventType") {
+        errors.name("riskEventType", value);
     }
     errors.into_result()?;
     let filter = DetectionFilter {
@@ -330,8 +336,8 @@ fn validate_detections(detections: &[DetectionIn]) -> Result<(), ApiError> {
             d.user_principal_name.as_deref(),
             MAX_TEXT_LEN,
         );
-        errors.id(at("riskEventType"), &d.risk_event_type);
-        errors.id(at("source"), &d.source);
+        errors.name(at("riskEventType"), &d.risk_event_type);
+        errors.name(at("source"), &d.source);
         if d.risk_level == RiskLevel::None {
             errors.add(at("riskLevel"), "must be low, medium or high");
         }
@@ -437,10 +443,11 @@ async fn create_indicator(app: &App, caller: &Caller, request: &Request) -> Rout
     let input: IndicatorIn = json_body(request.headers(), request.body())?;
     let key = idempotency_key(request)?;
     let id = work_id(caller, key);
+    let hash = request_hash(&input);
     let indicator = Indicator::create(input, id.clone(), caller.actor.clone(), Utc::now())?;
     if !app
         .store
-        .create_indicator(&caller.tenant_id, &indicator)
+        .create_indicator(&caller.tenant_id, &indicator, &hash)
         .await?
     {
         // A retry with the same Idempotency-Key: answer with what the first attempt stored.
@@ -449,7 +456,8 @@ async fn create_indicator(app: &App, caller: &Caller, request: &Request) -> Rout
             .indicator(&caller.tenant_id, &id)
             .await?
             .ok_or(ApiError::Unavailable)?;
-        return Ok(created(&format!("/indicators/{id}"), &stored));
+        same_request(&stored.request_hash, &hash)?;
+        return Ok(created(&format!("/indicators/{id}"), &stored.indicator));
     }
     tracing::info!(tenant = %caller.tenant_id, indicator = %id, "indicator created");
     Ok(created(&format!("/indicators/{id}"), &indicator))
@@ -459,7 +467,7 @@ async fn get_indicator(app: &App, caller: &Caller, id: &str) -> RouteResult {
     caller.require(Role::RiskRead)?;
     check_id("indicatorId", id)?;
     match app.store.indicator(&caller.tenant_id, id).await? {
-        Some(indicator) => Ok(json(StatusCode::OK, &indicator)),
+        Some(stored) => Ok(json(StatusCode::OK, &stored.indicator)),
         None => Err(ApiError::NotFound {
             what: "indicator",
             id: id.to_string(),
@@ -470,49 +478,23 @@ async fn get_indicator(app: &App, caller: &Caller, id: &str) -> RouteResult {
 async fn delete_indicator(app: &App, caller: &Caller, id: &str) -> RouteResult {
     caller.require(Role::IndicatorsManage)?;
     check_id("indicatorId", id)?;
-    let Some(indicator) = app.store.indicator(&caller.tenant_id, id).await? else {
+    let Some(stored) = app.store.indicator(&caller.tenant_id, id).await? else {
         return Err(ApiError::NotFound {
             what: "indicator",
             id: id.to_string(),
         });
     };
     app.store
-        .delete_indicator(&caller.tenant_id, &indicator)
+        .delete_indicator(&caller.tenant_id, &stored.indicator)
         .await?;
     tracing::info!(tenant = %caller.tenant_id, indicator = %id, "indicator deleted");
     Ok(no_content())
 }
 
-/// Longest period one report covers.
-const MAX_QUALITY_DAYS: i64 = 366;
-
 async fn detection_quality(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteResult {
     caller.require(Role::RiskRead)?;
     let query = Query::parse(query, &["from", "to"])?;
-    let day = |name: &str| -> Result<Option<chrono::NaiveDate>, ApiError> {
-        query
-            .get(name)
-            .map(|v| {
-                chrono::DateTime::parse_from_rfc3339(v)
-                    .map(|t| t.with_timezone(&Utc).date_naive())
-                    .or_else(|_| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d"))
-                    .map_err(|_| {
-                        ApiError::invalid(name, "must be an RFC 3339 time or a YYYY-MM-DD date")
-                    })
-            })
-            .transpose()
-    };
-    let to = day("to")?.unwrap_or_else(|| Utc::now().date_naive());
-    let from = day("from")?.unwrap_or(to - chrono::Duration::days(29));
-    if from > to {
-        return Err(ApiError::invalid("from", "must not be after to"));
-    }
-    if (to - from).num_days() >= MAX_QUALITY_DAYS {
-        return Err(ApiError::invalid(
-            "from",
-            format!("the period may span at most {MAX_QUALITY_DAYS} days"),
-        ));
-    }
+    let (from, to) = quality::report_days(query.get("from"), query.get("to"), Utc::now())?;
     let totals = app
         .store
         .quality_totals(&caller.tenant_id, from, to)

@@ -26,7 +26,8 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
     let path = lambda::path(request);
     let method = request.method().clone();
     let query = lambda::query_pairs(request);
-    let segments = segments(&path);
+    let segments = segments(&path)?;
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     // Only the two read routes take parameters; the others take none at all.
     let reads = method == Method::GET && matches!(segments.as_slice(), ["remediation-actions", ..]);
     if !reads {
@@ -81,8 +82,8 @@ async fn ingest(app: &App, caller: &Caller, request: &Request) -> RouteResult {
             errors.add(at("id"), "repeats an earlier action id");
         }
         errors.id(at("investigationId"), &action.investigation_id);
-        errors.id(at("actionType"), &action.action_type);
-        errors.id(at("entity.id"), &action.entity.id);
+        errors.name(at("actionType"), &action.action_type);
+        errors.entity_id(at("entity.id"), &action.entity.id);
         errors.optional_text(
             at("entity.displayName"),
             action.entity.display_name.as_deref(),

@@ -19,8 +19,8 @@ use super::items::*;
 use super::{
     cursor, Accepted, ActionFilter, ActionStore, DetectionFilter, IndicatorStore, LoadedUser, Page,
     PageRequest, QualityStore, ReadStore, SignInFilter, SignInRow, StepCommit, StoreError,
-    StoredAction, StoredSubmission, SubmissionStore, UserFilter, UserRow, UserSteps, WorkRecord,
-    WorkStore,
+    StoredAction, StoredIndicator, StoredSubmission, SubmissionStore, UserFilter, UserRow,
+    UserSteps, WorkRecord, WorkStore,
 };
 use crate::feedback::HistoryEntry;
 use crate::indicators::{Indicator, IndicatorType};
@@ -982,10 +982,15 @@ impl IndicatorStore for DynamoStore {
         &self,
         tenant: &str,
         indicator: &Indicator,
+        request_hash: &str,
     ) -> Result<bool, StoreError> {
         let main = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(encode(&IndicatorItem::main(tenant, indicator))?))
+            .set_item(Some(encode(&IndicatorItem::main(
+                tenant,
+                indicator,
+                request_hash,
+            ))?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -994,11 +999,18 @@ impl IndicatorStore for DynamoStore {
             .await
     }
 
-    async fn indicator(&self, tenant: &str, id: &str) -> Result<Option<Indicator>, StoreError> {
+    async fn indicator(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<StoredIndicator>, StoreError> {
         Ok(self
             .get_decoded::<IndicatorItem>(indicator_pk(tenant, id), INDICATOR_SK)
             .await?
-            .map(|i| i.indicator))
+            .map(|i| StoredIndicator {
+                indicator: i.indicator,
+                request_hash: i.request_hash.unwrap_or_default(),
+            }))
     }
 
     async fn delete_indicator(

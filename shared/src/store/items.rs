@@ -77,11 +77,7 @@ pub fn indicators_index(tenant: &str) -> String {
 
 /// Values can be long URLs: the key holds their digest.
 pub fn indicator_value_pk(tenant: &str, kind: IndicatorType, value: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest: String = Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = crate::digest::hex_sha256(value.as_bytes());
     let kind = serde_json::to_value(kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -293,13 +289,16 @@ pub struct IndicatorItem {
     pub gsi1pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi1sk: Option<String>,
+    /// On the main item only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_hash: Option<String>,
     #[serde(flatten)]
     pub indicator: Indicator,
 }
 
 impl IndicatorItem {
     /// The indicator itself, listed on the tenant's index.
-    pub fn main(tenant: &str, indicator: &Indicator) -> Self {
+    pub fn main(tenant: &str, indicator: &Indicator, request_hash: &str) -> Self {
         IndicatorItem {
             pk: indicator_pk(tenant, &indicator.id),
             sk: INDICATOR_SK.to_string(),
@@ -311,6 +310,7 @@ impl IndicatorItem {
                     .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
                 indicator.id
             )),
+            request_hash: Some(request_hash.to_string()),
             indicator: indicator.clone(),
         }
     }
@@ -322,6 +322,7 @@ impl IndicatorItem {
             sk: indicator.id.clone(),
             gsi1pk: None,
             gsi1sk: None,
+            request_hash: None,
             indicator: indicator.clone(),
         }
     }
