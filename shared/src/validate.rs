@@ -49,6 +49,8 @@ pub fn is_valid_id(value: &str) -> bool {
 
 pub fn is_valid_name(value: &str) -> bool {
     !value.is_empty()
+        && value != "."
+        && value != ".."
         && value.len() <= MAX_NAME_LEN
         && value
             .bytes()
@@ -123,7 +125,9 @@ impl Errors {
         if !is_valid_name(value) {
             self.add(
                 field,
-                format!("must be 1 to {MAX_NAME_LEN} characters of letters, digits and - _ . @ :"),
+                format!(
+                    "must be 1 to {MAX_NAME_LEN} characters of letters, digits and - _ . @ :, and not . or .."
+                ),
             );
         }
     }
@@ -284,7 +288,17 @@ mod tests {
     fn names_keep_the_key_alphabet() {
         assert!(is_valid_name("unfamiliarFeatures"));
         assert!(is_valid_name(&"n".repeat(MAX_NAME_LEN)));
-        for bad in ["", "a#b", "a b", "a/b", "é", &"n".repeat(MAX_NAME_LEN + 1)] {
+        assert!(is_valid_name("..."));
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a#b",
+            "a b",
+            "a/b",
+            "é",
+            &"n".repeat(MAX_NAME_LEN + 1),
+        ] {
             assert!(!is_valid_name(bad), "{bad:?} should be refused");
         }
     }

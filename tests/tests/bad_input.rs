@@ -101,7 +101,7 @@ async fn malformed_or_unexpected_bodies_name_the_field() {
         &t,
         "POST",
         path,
-        br#"{"userIds": ["../etc"]}"#,
+        br#"{"userIds": ["\u0007etc"]}"#,
         400,
         Some("userIds[0]"),
     )
@@ -110,7 +110,7 @@ async fn malformed_or_unexpected_bodies_name_the_field() {
         &t,
         "POST",
         path,
-        br#"{"userIds": ["a#b"]}"#,
+        br#"{"userIds": ["a\u202eb"]}"#,
         400,
         Some("userIds[0]"),
     )
@@ -157,7 +157,7 @@ async fn detections_are_validated_field_by_field() {
     let t = TestStack::new().await;
     let mut bad = detection("d1", "alice", "low", Some("s1"));
     bad["riskLevel"] = json!("none");
-    bad["signIn"]["id"] = json!("bad id");
+    bad["signIn"]["id"] = json!("bad\u{7}id");
     let body = json!({"detections": [bad]}).to_string();
     let problem = refused(&t, "POST", "/risk-detections", body.as_bytes(), 400, None).await;
     let fields: Vec<&str> = problem["errors"]
@@ -276,7 +276,7 @@ async fn query_strings_and_path_ids_are_checked() {
         Some("cursor"),
     )
     .await;
-    refused(&t, "GET", "/risky-users/a%2F..", b"", 400, Some("userId")).await;
+    refused(&t, "GET", "/risky-users/a%07", b"", 400, Some("userId")).await;
     refused(
         &t,
         "POST",
@@ -393,4 +393,75 @@ async fn tenants_never_see_each_other() {
     t.drain().await;
     let alice = t.call(&contoso, "GET", "/risky-users/alice", None).await;
     assert_eq!(alice.body["riskState"], "atRisk");
+}
+
+/// What other systems send is taken as sent: UPNs and ids with `/`, `#` or spaces, percent-encoded
+/// in paths as the console's `encodeURIComponent` does, and comments with Windows line endings.
+#[tokio::test]
+async fn ids_and_text_from_other_systems_are_taken_as_sent() {
+    let t = TestStack::new().await;
+    let analyst = As::analyst(TENANT);
+    let users = [
+        "carol@contoso.com",
+        "o'brien@contoso.com",
+        "alice",
+        "a/b #1",
+    ];
+    let detections = users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            let mut d = detection(
+                &format!("det-{i}"),
+                user,
+                "medium",
+                Some(&format!("<si-{i}@idp>")),
+            );
+            d["userPrincipalName"] = json!("someone@contoso.com");
+            d
+        })
+        .collect();
+    t.ingest(&analyst, detections).await;
+    for (path, user) in [
+        ("/risky-users/carol%40contoso.com", "carol@contoso.com"),
+        ("/risky-users/o'brien@contoso.com", "o'brien@contoso.com"),
+        ("/risky-users/%61lice", "alice"),
+        ("/risky-users/a%2Fb%20%231", "a/b #1"),
+    ] {
+        let answer = t.call(&analyst, "GET", path, None).await;
+        assert_eq!(answer.status, 200, "GET {path}: {answer:?}");
+        assert_eq!(answer.body["id"], user);
+    }
+    let history = t
+        .call(&analyst, "GET", "/risky-users/a%2Fb%20%231/history", None)
+        .await;
+    assert_eq!(history.status, 200, "{history:?}");
+    let sign_in = t
+        .call(&analyst, "GET", "/risky-signins/%3Csi-0%40idp%3E", None)
+        .await;
+    assert_eq!(sign_in.status, 200, "{sign_in:?}");
+    let dismissed = t
+        .call(
+            &analyst,
+            "POST",
+            "/risky-users/dismiss",
+            Some(json!({"userIds": ["carol@contoso.com", "a/b #1"],
+                        "comment": "Travel, confirmed by phone.\r\nTicket 4711."})),
+        )
+        .await;
+    assert_eq!(dismissed.status, 202, "{dismissed:?}");
+    t.drain().await;
+    let carol = t
+        .call(&analyst, "GET", "/risky-users/carol%40contoso.com", None)
+        .await;
+    assert_eq!(carol.body["riskState"], "dismissed", "{carol:?}");
+    refused(
+        &t,
+        "POST",
+        "/risky-users/dismiss",
+        br#"{"userIds": ["alice"], "comment": "a lone\rcarriage return"}"#,
+        400,
+        Some("comment"),
+    )
+    .await;
 }

@@ -123,6 +123,18 @@ async fn quality_periods_are_validated() {
         )
         .await;
     assert_eq!(reversed.problem(400)["errors"][0]["field"], "from");
+    let reversed_within_a_day = t
+        .call(
+            &analyst(),
+            "GET",
+            "/detection-quality?from=2026-01-01T12:00:00Z&to=2026-01-01T08:00:00Z",
+            None,
+        )
+        .await;
+    assert_eq!(
+        reversed_within_a_day.problem(400)["errors"][0]["field"],
+        "from"
+    );
     let too_long = t
         .call(
             &analyst(),

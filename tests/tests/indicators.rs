@@ -217,3 +217,44 @@ async fn expired_and_deleted_indicators_no_longer_apply() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_reused_idempotency_key_with_another_body_is_refused() {
+    let t = TestStack::new().await;
+    let caller = analyst();
+    let keyed = |body: Value| {
+        let headers = std::collections::BTreeMap::from([
+            ("content-type".to_string(), "application/json".to_string()),
+            ("idempotency-key".to_string(), "ind-key-1".to_string()),
+        ]);
+        t.call_raw(
+            Some(&caller),
+            "POST",
+            "/indicators",
+            headers,
+            body.to_string().into_bytes(),
+        )
+    };
+    let body = json!({"indicatorType": "domainName", "indicatorValue": "contoso.com",
+                      "action": "allow", "title": "Ours"});
+    let first = keyed(body.clone()).await;
+    assert_eq!(first.status, 201, "{first:?}");
+    let again = keyed(body.clone()).await;
+    assert_eq!(again.status, 201, "{again:?}");
+    assert_eq!(again.body["id"], first.body["id"]);
+    let mut other = body;
+    other["title"] = json!("Someone else's");
+    let problem = keyed(other).await.problem(422).clone();
+    assert_eq!(problem["type"], "/problems/idempotency-key-reused");
+    assert_eq!(
+        get(
+            &t,
+            &format!(
+                "/indicators/{}",
+                first.body["id"].as_str().unwrap_or_default()
+            )
+        )
+        .await["title"],
+        "Ours"
+    );
+}

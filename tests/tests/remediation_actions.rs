@@ -151,6 +151,11 @@ async fn approve_and_reject_decide_pending_actions_only() {
         refused.problem(409)["type"],
         "/problems/invalid-action-status"
     );
+    let detail = refused.problem(409)["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("is completed"),
+        "API words, not Rust's: {detail}"
+    );
     let conflicting = post(
         &t,
         "/remediation-actions",
@@ -395,4 +400,61 @@ async fn an_undo_whose_command_could_not_be_sent_is_sent_on_retry() {
     let commands = t.receive_all("RemediationCommandQueue").await;
     assert_eq!(commands.len(), 1, "{commands:?}");
     assert_eq!(commands[0]["commandId"], stored["undo"]["commandId"]);
+}
+
+#[tokio::test]
+async fn entities_are_other_systems_references() {
+    let t = TestStack::new().await;
+    let long_path = format!("C:\\Users\\alice\\{}.exe", "d".repeat(2048 - 19));
+    let entities = [
+        (
+            "a-url",
+            "url",
+            "https://contoso.example/x?y=1&z=%20".to_string(),
+        ),
+        (
+            "a-msg",
+            "emailMessage",
+            "<CAF=x1@mail.contoso.example>".to_string(),
+        ),
+        ("a-path", "file", long_path.clone()),
+    ];
+    let actions: Vec<Value> = entities
+        .iter()
+        .map(|(id, kind, entity)| {
+            let mut a = action(
+                id,
+                "inv-7",
+                "quarantineFile",
+                (kind, entity),
+                "completed",
+                "2026-11-20T10:00:00Z",
+            );
+            a["entity"]["displayName"] = json!("evidence");
+            a
+        })
+        .collect();
+    let answer = post(&t, "/remediation-actions", json!({ "actions": actions })).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    for (id, _, entity) in &entities {
+        assert_eq!(
+            get(&t, &format!("/remediation-actions/{id}")).await["entity"]["id"],
+            entity.as_str()
+        );
+    }
+    let too_long = format!("{long_path}x");
+    let mut long = action(
+        "a-long",
+        "inv-7",
+        "quarantineFile",
+        ("file", &too_long),
+        "completed",
+        "2026-11-20T10:00:00Z",
+    );
+    long["entity"]["displayName"] = json!("evidence");
+    let refused = post(&t, "/remediation-actions", json!({ "actions": [long] })).await;
+    assert_eq!(
+        refused.problem(400)["errors"][0]["field"],
+        "actions[0].entity.id"
+    );
 }
