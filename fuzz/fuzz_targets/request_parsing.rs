@@ -13,7 +13,7 @@ use riskfeedback::auth::Caller;
 use riskfeedback::feedback::{Actor, DetectionIn};
 use riskfeedback::http::{json_body, problem, Query};
 use riskfeedback::indicators::{Indicator, IndicatorIn};
-use riskfeedback::intake::validate_idempotency_key;
+use riskfeedback::idempotency::validate_idempotency_key;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::problem::ApiError;
 use riskfeedback::submissions::SubmissionIn;

@@ -51,6 +51,13 @@ pub fn problem(error: &ApiError) -> HttpResponse {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&error.to_problem()).unwrap_or_default();
     let mut response = with_body(status, "application/problem+json", body);
+    if status == StatusCode::UNAUTHORIZED {
+        // RFC 6750: a 401 names the scheme that would have been accepted.
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+    }
     if let Some(seconds) = error.retry_after() {
         response
             .headers_mut()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::{Body as _, Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -162,6 +162,45 @@ impl Gateway {
 
     async fn handle(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
         let (parts, body) = request.into_parts();
+        let url_bytes = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
+        if url_bytes > MAX_URL_BYTES {
+            return uri_too_long();
+        }
+        let origin = parts
+            .headers
+            .get(hyper::header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .filter(|o| is_local_origin(o))
+            .map(str::to_string);
+        let mut response = if parts.method == hyper::Method::OPTIONS {
+            // API Gateway answers a CORS preflight itself, before the authorizer runs.
+            preflight()
+        } else if parts.method == hyper::Method::HEAD {
+            // HEAD is GET without the body, with the length GET's body would have.
+            let mut get = parts;
+            get.method = hyper::Method::GET;
+            let answer = self.answer(get, body).await;
+            let length = answer.body().size_hint().exact().unwrap_or_default();
+            let (mut head, _) = answer.into_parts();
+            head.headers.insert(
+                hyper::header::CONTENT_LENGTH,
+                hyper::header::HeaderValue::from(length),
+            );
+            hyper::Response::from_parts(head, Full::new(Bytes::new()))
+        } else {
+            self.answer(parts, body).await
+        };
+        if let Some(origin) = origin {
+            allow_origin(response.headers_mut(), &origin);
+        }
+        response
+    }
+
+    async fn answer(
+        &self,
+        parts: hyper::http::request::Parts,
+        body: Incoming,
+    ) -> hyper::Response<Full<Bytes>> {
         let body = match Limited::new(body, MAX_BODY_BYTES + 1).collect().await {
             Ok(collected) => collected.to_bytes().to_vec(),
             Err(_) => {
@@ -193,15 +232,17 @@ impl Gateway {
                 .unwrap_or_default();
         }
         // The JWT authorizer answers 401 itself; the function never sees an unverified call.
-        // Like the JWT authorizer, take the token alone or prefixed with `Bearer`.
-        let token = headers
-            .get("authorization")
-            .map(|h| h.strip_prefix("Bearer ").unwrap_or(h).trim())
-            .filter(|t| !t.is_empty());
-        let claims = match token {
+        let claims = match headers.get("authorization").and_then(|h| bearer_token(h)) {
             Some(token) => match token::verify(token, &self.secret) {
                 Ok(claims) => claims,
-                Err(_) => return to_hyper(problem(&ApiError::Unauthenticated)),
+                Err(_) => {
+                    let mut refused = to_hyper(problem(&ApiError::Unauthenticated));
+                    refused.headers_mut().insert(
+                        hyper::header::WWW_AUTHENTICATE,
+                        hyper::header::HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+                    );
+                    return refused;
+                }
             },
             None => return to_hyper(problem(&ApiError::Unauthenticated)),
         };
@@ -216,6 +257,85 @@ impl Gateway {
         let (parts, body) = response.into_parts();
         hyper::Response::from_parts(parts, Full::new(Bytes::from(body_bytes(&body))))
     }
+}
+
+/// The longest path and query the gateway takes. API Gateway refuses a request line and headers
+/// of more than 10,240 bytes together; 8 KiB of URL leaves room for the token.
+pub const MAX_URL_BYTES: usize = 8192;
+
+/// The methods and headers the template's `CorsConfiguration` allows, and how long a browser may
+/// keep the answer.
+const CORS_METHODS: &str = "GET, POST, DELETE";
+const CORS_HEADERS: &str = "authorization, content-type, idempotency-key";
+const CORS_EXPOSE: &str = "location, retry-after";
+const CORS_MAX_AGE: &str = "600";
+
+/// Like the JWT authorizer, take the token alone or after the `Bearer` scheme, whose name is
+/// case-insensitive (RFC 9110, 11.1); any other scheme is no token.
+fn bearer_token(header: &str) -> Option<&str> {
+    let header = header.trim();
+    let token = match header.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        Some(_) => return None,
+        None => header,
+    };
+    (!token.is_empty()).then_some(token)
+}
+
+/// Deployed, the console's own origin is the one allowed; locally, any page served from this
+/// machine (the gateway's console, or a console under development on another port).
+fn is_local_origin(origin: &str) -> bool {
+    let Ok(url) = url::Url::parse(origin) else {
+        return false;
+    };
+    matches!(url.scheme(), "http" | "https")
+        && matches!(
+            url.host(),
+            Some(url::Host::Domain("localhost"))
+                | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
+                | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
+        )
+}
+
+fn preflight() -> hyper::Response<Full<Bytes>> {
+    hyper::Response::builder()
+        .status(hyper::StatusCode::NO_CONTENT)
+        .header("access-control-allow-methods", CORS_METHODS)
+        .header("access-control-allow-headers", CORS_HEADERS)
+        .header("access-control-max-age", CORS_MAX_AGE)
+        .body(Full::new(Bytes::new()))
+        .unwrap_or_default()
+}
+
+fn allow_origin(headers: &mut hyper::HeaderMap, origin: &str) {
+    if let Ok(origin) = hyper::header::HeaderValue::from_str(origin) {
+        headers.insert(hyper::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            hyper::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            hyper::header::HeaderValue::from_static(CORS_EXPOSE),
+        );
+        headers.insert(
+            hyper::header::VARY,
+            hyper::header::HeaderValue::from_static("origin"),
+        );
+    }
+}
+
+fn uri_too_long() -> hyper::Response<Full<Bytes>> {
+    let problem = riskfeedback::problem::Problem {
+        r#type: "/problems/uri-too-long".to_string(),
+        title: "URI too long".to_string(),
+        status: 414,
+        detail: format!("the path and query are longer than {MAX_URL_BYTES} bytes"),
+        errors: Vec::new(),
+    };
+    hyper::Response::builder()
+        .status(hyper::StatusCode::URI_TOO_LONG)
+        .header("content-type", "application/problem+json")
+        .body(Full::new(Bytes::from(
+            serde_json::to_vec(&problem).unwrap_or_default(),
+        )))
+        .unwrap_or_default()
 }
 
 fn to_hyper(response: riskfeedback::http::HttpResponse) -> hyper::Response<Full<Bytes>> {

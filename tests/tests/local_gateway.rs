@@ -67,6 +67,21 @@ async fn request(
     authorization: Option<&str>,
     body: Option<Value>,
 ) -> Reply {
+    let headers: Vec<(&str, &str)> = authorization
+        .map(|a| ("Authorization", a))
+        .into_iter()
+        .collect();
+    request_with(local, method, path, &headers, body).await
+}
+
+/// A request with the given headers besides `Host`, `Connection` and `Content-Length`.
+async fn request_with(
+    local: &Local,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Reply {
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -76,8 +91,8 @@ async fn request(
     if !body.is_empty() {
         head.push_str("Content-Type: application/json\r\n");
     }
-    if let Some(authorization) = authorization {
-        head.push_str(&format!("Authorization: {authorization}\r\n"));
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     let exchange = async {
@@ -292,5 +307,142 @@ async fn the_gateway_serves_the_openapi_document() {
     assert_eq!(
         reply.body,
         serde_json::from_str::<Value>(&riskfeedback_tests::openapi::json()).expect("json")
+    );
+}
+
+/// A 401 names the scheme it wants (RFC 6750), and says so when a token was there but failed.
+#[tokio::test]
+async fn a_401_says_which_scheme_it_wants() {
+    let local = start().await;
+    let none = request(&local, "GET", "/risky-users", None, None).await;
+    none.assert_problem(401);
+    assert_eq!(
+        none.headers.get("www-authenticate").map(String::as_str),
+        Some("Bearer")
+    );
+    let bad = request(
+        &local,
+        "GET",
+        "/risky-users",
+        Some("Bearer not.a.jwt"),
+        None,
+    )
+    .await;
+    bad.assert_problem(401);
+    assert_eq!(
+        bad.headers.get("www-authenticate").map(String::as_str),
+        Some(r#"Bearer error="invalid_token""#)
+    );
+}
+
+/// The scheme's name is case-insensitive (RFC 9110, 11.1).
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let local = start().await;
+    let token = mint(&identity(ALL_ROLES), SECRET).expect("mint");
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let authorization = format!("{scheme} {token}");
+        let reply = request(&local, "GET", "/risky-users", Some(&authorization), None).await;
+        assert_eq!(reply.status, 200, "{scheme}: {reply:?}");
+    }
+}
+
+/// HEAD answers as GET would, without the body.
+#[tokio::test]
+async fn head_answers_as_get_without_the_body() {
+    let local = start().await;
+    let authorization = bearer(ALL_ROLES);
+    let get = request(&local, "GET", "/risky-users", Some(&authorization), None).await;
+    let head = request(&local, "HEAD", "/risky-users", Some(&authorization), None).await;
+    assert_eq!(head.status, 200, "{head:?}");
+    assert_eq!(head.body, Value::Null, "no body");
+    assert_eq!(
+        head.headers.get("content-length"),
+        Some(&get.body.to_string().len().to_string())
+    );
+    assert_eq!(
+        head.headers.get("content-type"),
+        get.headers.get("content-type")
+    );
+    let document = request(&local, "HEAD", "/openapi.json", None, None).await;
+    assert_eq!(document.status, 200, "{document:?}");
+}
+
+/// A CORS preflight is answered before the authorizer, as API Gateway does; only pages served
+/// from this machine are allowed origins.
+#[tokio::test]
+async fn cors_preflights_are_answered_for_local_origins() {
+    let local = start().await;
+    let ask = |origin: &'static str| {
+        [
+            ("Origin", origin),
+            ("Access-Control-Request-Method", "POST"),
+            (
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            ),
+        ]
+    };
+    let allowed = request_with(
+        &local,
+        "OPTIONS",
+        "/risky-users/dismiss",
+        &ask("http://localhost:5173"),
+        None,
+    )
+    .await;
+    assert_eq!(allowed.status, 204, "{allowed:?}");
+    assert_eq!(
+        allowed
+            .headers
+            .get("access-control-allow-origin")
+            .map(String::as_str),
+        Some("http://localhost:5173")
+    );
+    assert!(allowed.headers["access-control-allow-methods"].contains("POST"));
+    assert!(allowed.headers["access-control-allow-headers"].contains("authorization"));
+    let foreign = request_with(
+        &local,
+        "OPTIONS",
+        "/risky-users/dismiss",
+        &ask("https://evil.example"),
+        None,
+    )
+    .await;
+    assert_eq!(foreign.status, 204, "{foreign:?}");
+    assert_eq!(foreign.headers.get("access-control-allow-origin"), None);
+    let authorization = bearer(ALL_ROLES);
+    let read = request_with(
+        &local,
+        "GET",
+        "/risky-users",
+        &[
+            ("Origin", "http://127.0.0.1:8080"),
+            ("Authorization", &authorization),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(read.status, 200, "{read:?}");
+    assert_eq!(
+        read.headers
+            .get("access-control-allow-origin")
+            .map(String::as_str),
+        Some("http://127.0.0.1:8080")
+    );
+}
+
+/// An over-long URL gets a problem that says why, not an empty answer.
+#[tokio::test]
+async fn an_over_long_url_is_a_414_problem() {
+    let local = start().await;
+    let path = format!("/risky-users/{}", "a".repeat(9000));
+    let reply = request(&local, "GET", &path, Some(&bearer(ALL_ROLES)), None).await;
+    reply.assert_problem(414);
+    assert!(
+        reply.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("8192")),
+        "{reply:?}"
     );
 }
