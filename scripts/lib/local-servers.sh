@@ -11,7 +11,10 @@
 #   rf_stop_servers                  # idempotent
 #
 # Also: rf_free_port, rf_port_is_free PORT, rf_install_sam (optional AWS SAM CLI, own venv).
-# Knobs: RF_TOOLS_DIR, RF_DDB_NPM_PACKAGE, RF_SERVER_START_TIMEOUT (s), RF_KEEP_SERVER_LOGS=1.
+# Knobs: RF_TOOLS_DIR, RF_DDB_NPM_PACKAGE, RF_SERVER_START_TIMEOUT (s), RF_KEEP_SERVER_LOGS=1,
+# RF_SERVER_HOST (the address moto listens on and the endpoints name; 127.0.0.1 by default,
+# the Docker bridge's gateway for `sam local`, whose containers cannot reach loopback; DynamoDB
+# Local always listens on every address).
 #
 # Everything is installed under $REPO/target/tools (git-ignored). Nothing here talks to AWS:
 # the exported credentials are dummies and the endpoints point at 127.0.0.1.
@@ -365,7 +368,7 @@ _rf_launch() {
             RF_DDB_PGID="$pgid" RF_DDB_PORT="$port"
             ;;
         sqs)
-            pgid="$(_rf_spawn sqs "$logfile" "$RF_VENV/bin/moto_server" -H 127.0.0.1 -p "$port")" || return 1
+            pgid="$(_rf_spawn sqs "$logfile" "$RF_VENV/bin/moto_server" -H "${RF_SERVER_HOST:-127.0.0.1}" -p "$port")" || return 1
             RF_SQS_PGID="$pgid" RF_SQS_PORT="$port"
             ;;
         *)
@@ -392,7 +395,7 @@ _rf_await() {
             port="$RF_SQS_PORT" pgid="$RF_SQS_PGID"
             logfile="$RF_RUN_DIR/$kind-$port.log"
             rc=0
-            _rf_wait_http "moto (SQS)" "$pgid" "http://127.0.0.1:$port/moto-api/" "$logfile" || rc=$?
+            _rf_wait_http "moto (SQS)" "$pgid" "http://${RF_SERVER_HOST:-127.0.0.1}:$port/moto-api/" "$logfile" || rc=$?
         fi
         ((rc == 0)) && return 0
         _rf_kill_group "$pgid"
@@ -438,8 +441,8 @@ rf_start_servers() {
     fi
 
     export RF_DDB_PORT RF_SQS_PORT RF_RUN_DIR
-    export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$RF_DDB_PORT"
-    export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$RF_SQS_PORT"
+    export AWS_ENDPOINT_URL_DYNAMODB="http://${RF_SERVER_HOST:-127.0.0.1}:$RF_DDB_PORT"
+    export AWS_ENDPOINT_URL_SQS="http://${RF_SERVER_HOST:-127.0.0.1}:$RF_SQS_PORT"
     export AWS_REGION=us-east-1
     export AWS_DEFAULT_REGION=us-east-1
     export AWS_ACCESS_KEY_ID=local

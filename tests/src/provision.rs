@@ -43,12 +43,27 @@ impl Default for Options {
     }
 }
 
+/// Plain HTTP to this machine: loopback, or a private address of its own such as the Docker
+/// bridge's gateway, where `scripts/sam-local` serves the containers.
+fn is_local_endpoint(value: &str) -> bool {
+    let Ok(url) = url::Url::parse(value) else {
+        return false;
+    };
+    url.scheme() == "http"
+        && match url.host() {
+            Some(url::Host::Domain(domain)) => domain == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+}
+
 /// The SDK configuration from the standard environment, refusing to run without local endpoints:
 /// nothing here may ever reach real AWS.
 pub async fn local_sdk_config() -> Result<aws_config::SdkConfig, String> {
     for name in ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS"] {
         let value = std::env::var(name).unwrap_or_default();
-        if !(value.starts_with("http://127.0.0.1") || value.starts_with("http://localhost")) {
+        if !is_local_endpoint(&value) {
             return Err(format!(
                 "{name} must point at a local server (got {value:?}); run the tests with scripts/test"
             ));
