@@ -13,7 +13,7 @@ use crate::problem::ApiError;
 use crate::queue::{FeedbackProcessed, Message, Queue, WorkNotice};
 use crate::risk::Command;
 use crate::store::{
-    Accepted, PendingStep, StoreError, TargetStatus, UserSteps, WorkRecord, WorkStore,
+    Accepted, IntakeState, PendingStep, StoreError, TargetStatus, UserSteps, WorkRecord, WorkStore,
 };
 
 /// Detections per queued step: keeps one step's transaction (detections, sign-ins, their
@@ -132,6 +132,8 @@ pub async fn submit(
         event_published: false,
         failure_reason: None,
         failed_date_time: None,
+        intake_state: IntakeState::Accepted,
+        chunks_committed: None,
     };
     let create_users = record.action == FeedbackAction::IngestDetections;
     let mut attempt = 0;

@@ -9,8 +9,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
@@ -19,13 +20,21 @@ use crate::quality::deltas;
 use crate::queue::{FeedbackProcessed, Message, Queue, QueueError};
 use crate::risk::{apply, Command, Context};
 use crate::store::{
-    IndicatorStore, LoadedUser, PendingStep, StepCommit, StoreError, WorkRecord, WorkStore,
+    IndicatorStore, IntakeState, LoadedUser, PendingStep, StepCommit, StoreError, WorkRecord,
+    WorkStore,
 };
 use crate::telemetry;
 
 /// Conflicts are expected when two batches holding notices for one user race; past this many in a
 /// row something is wrong, and the message is left to SQS to retry.
 const MAX_CONFLICTS: u32 = 20;
+
+/// How long after its submission an intake still `accepting` may yet be completed; after that
+/// it is abandoned. Four times the API function's 30-second timeout (template.yaml), so no
+/// attempt, nor a keyed retry soon after it, is still writing; and under the feedback queue's
+/// 180-second visibility timeout, so the first redelivery of a notice held back by such an
+/// intake finds it past the deadline, long before the notice's five receives are spent.
+pub const ACCEPTING_DEADLINE: Duration = Duration::from_secs(120);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -37,6 +46,8 @@ pub enum ProcessError {
     Contended(String),
     #[error("queued step {step} names feedback {feedback} that does not exist")]
     MissingRecord { step: String, feedback: String },
+    #[error("feedback {0} is not accepted yet: its intake is still storing it")]
+    NotYetAccepted(String),
 }
 
 /// What applying one user's work (or, summed, one batch) led to, for logs, tests and benchmarks.
@@ -67,7 +78,8 @@ pub struct Applied {
 /// The feedback records one batch has read, by tenant and id. A record's command (action,
 /// targets, detections) never changes after intake, so a cached copy serves every step of the
 /// batch; completion is always judged on a fresh read. Users of one feedback start together, so
-/// the first read of a record is shared by every step that waits for it.
+/// the first read of a record is shared by every step that waits for it. A record still
+/// `accepting` is about to change, to accepted or abandoned, so it is never cached.
 #[derive(Debug, Default)]
 pub struct Records(Mutex<HashMap<FeedbackKey, Arc<OnceCell<Arc<WorkRecord>>>>>);
 
@@ -90,27 +102,96 @@ impl Records {
             .entry(key)
             .or_default()
             .clone();
-        // A failed read leaves the cell empty, and the next waiter reads again.
-        let record = cell
+        // A failed read, or one that finds the record accepting, leaves the cell empty, and
+        // the next waiter reads again.
+        let read = cell
             .get_or_try_init(|| async {
                 let record = store.work(tenant, &step.feedback_id).await?;
                 let record = record.ok_or_else(|| ProcessError::MissingRecord {
                     step: step.step_id.clone(),
                     feedback: step.feedback_id.clone(),
                 })?;
-                Ok::<_, ProcessError>(Arc::new(record))
+                if record.intake_state == IntakeState::Accepting {
+                    return Err(Uncached::Accepting(Arc::new(record)));
+                }
+                Ok(Arc::new(record))
             })
-            .await?;
-        Ok(record.clone())
+            .await;
+        match read {
+            Ok(record) => Ok(record.clone()),
+            Err(Uncached::Accepting(record)) => Ok(record),
+            Err(Uncached::Failed(error)) => Err(error),
+        }
     }
 }
 
-/// Applies the user's queued steps, oldest first, until none is left.
+/// Why a read of a record was not cached.
+enum Uncached {
+    Accepting(Arc<WorkRecord>),
+    Failed(ProcessError),
+}
+
+impl From<StoreError> for Uncached {
+    fn from(error: StoreError) -> Self {
+        Uncached::Failed(error.into())
+    }
+}
+
+impl From<ProcessError> for Uncached {
+    fn from(error: ProcessError) -> Self {
+        Uncached::Failed(error)
+    }
+}
+
+/// What the processor may do with a queued step of `record`, `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Apply,
+    /// Its intake may still complete: fail retryably, so the notice comes back later.
+    Wait,
+    /// Its intake stopped part way longer than `deadline` ago: give it up.
+    Abandon,
+    /// Its intake was given up: remove the step, with no effect on the user.
+    Discard,
+}
+
+fn gate(record: &WorkRecord, now: DateTime<Utc>, deadline: Duration) -> Gate {
+    match record.intake_state {
+        IntakeState::Accepted => Gate::Apply,
+        IntakeState::Abandoned => Gate::Discard,
+        IntakeState::Accepting => {
+            // A submission time ahead of this clock is young.
+            let age = (now - record.submitted_date_time)
+                .to_std()
+                .unwrap_or_default();
+            if age < deadline {
+                Gate::Wait
+            } else {
+                Gate::Abandon
+            }
+        }
+    }
+}
+
+/// Why an abandoned intake failed, as its feedback shows it.
+fn abandoned_reason(deadline: Duration) -> String {
+    format!(
+        "abandoned: the request was not stored whole within {} s of its submission, so none of \
+         it applies; send it again",
+        deadline.as_secs()
+    )
+}
+
+/// Applies the user's queued steps, oldest first, until none is left. A step whose intake is
+/// not complete stops the user there (`NotYetAccepted`) while it may still complete, that is
+/// for `accepting_deadline` after its submission ([`ACCEPTING_DEADLINE`] deployed); after
+/// that its intake is abandoned, and steps of abandoned intakes are discarded.
 pub async fn apply_pending(
     store: &(impl WorkStore + IndicatorStore),
     records: &Records,
     tenant: &str,
     user_id: &str,
+    accepting_deadline: Duration,
 ) -> Result<Applied, ProcessError> {
     let mut applied = Applied::default();
     let mut loaded = store.load_user(tenant, user_id).await?;
@@ -119,6 +200,42 @@ pub async fn apply_pending(
             break;
         };
         let record = records.get(store, tenant, step).await?;
+        match gate(&record, Utc::now(), accepting_deadline) {
+            Gate::Apply => {}
+            Gate::Wait => return Err(ProcessError::NotYetAccepted(record.id.clone())),
+            Gate::Abandon => {
+                let reason = abandoned_reason(accepting_deadline);
+                if store
+                    .abandon_intake(tenant, &record.id, &reason, Utc::now())
+                    .await?
+                {
+                    tracing::warn!(tenant, feedback = %record.id, %reason, "intake abandoned");
+                }
+                // Abandoned now, or completed by a keyed retry first: the record is read again.
+                loaded = Some(user);
+                continue;
+            }
+            Gate::Discard => {
+                loaded = match store.discard_step(tenant, user_id, user.version).await {
+                    Ok(()) => {
+                        tracing::info!(
+                            tenant, user = %user_id, feedback = %record.id, step = %step.step_id,
+                            "step of an abandoned intake discarded"
+                        );
+                        Some(LoadedUser {
+                            version: user.version + 1,
+                            pending: user.pending[1..].to_vec(),
+                            aggregate: user.aggregate,
+                        })
+                    }
+                    Err(StoreError::Conflict) => {
+                        after_conflict(store, &mut applied, tenant, user_id).await?
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                continue;
+            }
+        }
         let command = command_for(&record, step);
         let now = Utc::now();
         let ctx = Context {
@@ -170,20 +287,30 @@ pub async fn apply_pending(
                 })
             }
             Err(StoreError::Conflict) => {
-                applied.report.conflicts += 1;
-                if applied.report.conflicts > MAX_CONFLICTS {
-                    return Err(ProcessError::Contended(user_id.to_string()));
-                }
-                // Transactions of other users can conflict on shared quality counters; a
-                // random pause keeps racing processors from retrying in lockstep.
-                let pause = fastrand::u64(5..=20 * u64::from(applied.report.conflicts.min(10)));
-                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-                store.load_user(tenant, user_id).await?
+                after_conflict(store, &mut applied, tenant, user_id).await?
             }
             Err(e) => return Err(e.into()),
         };
     }
     Ok(applied)
+}
+
+/// After a commit the version check refused: counts it, pauses, and reads the user again.
+async fn after_conflict(
+    store: &impl WorkStore,
+    applied: &mut Applied,
+    tenant: &str,
+    user_id: &str,
+) -> Result<Option<LoadedUser>, ProcessError> {
+    applied.report.conflicts += 1;
+    if applied.report.conflicts > MAX_CONFLICTS {
+        return Err(ProcessError::Contended(user_id.to_string()));
+    }
+    // Transactions of other users can conflict on shared quality counters; a random pause keeps
+    // racing processors from retrying in lockstep.
+    let pause = fastrand::u64(5..=20 * u64::from(applied.report.conflicts.min(10)));
+    tokio::time::sleep(Duration::from_millis(pause)).await;
+    Ok(store.load_user(tenant, user_id).await?)
 }
 
 /// Publishes `FeedbackProcessed` for each of `feedbacks` that now has a result for every target
@@ -264,4 +391,70 @@ fn command_for(record: &WorkRecord, step: &PendingStep) -> Command {
         &record.detections,
         &step.targets,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feedback::{Actor, FeedbackAction};
+    use chrono::TimeZone;
+
+    fn submitted() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn record(intake_state: IntakeState) -> WorkRecord {
+        WorkRecord {
+            id: "f".to_string(),
+            action: FeedbackAction::IngestDetections,
+            submitted_by: Actor {
+                id: "ingest".to_string(),
+                display_name: None,
+            },
+            submitted_date_time: submitted(),
+            last_updated_date_time: submitted(),
+            comment: None,
+            password_event_kind: None,
+            target_ids: vec!["d1".to_string()],
+            results: HashMap::new(),
+            users: vec!["alice".to_string()],
+            detections: Vec::new(),
+            request_hash: String::new(),
+            event_published: false,
+            failure_reason: None,
+            failed_date_time: None,
+            intake_state,
+            chunks_committed: None,
+        }
+    }
+
+    fn after(seconds: i64) -> DateTime<Utc> {
+        submitted() + chrono::TimeDelta::seconds(seconds)
+    }
+
+    #[test]
+    fn an_accepting_intake_is_waited_for_until_the_deadline_then_abandoned() {
+        let accepting = record(IntakeState::Accepting);
+        let deadline = ACCEPTING_DEADLINE;
+        let limit = deadline.as_secs() as i64;
+        assert_eq!(gate(&accepting, after(0), deadline), Gate::Wait);
+        assert_eq!(gate(&accepting, after(limit - 1), deadline), Gate::Wait);
+        assert_eq!(gate(&accepting, after(limit), deadline), Gate::Abandon);
+        assert_eq!(gate(&accepting, after(limit * 10), deadline), Gate::Abandon);
+        // Another host's clock ahead of this one's makes the intake look younger, never older.
+        assert_eq!(gate(&accepting, after(-30), deadline), Gate::Wait);
+        assert_eq!(gate(&accepting, after(0), Duration::ZERO), Gate::Abandon);
+    }
+
+    #[test]
+    fn accepted_work_applies_and_abandoned_work_is_discarded_whatever_its_age() {
+        for now in [after(-30), after(0), after(100_000)] {
+            let accepted = record(IntakeState::Accepted);
+            assert_eq!(gate(&accepted, now, ACCEPTING_DEADLINE), Gate::Apply);
+            let abandoned = record(IntakeState::Abandoned);
+            assert_eq!(gate(&abandoned, now, ACCEPTING_DEADLINE), Gate::Discard);
+        }
+    }
 }

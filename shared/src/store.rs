@@ -96,6 +96,34 @@ pub struct WorkRecord {
     /// When `failure_reason` was set: a result written after it means the work moved again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_date_time: Option<DateTime<Utc>>,
+    /// Absent (`accepted`) on every record stored in one transaction, which is all but the
+    /// largest ingestions.
+    #[serde(default, skip_serializing_if = "IntakeState::is_accepted")]
+    pub intake_state: IntakeState,
+    /// While `accepting`: how many of the transactions that store the request are committed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunks_committed: Option<u32>,
+}
+
+/// Where a record stands in its intake. A request whose record and steps exceed one DynamoDB
+/// transaction is stored in several (see [`WorkStore::accept`]); until the last commits, none
+/// of it is accepted, so that the caller gets all or nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IntakeState {
+    /// Some of its transactions are committed, not all: a keyed retry resumes it.
+    Accepting,
+    #[default]
+    Accepted,
+    /// Its intake stopped part way and was given up: none of it applies, and the steps it
+    /// queued are discarded.
+    Abandoned,
+}
+
+impl IntakeState {
+    pub fn is_accepted(&self) -> bool {
+        *self == IntakeState::Accepted
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,6 +249,16 @@ pub trait WorkStore: Send + Sync {
         steps: &[UserSteps],
         create_users: bool,
     ) -> Result<Accepted, StoreError>;
+    /// Gives up an intake that is still `accepting`: marks it `abandoned`, failed with
+    /// `reason`. `false`, changing nothing, when it is no longer accepting (a keyed retry
+    /// completed it, or another processor gave it up first).
+    async fn abandon_intake(
+        &self,
+        tenant: &str,
+        feedback_id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     async fn work(&self, tenant: &str, id: &str) -> Result<Option<WorkRecord>, StoreError>;
     async fn load_user(
         &self,
@@ -229,6 +267,14 @@ pub trait WorkStore: Send + Sync {
     ) -> Result<Option<LoadedUser>, StoreError>;
     /// Fails with `Conflict` if the user's version moved since it was loaded.
     async fn commit_step(&self, commit: &StepCommit<'_>) -> Result<(), StoreError>;
+    /// Removes the user's oldest queued step without applying it, changing nothing else (its
+    /// intake was abandoned); `Conflict` if the user's version moved since it was loaded.
+    async fn discard_step(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        version: u64,
+    ) -> Result<(), StoreError>;
     async fn mark_event_published(&self, tenant: &str, feedback_id: &str)
         -> Result<(), StoreError>;
     /// Shows the feedback as `failed`, and why, while its notice sits in the dead-letter queue;
@@ -474,6 +520,8 @@ mod tests {
             event_published: false,
             failure_reason: Some("dead-lettered".to_string()),
             failed_date_time: Some(at(10)),
+            intake_state: IntakeState::Accepted,
+            chunks_committed: None,
         }
     }
 

@@ -2,12 +2,15 @@
 //! failures so that only failed messages, and those queued behind them, are retried.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::stream::{self, StreamExt};
 use lambda_runtime::LambdaEvent;
 use riskfeedback::config::Config;
-use riskfeedback::processing::{apply_pending, publish_completed, Applied, Records, Report};
+use riskfeedback::processing::{
+    apply_pending, publish_completed, Applied, Records, Report, ACCEPTING_DEADLINE,
+};
 use riskfeedback::queue::{SqsQueue, WorkNotice};
 use riskfeedback::store::{DynamoStore, WorkStore};
 use riskfeedback::telemetry;
@@ -17,6 +20,8 @@ pub struct App {
     pub store: DynamoStore,
     pub events: SqsQueue,
     pub max_receive_count: u32,
+    /// How long an unfinished intake may yet complete before it is abandoned.
+    pub accepting_deadline: Duration,
 }
 
 impl App {
@@ -38,6 +43,7 @@ impl App {
             store: DynamoStore::new(dynamodb, &config.table_name),
             events: SqsQueue::new(sqs, &config.events_queue_url),
             max_receive_count: config.max_receive_count,
+            accepting_deadline: ACCEPTING_DEADLINE,
         }
     }
 }
@@ -121,9 +127,10 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
         .map(|(tenant, user)| {
             let records = &records;
             async move {
-                let outcome = apply_pending(&app.store, records, &tenant, &user)
-                    .await
-                    .map_err(|e| e.to_string());
+                let outcome =
+                    apply_pending(&app.store, records, &tenant, &user, app.accepting_deadline)
+                        .await
+                        .map_err(|e| e.to_string());
                 ((tenant, user), outcome)
             }
         })

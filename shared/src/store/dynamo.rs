@@ -17,10 +17,10 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 
 use super::items::*;
 use super::{
-    cursor, Accepted, ActionFilter, ActionStore, DetectionFilter, IndicatorStore, LoadedUser, Page,
-    PageRequest, QualityStore, ReadStore, SignInFilter, SignInRow, StepCommit, StoreError,
-    StoredAction, StoredIndicator, StoredSubmission, SubmissionStore, UserFilter, UserRow,
-    UserSteps, WorkRecord, WorkStore,
+    cursor, Accepted, ActionFilter, ActionStore, DetectionFilter, IndicatorStore, IntakeState,
+    LoadedUser, Page, PageRequest, QualityStore, ReadStore, SignInFilter, SignInRow, StepCommit,
+    StoreError, StoredAction, StoredIndicator, StoredSubmission, SubmissionStore, UserFilter,
+    UserRow, UserSteps, WorkRecord, WorkStore,
 };
 use crate::feedback::HistoryEntry;
 use crate::indicators::{Indicator, IndicatorType};
@@ -630,6 +630,35 @@ impl WorkStore for DynamoStore {
         }
     }
 
+    async fn abandon_intake(
+        &self,
+        tenant: &str,
+        feedback_id: &str,
+        reason: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(work_pk(tenant, feedback_id), WORK_SK)))
+            .update_expression(
+                "SET intakeState = :abandoned, failureReason = :r, failedDateTime = :t",
+            )
+            .condition_expression("intakeState = :accepting")
+            .expression_attribute_values(":abandoned", to_value(&IntakeState::Abandoned)?)
+            .expression_attribute_values(":accepting", to_value(&IntakeState::Accepting)?)
+            .expression_attribute_values(":r", AttributeValue::S(reason.to_string()))
+            .expression_attribute_values(":t", to_value(&now)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
     async fn work(&self, tenant: &str, id: &str) -> Result<Option<WorkRecord>, StoreError> {
         let mut record = None;
         let mut results = Vec::new();
@@ -708,6 +737,34 @@ impl WorkStore for DynamoStore {
         self.transact(writes)
             .await
             .map_err(TransactError::into_store_error)
+    }
+
+    async fn discard_step(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        version: u64,
+    ) -> Result<(), StoreError> {
+        // As in a step's commit, the version check makes `pendingWork[0]` the step that was
+        // loaded: intake only appends, and every removal moves the version.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(user_pk(tenant, user_id), USER_SK)))
+            .update_expression("SET version = :next REMOVE pendingWork[0]")
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            .expression_attribute_values(":next", AttributeValue::N((version + 1).to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(classify(e)),
+        }
     }
 
     async fn mark_failed(
