@@ -1,5 +1,7 @@
 //! Accepting work: resolve each target to its user, store the record and queue one step per
-//! user in one transaction, then notify the processor. A `202` is answered only after both.
+//! user, then notify the processor. A `202` is answered only after both. The record and the
+//! steps are stored in one transaction, or, for an ingestion reaching more users than one
+//! transaction holds, in several that accept the whole only with the last: all or nothing.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -19,8 +21,6 @@ use crate::store::{
 /// Detections per queued step: keeps one step's transaction (detections, sign-ins, their
 /// owner pointers, user, record, history) within DynamoDB's 100 items.
 pub const DETECTIONS_PER_STEP: usize = 25;
-/// Users one request may reach: the record and one queue append per user share a transaction.
-pub const MAX_USERS_PER_REQUEST: usize = 99;
 const ACCEPT_ATTEMPTS: u32 = 4;
 
 /// What a caller asks for, validated.
@@ -81,21 +81,14 @@ pub async fn submit(
     let tenant = caller.tenant_id.as_str();
     let id = work_id(caller, idempotency_key);
     let hash = request_hash(&request);
-    if idempotency_key.is_some() {
-        if let Some(existing) = store.work(tenant, &id).await? {
-            return replay(work_queue, events, tenant, existing, &hash).await;
-        }
+    let mut stored = match idempotency_key {
+        Some(_) => store.work(tenant, &id).await?,
+        None => None,
+    };
+    if let Some(settled) = stored.take_if(|r| r.intake_state != IntakeState::Accepting) {
+        return replay(work_queue, events, tenant, settled, &hash).await;
     }
     let (steps, not_found) = plan(store, tenant, &id, &request).await?;
-    if steps.len() > MAX_USERS_PER_REQUEST {
-        return Err(ApiError::invalid(
-            "detections",
-            format!(
-                "may concern at most {MAX_USERS_PER_REQUEST} distinct users, got {}",
-                steps.len()
-            ),
-        ));
-    }
     let record = WorkRecord {
         id: id.clone(),
         action: request.action(),
@@ -137,32 +130,54 @@ pub async fn submit(
     };
     let create_users = record.action == FeedbackAction::IngestDetections;
     let mut attempt = 0;
-    loop {
+    let accepted = loop {
         attempt += 1;
-        match store.accept(tenant, &record, &steps, create_users).await {
+        let outcome = match &stored {
+            None => store.accept(tenant, &record, &steps, create_users).await,
+            // An earlier attempt stored part of it. Only ingestion can need more than one
+            // transaction (feedback names at most MAX_BULK_TARGETS users), and its plan follows
+            // from the body alone, so `steps` are the earlier attempt's.
+            Some(existing) if existing.intake_state == IntakeState::Accepting => {
+                same_request(&existing.request_hash, &hash)?;
+                store
+                    .resume_accept(tenant, existing, &steps, create_users)
+                    .await
+            }
+            Some(existing) => {
+                return replay(work_queue, events, tenant, existing.clone(), &hash).await
+            }
+        };
+        match outcome {
             Ok(Accepted::New) => {
-                crate::telemetry::feedback_accepted();
-                if attempt > 1 {
-                    tracing::info!(tenant, feedback = %record.id, conflicts = attempt - 1, "accepted after optimistic-concurrency retries");
+                break match stored {
+                    Some(resumed) => WorkRecord {
+                        intake_state: IntakeState::Accepted,
+                        chunks_committed: None,
+                        ..resumed
+                    },
+                    None => record,
                 }
-                break;
             }
-            Ok(Accepted::Existing(existing)) => {
-                return replay(work_queue, events, tenant, *existing, &hash).await
-            }
+            // Stored already (a retry, or a reused key), or moved on by another attempt.
+            Ok(Accepted::Existing(existing)) => stored = Some(*existing),
             // A processor committed to one of the users at the same moment: try again.
             Err(StoreError::Conflict) if attempt < ACCEPT_ATTEMPTS => {
                 tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
             }
             Err(e) => return Err(e.into()),
         }
+    };
+    crate::telemetry::feedback_accepted();
+    if attempt > 1 {
+        tracing::info!(tenant, feedback = %accepted.id, attempts = attempt, "accepted after retries");
     }
-    announce(work_queue, events, tenant, &record).await?;
-    Ok(record)
+    announce(work_queue, events, tenant, &accepted).await?;
+    Ok(accepted)
 }
 
 /// A retry with the same key and body gets the same record (and its notices are sent again,
-/// in case the first attempt failed after storing); a different body is refused.
+/// in case the first attempt failed after storing); a different body is refused, and so is a
+/// retry of an intake abandoned unfinished, of which nothing applies.
 async fn replay(
     work_queue: &impl Queue,
     events: &impl Queue,
@@ -171,6 +186,9 @@ async fn replay(
     hash: &str,
 ) -> Result<WorkRecord, ApiError> {
     same_request(&existing.request_hash, hash)?;
+    if existing.intake_state == IntakeState::Abandoned {
+        return Err(ApiError::IntakeAbandoned);
+    }
     announce(work_queue, events, tenant, &existing).await?;
     Ok(existing)
 }

@@ -33,6 +33,11 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("the Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
+    #[error(
+        "the request under this Idempotency-Key was abandoned before it was stored whole, and \
+         none of it applies; send it again under a new Idempotency-Key"
+    )]
+    IntakeAbandoned,
     #[error(transparent)]
     Refused(#[from] crate::remediation::Refusal),
     #[error("too many requests")]
@@ -65,6 +70,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => ProblemType::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge { .. } => ProblemType::PAYLOAD_TOO_LARGE,
             ApiError::IdempotencyKeyReused => ProblemType::IDEMPOTENCY_KEY_REUSED,
+            ApiError::IntakeAbandoned => ProblemType::INTAKE_ABANDONED,
             ApiError::Refused(Refusal::WrongStatus { .. }) => ProblemType::INVALID_ACTION_STATUS,
             ApiError::Refused(Refusal::NotUndoable { .. }) => ProblemType::ACTION_NOT_UNDOABLE,
             ApiError::Refused(Refusal::Conflicting { .. }) => ProblemType::ACTION_CONFLICT,
@@ -128,6 +134,8 @@ impl ProblemType {
         "Action conflicts with the stored one",
         409,
     );
+    pub const INTAKE_ABANDONED: Self =
+        Self::new("intake-abandoned", "Request abandoned unfinished", 409);
     pub const PAYLOAD_TOO_LARGE: Self = Self::new("payload-too-large", "Payload too large", 413);
     pub const UNSUPPORTED_MEDIA_TYPE: Self =
         Self::new("unsupported-media-type", "Unsupported media type", 415);
@@ -138,7 +146,7 @@ impl ProblemType {
     pub const UNAVAILABLE: Self = Self::new("unavailable", "Service unavailable", 503);
 
     /// Every problem type the API answers with, by status: what its documentation lists.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::VALIDATION,
         Self::UNAUTHENTICATED,
         Self::FORBIDDEN,
@@ -147,6 +155,7 @@ impl ProblemType {
         Self::INVALID_ACTION_STATUS,
         Self::ACTION_NOT_UNDOABLE,
         Self::ACTION_CONFLICT,
+        Self::INTAKE_ABANDONED,
         Self::PAYLOAD_TOO_LARGE,
         Self::UNSUPPORTED_MEDIA_TYPE,
         Self::IDEMPOTENCY_KEY_REUSED,

@@ -33,7 +33,8 @@ impl From<QueueError> for ApiError {
 pub struct WorkNotice {
     pub tenant_id: String,
     pub feedback_id: String,
-    /// Every user the feedback queued a step for (at most `intake::MAX_USERS_PER_REQUEST`).
+    /// Every user the feedback queued a step for (at most one per target, so at most
+    /// `validate::MAX_DETECTIONS_PER_CALL`).
     pub user_ids: Vec<String>,
 }
 

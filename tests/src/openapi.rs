@@ -116,8 +116,8 @@ fn document_problem_types(problem: &mut Object) {
 
 /// The problems an operation can answer with, by what it takes: every route checks the token,
 /// the role and the query; bodies can be malformed, too large or not JSON; ids can be unknown;
-/// keyed requests can reuse a key; changes to an action can be refused; and any route can be
-/// throttled or find a dependency down.
+/// keyed requests can reuse a key, or retry an intake abandoned unfinished; changes to an
+/// action can be refused; and any route can be throttled or find a dependency down.
 fn add_problems(path: &str, changes: bool, operation: &mut Operation) {
     let mut kinds = vec![
         ProblemType::VALIDATION,
@@ -141,6 +141,10 @@ fn add_problems(path: &str, changes: bool, operation: &mut Operation) {
         .any(|p| p.name == "Idempotency-Key");
     if keyed {
         kinds.push(ProblemType::IDEMPOTENCY_KEY_REUSED);
+    }
+    // Keyed work answered `202` goes through intake, whose retry can find it abandoned.
+    if keyed && operation.responses.responses.contains_key("202") {
+        kinds.push(ProblemType::INTAKE_ABANDONED);
     }
     if changes && path.starts_with("/remediation-actions/{") {
         kinds.extend([

@@ -19,8 +19,8 @@ use riskfeedback::preview::preview;
 use riskfeedback::problem::ApiError;
 use riskfeedback::quality::{self, QualityReport};
 use riskfeedback::store::{
-    DetectionFilter, IndicatorStore, QualityStore, ReadStore, SignInFilter, SubmissionStore,
-    UserFilter, WorkStore,
+    DetectionFilter, IndicatorStore, IntakeState, QualityStore, ReadStore, SignInFilter,
+    SubmissionStore, UserFilter, WorkStore,
 };
 use riskfeedback::submissions::{self, SubmissionIn};
 use riskfeedback::validate::{
@@ -224,8 +224,12 @@ async fn get_feedback(
     Query::parse(query, &[])?;
     check_id("feedbackId", id)?;
     match app.store.work(&caller.tenant_id, id).await? {
-        Some(record) => Ok(json(StatusCode::OK, &record.view())),
-        None => Err(ApiError::NotFound {
+        // A request still being stored in several transactions is not accepted, and may never
+        // be: until it is, there is no such feedback (a `202` is only answered after).
+        Some(record) if record.intake_state != IntakeState::Accepting => {
+            Ok(json(StatusCode::OK, &record.view()))
+        }
+        _ => Err(ApiError::NotFound {
             what: "feedback",
             id: id.to_string(),
         }),
