@@ -275,3 +275,11 @@ pub fn detection(id: &str, user: &str, level: &str, sign_in: Option<&str>) -> Va
     }
     d
 }
+
+/// One high detection, not linked to a sign-in, for each of `users` users (`user-000`, ...):
+/// a batch that reaches as many users as it holds detections.
+pub fn one_detection_each(users: usize) -> Vec<Value> {
+    (0..users)
+        .map(|i| detection(&format!("d-{i:03}"), &format!("user-{i:03}"), "high", None))
+        .collect()
+}

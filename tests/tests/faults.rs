@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 use futures::stream::{self, StreamExt};
 use riskfeedback::auth::Caller;
 use riskfeedback::idempotency::work_id;
+use riskfeedback::store::WorkStore;
 use riskfeedback_tests::faults::{Fault, FaultProxy, Rule};
-use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
-use riskfeedback_tests::poller::PollReport;
+use riskfeedback_tests::harness::{detection, one_detection_each, Answer, As, TestStack};
+use riskfeedback_tests::poller::{PollReport, Poller};
 use riskfeedback_tests::provision::Options;
 use serde_json::{json, Value};
 
@@ -458,4 +459,216 @@ async fn a_throttled_table_answers_429_and_writes_nothing() {
     proxy.heal();
     let retried = keyed(&faulty, CONFIRM_ALICE.path, &body, "throttled").await;
     assert_eq!(retried.status, 202, "{retried:?}");
+}
+
+/// The key of the 100-user ingestions below, and the id it gives their feedback.
+const HUNDRED_KEY: &str = "hundred-users";
+
+fn hundred_id() -> String {
+    work_id(
+        &Caller::from_claims(&analyst().claims()).expect("caller"),
+        Some(HUNDRED_KEY),
+    )
+}
+
+fn hundred_users() -> Value {
+    json!({ "detections": one_detection_each(100) })
+}
+
+/// A keyed ingestion of one detection for each of 100 users (more than one transaction holds
+/// beside the record), cut by `fault` at its second transaction: the first, which queued steps
+/// for 99 users, is committed, the second never is. The caller must not hear `202`.
+async fn ingest_cut_between_transactions(t: &TestStack, proxy: &FaultProxy, fault: Fault) {
+    let context = format!("100 users cut by {fault:?}");
+    let faulty = t.through(proxy);
+    // The intake's requests: the keyed read of the record, then its two transactions.
+    proxy.set(rule(fault, 2));
+    let first = until_killed(proxy, async move {
+        keyed(&faulty, "/risk-detections", &hundred_users(), HUNDRED_KEY).await
+    })
+    .await;
+    let operations = proxy.operations();
+    assert_eq!(
+        operations.get(..3),
+        Some(
+            &[
+                "DynamoDB.Query".to_string(),
+                "DynamoDB.TransactWriteItems".to_string(),
+                "DynamoDB.TransactWriteItems".to_string(),
+            ][..]
+        ),
+        "{context}"
+    );
+    let cut = proxy.injected();
+    assert_eq!(
+        cut.first(),
+        Some(&("DynamoDB.TransactWriteItems".to_string(), fault)),
+        "{context}: {operations:?}"
+    );
+    proxy.heal();
+    if let Some(answer) = &first {
+        assert_ne!(answer.status, 202, "{context}: {answer:?}");
+        assert_answer_under_fault(answer, 202, proxy, &context);
+    }
+}
+
+/// Users at risk, out of the at most 500 the tests make.
+async fn at_risk(t: &TestStack) -> usize {
+    count(t, "/risky-users?riskState=atRisk&limit=500").await
+}
+
+/// A detection for `user-000`, whom the first transaction of a cut 100-user ingestion reached;
+/// returns its feedback id.
+async fn late_detection_for_user_000(t: &TestStack) -> String {
+    let late = detection("d-late", "user-000", "medium", None);
+    let answer = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risk-detections",
+            Some(json!({ "detections": [late] })),
+        )
+        .await;
+    assert_eq!(answer.status, 202, "{answer:?}");
+    answer.body["id"].as_str().unwrap_or_default().to_string()
+}
+
+/// All or nothing for a batch that takes two transactions (SPEC 8: up to 100 distinct users):
+/// cut between them, by an outage or by the process being killed, the caller hears no `202`
+/// and none of it applies, not even for the users the first transaction reached (another
+/// notice for one of them waits rather than apply it, and shows no such feedback); then the
+/// keyed retry completes it, and every user is at risk from it exactly once, in acceptance
+/// order with the work that waited.
+#[tokio::test]
+async fn a_100_user_batch_cut_between_transactions_applies_once_after_a_keyed_retry() {
+    for fault in [Fault::Unreachable, Fault::Hang] {
+        let context = format!("cut by {fault:?}");
+        let (t, proxy) = stack().await;
+        let id = hundred_id();
+        ingest_cut_between_transactions(&t, &proxy, fault).await;
+        t.drain().await;
+        assert_eq!(at_risk(&t).await, 0, "{context}");
+        let unfinished = t
+            .call(&analyst(), "GET", &format!("/feedback/{id}"), None)
+            .await;
+        unfinished.problem(404);
+
+        let late = late_detection_for_user_000(&t).await;
+        let report = t.poller.poll_once(1).await.expect("poll");
+        assert_eq!((report.received, report.failed), (1, 1), "{context}");
+        let waiting = get(&t, "/risky-users/user-000").await;
+        assert_eq!(waiting["riskState"], "none", "{context}: {waiting}");
+        assert_eq!(waiting["isProcessing"], true, "{context}: {waiting}");
+        assert_eq!(at_risk(&t).await, 0, "{context}");
+
+        let retried = keyed(&t, "/risk-detections", &hundred_users(), HUNDRED_KEY).await;
+        assert_eq!(retried.status, 202, "{context}: {retried:?}");
+        assert_eq!(retried.body["id"], id.as_str(), "{context}");
+        t.drain().await;
+
+        let users = get(&t, "/risky-users?limit=500").await;
+        let users = users["value"].as_array().cloned().unwrap_or_default();
+        assert_eq!(users.len(), 100, "{context}");
+        for user in &users {
+            assert_eq!(user["riskState"], "atRisk", "{context}: {user}");
+            assert_eq!(user["isProcessing"], false, "{context}: {user}");
+        }
+        assert_eq!(
+            count(&t, "/risk-detections?limit=500").await,
+            101,
+            "{context}"
+        );
+        let user_000 = get(&t, "/risky-users/user-000/history").await;
+        let feedbacks: Vec<&str> = user_000["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|h| h["feedbackId"].as_str())
+            .collect();
+        assert_eq!(
+            feedbacks,
+            [late.as_str(), id.as_str()],
+            "{context}: newest first"
+        );
+        assert_eq!(
+            history(&t, "user-099").await,
+            ["ingestDetections"],
+            "{context}"
+        );
+        let events = completions(&t).await;
+        for feedback in [&id, &late] {
+            let state = get(&t, &format!("/feedback/{feedback}")).await;
+            assert_eq!(state["state"], "completed", "{context}: {state}");
+            assert_eq!(events.get(feedback), Some(&1), "{context}: {events:?}");
+        }
+        // Accepted, it can no longer be abandoned, however late a processor looks at it.
+        let abandoned = t
+            .stack
+            .dynamodb_store()
+            .abandon_intake(TENANT, &id, "too late", chrono::Utc::now())
+            .await;
+        assert_eq!(abandoned, Ok(false), "{context}");
+        t.stack.destroy().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// A cut batch that nobody resumes is given up once past the deadline, by the processor that
+/// meets one of its steps: its feedback shows `failed` and why, the steps it queued are
+/// discarded without effect on their users (the work queued behind one applies alone), and a
+/// keyed retry that comes later is refused rather than half-apply it.
+#[tokio::test]
+async fn a_cut_batch_past_the_deadline_is_abandoned_and_its_steps_discarded() {
+    let (t, proxy) = stack().await;
+    let id = hundred_id();
+    ingest_cut_between_transactions(&t, &proxy, Fault::Unreachable).await;
+    let late = late_detection_for_user_000(&t).await;
+
+    // The deployed processor waits ACCEPTING_DEADLINE; this one's deadline has passed already.
+    let past_deadline = Poller {
+        app: risk_processor::App {
+            accepting_deadline: Duration::ZERO,
+            ..t.poller.app.clone()
+        },
+        ..t.poller.clone()
+    };
+    past_deadline.drain(PATIENCE).await.expect("drain");
+
+    let abandoned = get(&t, &format!("/feedback/{id}")).await;
+    assert_eq!(abandoned["state"], "failed", "{abandoned}");
+    let reason = abandoned["failureReason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("abandoned"), "{abandoned}");
+    let targets = abandoned["targets"].as_array().cloned().unwrap_or_default();
+    assert_eq!(targets.len(), 100);
+    assert!(
+        targets.iter().all(|t| t["result"] == "pending"),
+        "{abandoned}"
+    );
+
+    let user_000 = get(&t, "/risky-users/user-000").await;
+    assert_eq!(user_000["riskState"], "atRisk", "{user_000}");
+    assert_eq!(
+        user_000["riskLevel"], "medium",
+        "only the late detection: {user_000}"
+    );
+    assert_eq!(user_000["isProcessing"], false, "{user_000}");
+    let entries = get(&t, "/risky-users/user-000/history").await;
+    let feedbacks: Vec<&str> = entries["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h["feedbackId"].as_str())
+        .collect();
+    assert_eq!(feedbacks, [late.as_str()]);
+    assert_eq!(count(&t, "/risk-detections?limit=500").await, 1);
+    assert_eq!(at_risk(&t).await, 1);
+    let events = completions(&t).await;
+    assert_eq!(events.get(&late), Some(&1), "{events:?}");
+    assert_eq!(events.get(&id), None, "{events:?}");
+
+    let retried = keyed(&t, "/risk-detections", &hundred_users(), HUNDRED_KEY).await;
+    assert_eq!(retried.problem(409)["type"], "/problems/intake-abandoned");
+    past_deadline.drain(PATIENCE).await.expect("drain");
+    assert_eq!(at_risk(&t).await, 1);
+    assert_eq!(count(&t, "/risk-detections?limit=500").await, 1);
+    t.stack.destroy().await.unwrap_or_else(|e| panic!("{e}"));
 }

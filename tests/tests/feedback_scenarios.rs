@@ -2,7 +2,7 @@
 //! local SQS endpoint: each row of the SPEC 3 feedback table, processing state, ordering,
 //! redelivery, idempotency, bulk results, preview and completion events.
 
-use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
+use riskfeedback_tests::harness::{detection, one_detection_each, Answer, As, TestStack};
 use riskfeedback_tests::poller::sqs_record;
 use serde_json::{json, Value};
 
@@ -96,6 +96,41 @@ async fn ingested_detections_make_users_and_sign_ins_risky() {
     assert_eq!(sign_in["riskState"], "atRisk");
     let bobs = get(&t, "/risk-detections?userId=bob").await;
     assert_eq!(bobs["value"][0]["activity"], "user");
+}
+
+/// A batch may name up to 100 distinct users (SPEC 8), more than one DynamoDB transaction
+/// holds beside its record: it is accepted whole, and each user is at risk from its detection,
+/// once.
+#[tokio::test]
+async fn a_batch_of_100_detections_for_100_users_is_accepted_and_applied_whole() {
+    let t = TestStack::new().await;
+    let answer = ingest(&t, one_detection_each(100)).await;
+    let id = answer.body["id"].as_str().unwrap_or_default().to_string();
+    t.drain().await;
+
+    let users = get(&t, "/risky-users?limit=500").await;
+    let users = users["value"].as_array().cloned().unwrap_or_default();
+    assert_eq!(users.len(), 100);
+    for user in &users {
+        assert_eq!(risk(user), expect("atRisk", "high", "none"), "{user}");
+        assert_eq!(user["isProcessing"], false, "{user}");
+    }
+    let detections = get(&t, "/risk-detections?limit=500").await;
+    assert_eq!(detections["value"].as_array().map(Vec::len), Some(100));
+    let history = get(&t, "/risky-users/user-099/history").await;
+    assert_eq!(
+        history["value"].as_array().map(Vec::len),
+        Some(1),
+        "{history}"
+    );
+    let feedback = get(&t, &format!("/feedback/{id}")).await;
+    assert_eq!(feedback["state"], "completed", "{feedback}");
+    let targets = feedback["targets"].as_array().cloned().unwrap_or_default();
+    assert_eq!(targets.len(), 100);
+    assert!(
+        targets.iter().all(|t| t["result"] == "applied"),
+        "{feedback}"
+    );
 }
 
 #[tokio::test]
