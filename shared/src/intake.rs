@@ -139,9 +139,7 @@ pub async fn submit(
             // from the body alone, so `steps` are the earlier attempt's.
             Some(existing) if existing.intake_state == IntakeState::Accepting => {
                 same_request(&existing.request_hash, &hash)?;
-                store
-                    .resume_accept(tenant, existing, &steps, create_users)
-                    .await
+                store.accept(tenant, existing, &steps, create_users).await
             }
             Some(existing) => {
                 return replay(work_queue, events, tenant, existing.clone(), &hash).await

@@ -242,19 +242,12 @@ pub trait WorkStore: Send + Sync {
     ) -> Result<HashMap<String, String>, StoreError>;
     /// Stores the record and appends its steps to each user's queue: in one transaction when
     /// they fit in one, otherwise in several, the record `accepting` until the last commits.
-    /// `New` once all are stored; `Existing` when a record with this id is stored already, or
-    /// when another attempt moved it first. With `create_users`, users that do not exist yet are
-    /// created (ingestion); otherwise they must exist.
+    /// Given a stored record still `accepting`, stores the transactions after those it has
+    /// committed, with the same `steps`. `New` once all are stored; `Existing` when a record
+    /// with this id is stored already, or when another attempt moved it first. With
+    /// `create_users`, users that do not exist yet are created (ingestion); otherwise they must
+    /// exist.
     async fn accept(
-        &self,
-        tenant: &str,
-        record: &WorkRecord,
-        steps: &[UserSteps],
-        create_users: bool,
-    ) -> Result<Accepted, StoreError>;
-    /// Stores the transactions of an `accepting` record after those it has committed, as
-    /// `accept` would have, with the same `steps`; answers like `accept`.
-    async fn resume_accept(
         &self,
         tenant: &str,
         record: &WorkRecord,

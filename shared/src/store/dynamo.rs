@@ -647,6 +647,20 @@ where
     }
 }
 
+/// The answer of a single conditional write: `true` when it was made, `false` when its
+/// condition did not hold (nothing written), any other failure classified.
+fn condition_held<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(e) => Err(classify(e)),
+    }
+}
+
 fn string_filter<T: Serialize>(
     attribute: &'static str,
     value: &Option<T>,
@@ -707,24 +721,17 @@ impl WorkStore for DynamoStore {
         steps: &[UserSteps],
         create_users: bool,
     ) -> Result<Accepted, StoreError> {
-        self.store_chunks(tenant, record, steps, create_users, 0)
-            .await
-    }
-
-    async fn resume_accept(
-        &self,
-        tenant: &str,
-        record: &WorkRecord,
-        steps: &[UserSteps],
-        create_users: bool,
-    ) -> Result<Accepted, StoreError> {
-        let committed = record.chunks_committed.ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "feedback {} is accepting but counts no committed transactions",
-                record.id
-            ))
-        })?;
-        self.store_chunks(tenant, record, steps, create_users, committed as usize)
+        let first = match (record.intake_state, record.chunks_committed) {
+            (IntakeState::Accepting, Some(committed)) => committed as usize,
+            (IntakeState::Accepting, None) => {
+                return Err(StoreError::Corrupt(format!(
+                    "feedback {} is accepting but counts no committed transactions",
+                    record.id
+                )))
+            }
+            _ => 0,
+        };
+        self.store_chunks(tenant, record, steps, create_users, first)
             .await
     }
 
@@ -750,11 +757,7 @@ impl WorkStore for DynamoStore {
             .expression_attribute_values(":t", to_value(&now)?)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
-            Err(e) => Err(classify(e)),
-        }
+        condition_held(result)
     }
 
     async fn work(&self, tenant: &str, id: &str) -> Result<Option<WorkRecord>, StoreError> {
@@ -856,12 +859,10 @@ impl WorkStore for DynamoStore {
             .expression_attribute_values(":next", AttributeValue::N((version + 1).to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
-                Err(StoreError::Conflict)
-            }
-            Err(e) => Err(classify(e)),
+        if condition_held(result)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
         }
     }
 
@@ -882,11 +883,7 @@ impl WorkStore for DynamoStore {
             .expression_attribute_values(":t", to_value(&chrono::Utc::now())?)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
-            Err(e) => Err(classify(e)),
-        }
+        condition_held(result).map(|_| ())
     }
 
     async fn mark_event_published(
@@ -1089,12 +1086,10 @@ impl ActionStore for DynamoStore {
                 .condition_expression("version = :v")
                 .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
         };
-        match put.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
-                Err(StoreError::Conflict)
-            }
-            Err(e) => Err(classify(e)),
+        if condition_held(put.send().await)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
         }
     }
 
