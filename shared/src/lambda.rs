@@ -6,8 +6,11 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use lambda_http::tracing::subscriber::fmt::MakeWriter;
 use metrics_cloudwatch_embedded::Collector;
 
+use std::sync::OnceLock;
+
 use crate::auth::Caller;
 use crate::http::{problem, HttpResponse};
+use crate::local_token;
 use crate::problem::ApiError;
 
 /// What every function's `main` starts with. Logs: one JSON object a line when Lambda sets
@@ -43,17 +46,39 @@ where
 }
 
 /// The caller from the claims the API's JWT authorizer verified and passed on in the request
-/// context. Headers are never trusted for identity.
+/// context. Headers are never trusted for identity, with one exception: under `sam local
+/// start-api`, which runs no JWT authorizer, a local token (`local_token`) stands in for it.
 pub fn caller(request: &Request) -> Result<Caller, ApiError> {
-    match request.request_context_ref() {
+    static SAM_LOCAL_SECRET: OnceLock<Option<String>> = OnceLock::new();
+    let secret =
+        SAM_LOCAL_SECRET.get_or_init(|| local_token::sam_local_secret(|n| std::env::var(n).ok()));
+    caller_with(request, secret.as_deref())
+}
+
+/// `caller`, verifying local tokens with `sam_local_secret` when there is one.
+pub fn caller_with(request: &Request, sam_local_secret: Option<&str>) -> Result<Caller, ApiError> {
+    let verified = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx
             .authorizer
             .as_ref()
             .and_then(|a| a.jwt.as_ref())
-            .map(|jwt| Caller::from_claims(&jwt.claims))
-            .unwrap_or(Err(ApiError::Unauthenticated)),
-        _ => Err(ApiError::Unauthenticated),
+            .map(|jwt| jwt.claims.clone())
+            // `sam local start-api` passes an authorizer context without claims.
+            .filter(|claims| !claims.is_empty()),
+        _ => None,
+    };
+    if let Some(claims) = verified {
+        return Caller::from_claims(&claims);
     }
+    let secret = sam_local_secret.ok_or(ApiError::Unauthenticated)?;
+    let token = request
+        .headers()
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(local_token::bearer_token)
+        .ok_or(ApiError::Unauthenticated)?;
+    let claims = local_token::verify(token, secret).map_err(|_| ApiError::Unauthenticated)?;
+    Caller::from_claims(&claims)
 }
 
 /// Every decoded query parameter, repeated names included, so a route can refuse duplicates.

@@ -14,6 +14,8 @@ pub mod indicators;
 pub mod intake;
 #[cfg(feature = "aws")]
 pub mod lambda;
+#[cfg(feature = "aws")]
+pub mod local_token;
 pub mod model;
 #[cfg(feature = "openapi")]
 pub mod openapi;

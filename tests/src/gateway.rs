@@ -232,7 +232,10 @@ impl Gateway {
                 .unwrap_or_default();
         }
         // The JWT authorizer answers 401 itself; the function never sees an unverified call.
-        let claims = match headers.get("authorization").and_then(|h| bearer_token(h)) {
+        let claims = match headers
+            .get("authorization")
+            .and_then(|h| riskfeedback::local_token::bearer_token(h))
+        {
             Some(token) => match token::verify(token, &self.secret) {
                 Ok(claims) => claims,
                 Err(_) => {
@@ -269,18 +272,6 @@ const CORS_METHODS: &str = "GET, POST, DELETE";
 const CORS_HEADERS: &str = "authorization, content-type, idempotency-key";
 const CORS_EXPOSE: &str = "location, retry-after";
 const CORS_MAX_AGE: &str = "600";
-
-/// Like the JWT authorizer, take the token alone or after the `Bearer` scheme, whose name is
-/// case-insensitive (RFC 9110, 11.1); any other scheme is no token.
-fn bearer_token(header: &str) -> Option<&str> {
-    let header = header.trim();
-    let token = match header.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        Some(_) => return None,
-        None => header,
-    };
-    (!token.is_empty()).then_some(token)
-}
 
 /// Deployed, the console's own origin is the one allowed; locally, any page served from this
 /// machine (the gateway's console, or a console under development on another port).

@@ -1,15 +1,16 @@
 //! Local identity (SPEC 9): HS256 tokens signed with `RISKFEEDBACK_LOCAL_JWT_SECRET`, minted
-//! for a tenant and roles, verified by the local gateway. Never used by a deployment.
+//! for a tenant and roles, verified by the local gateway (`riskfeedback::local_token`). Never
+//! used by a deployment.
 
-use std::collections::HashMap;
-
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde_json::{json, Map, Value};
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+pub use riskfeedback::local_token::verify;
+use serde_json::json;
 
 pub const DEFAULT_SECRET: &str = "local-dev-secret";
 
 pub fn secret() -> String {
-    std::env::var("RISKFEEDBACK_LOCAL_JWT_SECRET").unwrap_or_else(|_| DEFAULT_SECRET.to_string())
+    std::env::var(riskfeedback::local_token::SECRET_VAR)
+        .unwrap_or_else(|_| DEFAULT_SECRET.to_string())
 }
 
 /// Who a minted token names.
@@ -39,42 +40,6 @@ pub fn mint(identity: &Identity, secret: &str) -> Result<String, String> {
         &EncodingKey::from_secret(secret.as_bytes()),
     )
     .map_err(|e| e.to_string())
-}
-
-/// Verifies signature, `exp` and `nbf`, and returns the claims as the API Gateway JWT authorizer
-/// passes them on: strings as they are, arrays as one string `[a b]`, other values as JSON text.
-pub fn verify(token: &str, secret: &str) -> Result<HashMap<String, String>, String> {
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.validate_nbf = true;
-    validation.validate_aud = false;
-    validation.set_required_spec_claims(&["exp"]);
-    let data = decode::<Map<String, Value>>(
-        token,
-        &DecodingKey::from_secret(secret.as_bytes()),
-        &validation,
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(data
-        .claims
-        .into_iter()
-        .map(|(name, value)| {
-            let text = match value {
-                Value::String(s) => s,
-                Value::Array(items) => {
-                    let parts: Vec<String> = items
-                        .into_iter()
-                        .map(|v| match v {
-                            Value::String(s) => s,
-                            other => other.to_string(),
-                        })
-                        .collect();
-                    format!("[{}]", parts.join(" "))
-                }
-                other => other.to_string(),
-            };
-            (name, text)
-        })
-        .collect())
 }
 
 #[cfg(test)]

@@ -446,3 +446,25 @@ async fn an_over_long_url_is_a_414_problem() {
         "{reply:?}"
     );
 }
+
+/// Outside `sam local` (no `AWS_SAM_LOCAL=true`, as on Lambda), a function takes identity only
+/// from the authorizer's claims: a locally signed token in the header is refused.
+#[tokio::test]
+async fn a_function_refuses_a_local_token_outside_sam_local() {
+    let stack = TestStack::new().await;
+    let token = mint(
+        &identity(ALL_ROLES),
+        riskfeedback_tests::token::DEFAULT_SECRET,
+    )
+    .expect("mint");
+    let call = riskfeedback_tests::gateway::HttpCall {
+        method: "GET".to_string(),
+        path: "/risky-users".to_string(),
+        headers: [("authorization".to_string(), format!("Bearer {token}"))].into(),
+        ..Default::default()
+    };
+    let answer = stack
+        .invoke_event(&riskfeedback_tests::gateway::api_event(&call, None))
+        .await;
+    answer.problem(401);
+}

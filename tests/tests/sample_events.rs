@@ -178,6 +178,9 @@ fn every_event_the_readme_names_exists() {
     }
 }
 
+/// The secret of the local tokens `sam local start-api` verifies here.
+const SAM_LOCAL_SECRET: &str = "sam-local-test-secret";
+
 /// How `scripts/sam-local test` runs SAM CLI: its binary, the addresses containers reach the
 /// local servers at, and the built template (`scripts/sam-local build`).
 struct Sam {
@@ -231,14 +234,7 @@ impl Sam {
             .arg(&event_path)
             .arg("--env-vars")
             .arg(&self.env_vars)
-            .args([
-                "--parameter-overrides",
-                "JwtIssuer=https://login.local.invalid/",
-                "JwtAudience=riskfeedback",
-                "Architecture=x86_64",
-                &format!("DynamoDbEndpointUrl={}", self.dynamodb),
-                &format!("SqsEndpointUrl={}", self.sqs),
-            ])
+            .args(self.parameters())
             .output()
             .unwrap_or_else(|e| panic!("{}: {e}", self.bin));
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -252,6 +248,19 @@ impl Sam {
             .rev()
             .find_map(|line| serde_json::from_str(line).ok())
             .unwrap_or_else(|| panic!("no answer from {function}: {stdout}\n{stderr}"))
+    }
+
+    /// The local differences, as parameters of the one template.
+    fn parameters(&self) -> Vec<String> {
+        vec![
+            "--parameter-overrides".to_string(),
+            "JwtIssuer=https://login.local.invalid/".to_string(),
+            "JwtAudience=riskfeedback".to_string(),
+            "Architecture=x86_64".to_string(),
+            format!("DynamoDbEndpointUrl={}", self.dynamodb),
+            format!("SqsEndpointUrl={}", self.sqs),
+            format!("LocalJwtSecret={SAM_LOCAL_SECRET}"),
+        ]
     }
 
     fn api(&self, sample: &str) -> (u16, Value) {
@@ -348,4 +357,173 @@ async fn samples_under_sam_local_invoke() {
             assert_eq!(alice["riskState"], "atRisk", "{alice}");
         }
     }
+}
+
+/// `sam local start-api` on a free port, stopped (with its containers) when dropped.
+struct StartApi {
+    child: std::process::Child,
+    base: String,
+}
+
+impl StartApi {
+    async fn start(sam: &Sam) -> StartApi {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let child = Command::new(&sam.bin)
+            .env("SAM_CLI_TELEMETRY", "0")
+            .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .args([
+                "local",
+                "start-api",
+                "--skip-pull-image",
+                "--warm-containers",
+                "LAZY",
+            ])
+            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-t"])
+            .arg(&sam.template)
+            .arg("--env-vars")
+            .arg(&sam.env_vars)
+            .args(sam.parameters())
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", sam.bin));
+        let api = StartApi {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..120 {
+            if http("GET", &format!("{}/risky-users", api.base), None, None)
+                .await
+                .is_ok()
+            {
+                return api;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        panic!("sam local start-api did not answer on port {port} within 60 s");
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        http(method, &format!("{}{path}", self.base), token, body)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+}
+
+impl Drop for StartApi {
+    fn drop(&mut self) {
+        // SIGINT, as Ctrl-C: SAM then stops the containers it started.
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+async fn http(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Result<(u16, Value), String> {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let mut request = hyper::Request::builder().method(method).uri(url);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let request = request
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let response =
+        tokio::time::timeout(std::time::Duration::from_secs(60), client.request(request))
+            .await
+            .map_err(|_| "timed out".to_string())?
+            .map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    ))
+}
+
+/// The README's walk-through through `sam local start-api` with a local token: ingest, confirm
+/// a sign-in safe, watch it complete. Without a token, or with one signed otherwise: `401`.
+#[tokio::test]
+#[ignore = "needs Docker and SAM CLI: scripts/sam-local test runs it"]
+async fn walkthrough_under_sam_local_start_api() {
+    use riskfeedback_tests::token::{mint, Identity};
+    let t = TestStack::new().await;
+    let sam = Sam::from_env(&t);
+    let api = StartApi::start(&sam).await;
+    let identity = Identity {
+        tenant: "contoso".to_string(),
+        user: "analyst-1".to_string(),
+        name: "Local Analyst".to_string(),
+        roles: riskfeedback_tests::harness::ALL_ROLES
+            .iter()
+            .map(|r| r.to_string())
+            .collect(),
+        ttl_seconds: 600,
+    };
+    let token = mint(&identity, SAM_LOCAL_SECRET).expect("mint");
+    let forged = mint(&identity, "another-secret").expect("mint");
+    assert_eq!(api.call("GET", "/risky-users", None, None).await.0, 401);
+    assert_eq!(
+        api.call("GET", "/risky-users", Some(&forged), None).await.0,
+        401
+    );
+    let detections: Value = load("feedback-api/post-risk-detections")["body"]
+        .as_str()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .expect("the ingestion sample's body");
+    let (status, accepted) = api
+        .call("POST", "/risk-detections", Some(&token), Some(detections))
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    sam.process_queue(&t).await;
+    let (status, confirmed) = api
+        .call(
+            "POST",
+            "/risky-signins/confirm-safe",
+            Some(&token),
+            Some(serde_json::json!({"signInIds": ["si-alice-1"], "comment": "travelling"})),
+        )
+        .await;
+    assert_eq!(status, 202, "{confirmed}");
+    sam.process_queue(&t).await;
+    let id = confirmed["id"].as_str().unwrap_or_default();
+    let (status, feedback) = api
+        .call("GET", &format!("/feedback/{id}"), Some(&token), None)
+        .await;
+    assert_eq!(
+        (status, feedback["state"].as_str()),
+        (200, Some("completed")),
+        "{feedback}"
+    );
+    let (_, sign_in) = api
+        .call("GET", "/risky-signins/si-alice-1", Some(&token), None)
+        .await;
+    assert_eq!(sign_in["riskState"], "confirmedSafe", "{sign_in}");
 }
