@@ -56,19 +56,11 @@ pub fn caller(request: &Request) -> Result<Caller, ApiError> {
 }
 
 /// `caller`, verifying local tokens with `sam_local_secret` when there is one.
-pub fn caller_with(request: &Request, sam_local_secret: Option<&str>) -> Result<Caller, ApiError> {
-    let verified = match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.jwt.as_ref())
-            .map(|jwt| jwt.claims.clone())
-            // `sam local start-api` passes an authorizer context without claims.
-            .filter(|claims| !claims.is_empty()),
-        _ => None,
-    };
-    if let Some(claims) = verified {
-        return Caller::from_claims(&claims);
+fn caller_with(request: &Request, sam_local_secret: Option<&str>) -> Result<Caller, ApiError> {
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = request.request_context_ref() {
+        if let Some(jwt) = ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()) {
+            return Caller::from_claims(&jwt.claims);
+        }
     }
     let secret = sam_local_secret.ok_or(ApiError::Unauthenticated)?;
     let token = request
@@ -116,4 +108,47 @@ pub fn respond(request: &Request, result: Result<HttpResponse, ApiError>) -> Res
         }
     };
     response.map(Body::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{encode, EncodingKey, Header};
+
+    fn token(secret: &str) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let claims = serde_json::json!({
+            "tid": "contoso", "oid": "analyst-1", "roles": ["Risk.Read"], "exp": now + 60,
+        });
+        encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap_or_default()
+    }
+
+    fn with_authorization(value: &str) -> Request {
+        lambda_http::http::Request::builder()
+            .header("authorization", value)
+            .body(Body::Empty)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_local_token_stands_in_for_the_authorizer_only_with_the_sam_local_secret() {
+        let signed = with_authorization(&format!("Bearer {}", token("s")));
+        let caller = caller_with(&signed, Some("s")).map(|c| c.tenant_id);
+        assert_eq!(caller, Ok("contoso".to_string()));
+        assert_eq!(caller_with(&signed, None), Err(ApiError::Unauthenticated));
+        assert_eq!(
+            caller_with(&signed, Some("other")),
+            Err(ApiError::Unauthenticated)
+        );
+        let basic = with_authorization(&format!("Basic {}", token("s")));
+        assert_eq!(
+            caller_with(&basic, Some("s")),
+            Err(ApiError::Unauthenticated)
+        );
+    }
 }

@@ -186,8 +186,6 @@ const SAM_LOCAL_SECRET: &str = "sam-local-test-secret";
 struct Sam {
     bin: String,
     template: PathBuf,
-    dynamodb: String,
-    sqs: String,
     env_vars: PathBuf,
 }
 
@@ -198,21 +196,22 @@ impl Sam {
                 .unwrap_or_else(|_| panic!("{name} is not set: run scripts/sam-local test"))
         };
         let config = &t.stack.config;
-        // SAM overrides only variables the template declares: these are, with values that
-        // name resources by their logical ids until they are given here.
+        // SAM passes a variable of --env-vars only if the template declares it: these are,
+        // naming resources by their logical ids, or left out (endpoints, the local secret).
         let env_vars = serde_json::json!({"Parameters": {
             "TABLE_NAME": config.table_name,
             "FEEDBACK_QUEUE_URL": config.feedback_queue_url,
             "EVENTS_QUEUE_URL": config.events_queue_url,
             "REMEDIATION_COMMAND_QUEUE_URL": config.remediation_command_queue_url,
+            "AWS_ENDPOINT_URL_DYNAMODB": var("AWS_ENDPOINT_URL_DYNAMODB"),
+            "AWS_ENDPOINT_URL_SQS": var("AWS_ENDPOINT_URL_SQS"),
+            "RISKFEEDBACK_LOCAL_JWT_SECRET": SAM_LOCAL_SECRET,
         }});
         let env_path = std::env::temp_dir().join(format!("rf-sam-env-{}.json", std::process::id()));
         std::fs::write(&env_path, env_vars.to_string()).expect("write the env-vars file");
         Sam {
             bin: var("RF_SAM_BIN"),
             template: PathBuf::from(var("RF_SAM_TEMPLATE")),
-            dynamodb: var("AWS_ENDPOINT_URL_DYNAMODB"),
-            sqs: var("AWS_ENDPOINT_URL_SQS"),
             env_vars: env_path,
         }
     }
@@ -222,19 +221,10 @@ impl Sam {
         let event_path =
             std::env::temp_dir().join(format!("rf-sam-event-{}.json", std::process::id()));
         std::fs::write(&event_path, event.to_string()).expect("write the event");
-        // As scripts/lib/docker-local.sh's rf_sam: no telemetry, and SAM's account-id lookup
-        // (STS) fails at once instead of trying to reach AWS. Neither reaches the container.
-        let output = Command::new(&self.bin)
-            .env("SAM_CLI_TELEMETRY", "0")
-            .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .args(["local", "invoke", function, "--skip-pull-image", "-t"])
-            .arg(&self.template)
+        let output = self
+            .command(&["invoke", function])
             .arg("-e")
             .arg(&event_path)
-            .arg("--env-vars")
-            .arg(&self.env_vars)
-            .args(self.parameters())
             .output()
             .unwrap_or_else(|e| panic!("{}: {e}", self.bin));
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -250,17 +240,33 @@ impl Sam {
             .unwrap_or_else(|| panic!("no answer from {function}: {stdout}\n{stderr}"))
     }
 
-    /// The local differences, as parameters of the one template.
-    fn parameters(&self) -> Vec<String> {
-        vec![
-            "--parameter-overrides".to_string(),
-            "JwtIssuer=https://login.local.invalid/".to_string(),
-            "JwtAudience=riskfeedback".to_string(),
-            "Architecture=x86_64".to_string(),
-            format!("DynamoDbEndpointUrl={}", self.dynamodb),
-            format!("SqsEndpointUrl={}", self.sqs),
-            format!("LocalJwtSecret={SAM_LOCAL_SECRET}"),
-        ]
+    /// `sam local VERB...` on the built template, with the env-vars file and the one local
+    /// difference passed as a parameter (the architecture).
+    fn command(&self, verb: &[&str]) -> Command {
+        let mut command = Command::new(&self.bin);
+        // As scripts/lib/docker-local.sh's rf_sam: no telemetry, and SAM's account-id lookup
+        // (STS) fails at once instead of trying to reach AWS. Neither reaches the container.
+        command
+            .env("SAM_CLI_TELEMETRY", "0")
+            .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            // SAM would also hand a declared variable this shell's value: the functions must
+            // get their endpoints from the env-vars file alone, as the README shows.
+            .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+            .env_remove("AWS_ENDPOINT_URL_SQS")
+            .arg("local")
+            .args(verb)
+            .args(["--skip-pull-image", "-t"])
+            .arg(&self.template)
+            .arg("--env-vars")
+            .arg(&self.env_vars)
+            .args([
+                "--parameter-overrides",
+                "JwtIssuer=https://login.local.invalid/",
+                "JwtAudience=riskfeedback",
+                "Architecture=x86_64",
+            ]);
+        command
     }
 
     fn api(&self, sample: &str) -> (u16, Value) {
@@ -371,22 +377,9 @@ impl StartApi {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
-        let child = Command::new(&sam.bin)
-            .env("SAM_CLI_TELEMETRY", "0")
-            .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .args([
-                "local",
-                "start-api",
-                "--skip-pull-image",
-                "--warm-containers",
-                "LAZY",
-            ])
-            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-t"])
-            .arg(&sam.template)
-            .arg("--env-vars")
-            .arg(&sam.env_vars)
-            .args(sam.parameters())
+        let child = sam
+            .command(&["start-api", "--warm-containers", "LAZY"])
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .stdin(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", sam.bin));
