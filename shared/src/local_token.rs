@@ -25,6 +25,8 @@ pub fn bearer_token(header: &str) -> Option<&str> {
     let token = match header.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
         Some(_) => return None,
+        // The scheme's name alone carries no token.
+        None if header.eq_ignore_ascii_case("bearer") => return None,
         None => header,
     };
     (!token.is_empty()).then_some(token)
@@ -102,6 +104,7 @@ mod tests {
         assert_eq!(bearer_token("abc"), Some("abc"));
         assert_eq!(bearer_token("Basic abc"), None);
         assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("bearer"), None);
         assert_eq!(bearer_token(""), None);
     }
 }
