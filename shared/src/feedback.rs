@@ -162,13 +162,19 @@ pub fn derive_state(targets: &[TargetResult], failure_reason: Option<&str>) -> F
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DetectionIn {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Id))]
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Id))]
     pub user_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub user_principal_name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub risk_event_type: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = signal_risk_levels))]
     pub risk_level: RiskLevel,
     pub detection_timing_type: DetectionTimingType,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub source: String,
     pub detected_date_time: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,17 +183,30 @@ pub struct DetectionIn {
     pub evidence: Option<Evidence>,
 }
 
+/// A detection is evidence of some risk: it is never of risk `none`.
+#[cfg(feature = "openapi")]
+fn signal_risk_levels() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::openapi::some_of(
+        &[RiskLevel::Low, RiskLevel::Medium, RiskLevel::High],
+        "`low`, `medium` or `high`.",
+    )
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignInIn {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Id))]
     pub id: String,
     pub created_date_time: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::ShortText>))]
     pub ip_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub location: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub app_display_name: Option<String>,
     pub risk_level_during_sign_in: RiskLevel,
 }

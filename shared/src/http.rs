@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::problem::ApiError;
 use crate::store::{Page, PageRequest};
-use crate::validate::parse_json;
+use crate::validate::{parse_json, MAX_CURSOR_LEN};
 
 /// Larger bodies are refused before parsing: the biggest legitimate one (100 detections) is far smaller.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -168,7 +168,7 @@ impl Query {
         let cursor = self.get("cursor").map(str::to_string);
         if cursor
             .as_deref()
-            .is_some_and(|c| c.is_empty() || c.len() > 2048)
+            .is_some_and(|c| c.is_empty() || c.len() > MAX_CURSOR_LEN)
         {
             return Err(ApiError::invalid(
                 "cursor",

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::feedback::Actor;
 use crate::model::Evidence;
-use crate::validate::Errors;
+use crate::validate::{is_bidi_control, Errors};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -39,8 +39,10 @@ pub struct IndicatorIn {
     pub indicator_type: IndicatorType,
     pub indicator_value: String,
     pub action: IndicatorAction,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Text))]
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Comment>))]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiration_date_time: Option<DateTime<Utc>>,
@@ -130,8 +132,15 @@ pub fn evidence_keys(evidence: &Evidence) -> Vec<(IndicatorType, String)> {
 }
 
 /// Validates a value for its type and returns its normalized form, or why it is invalid.
+/// A value is taken exactly as sent: the URL parser would quietly drop surrounding spaces and
+/// controls, and inner tabs and line breaks, which the document's patterns refuse.
 pub fn normalize(kind: IndicatorType, value: &str) -> Result<String, String> {
-    let value = value.trim();
+    if value.trim() != value || value.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        return Err(
+            "must not hold surrounding white space, control or bidirectional-override characters"
+                .to_string(),
+        );
+    }
     match kind {
         IndicatorType::FileSha256 => hex(value, 64),
         IndicatorType::FileSha1 => hex(value, 40),
@@ -237,9 +246,18 @@ mod tests {
         assert!(normalize(IndicatorType::FileSha256, "abc").is_err());
         assert!(normalize(IndicatorType::FileSha1, &"g".repeat(40)).is_err());
         assert_eq!(
-            normalize(IndicatorType::IpAddress, " 203.0.113.7 "),
+            normalize(IndicatorType::IpAddress, "203.0.113.7"),
             Ok("203.0.113.7".into())
         );
+        for sloppy in [" 203.0.113.7", "203.0.113.7\n", "\u{1}http://contoso.com/"] {
+            assert!(
+                normalize(IndicatorType::IpAddress, sloppy).is_err(),
+                "{sloppy:?}"
+            );
+        }
+        for hidden in ["https://contoso.com/a\tb", "https://contoso.com/\u{202E}x"] {
+            assert!(normalize(IndicatorType::Url, hidden).is_err(), "{hidden:?}");
+        }
         assert!(normalize(IndicatorType::IpAddress, "300.1.1.1").is_err());
         assert_eq!(
             normalize(IndicatorType::Url, "HTTPS://Contoso.com/a?b=1"),

@@ -89,12 +89,16 @@ pub enum RequiredRemediation {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Evidence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::ShortText>))]
     pub ip_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::ShortText>))]
     pub file_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::LongText>))]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub domain_name: Option<String>,
 }
 

@@ -1,7 +1,24 @@
-//! What the OpenAPI descriptions of both HTTP functions share (feature `openapi`); the API's
-//! types derive their schemas where they are defined.
+//! What the OpenAPI descriptions of both HTTP functions share (feature `openapi`): paging, and
+//! the API's vocabulary of strings as named schemas, so that a field says `Id` or `Comment` and
+//! the document states the rule `validate` enforces. Generated clients and contract fuzzers
+//! read these rules; Schemathesis, run by `scripts/schemathesis`, checks that the server keeps
+//! to them both ways (valid data accepted, invalid data refused).
 
-use utoipa::IntoParams;
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::RefOr;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+use crate::indicators::IndicatorType;
+use crate::submissions::{Category, ItemType};
+use crate::validate::{
+    MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_CURSOR_LEN, MAX_ENTITY_ID_LEN, MAX_ID_BYTES, MAX_ID_LEN,
+    MAX_NAME_LEN, MAX_TEXT_LEN,
+};
 
 /// Paging of every list (SPEC 8).
 #[derive(IntoParams)]
@@ -10,6 +27,352 @@ pub struct Paging {
     /// Items per page, 1 to 500.
     #[param(minimum = 1, maximum = 500, default = 100)]
     pub limit: Option<u32>,
-    /// The `nextCursor` of the previous page.
+    /// The `nextCursor` of the previous page, as it was sent: a cursor is opaque, and one this
+    /// API did not issue (to this tenant, for this list) is refused.
+    #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
+}
+
+/// Characters no id or text may hold: C0 and C1 controls (`char::is_control`) and the
+/// bidirectional embeddings, overrides and isolates (`validate::is_bidi_control`).
+const CONTROL_OR_BIDI: &str = r"\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069";
+/// Unicode `White_Space`, which `str::trim` removes.
+const WHITE_SPACE: &str =
+    r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
+fn id_pattern() -> String {
+    format!(r"^(?!\.\.?$)[^{CONTROL_OR_BIDI}]+$")
+}
+
+/// Text: something besides white space, no controls but tab, LF and CRLF, no bidi controls.
+fn text_pattern() -> String {
+    let control_but_tab_lf = r"\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069";
+    format!(r"^(?=[\s\S]*[^{WHITE_SPACE}])(?:[^{control_but_tab_lf}]|\r\n)*$")
+}
+
+fn string(min: usize, max: usize, pattern: String, description: String) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .min_length(Some(min))
+        .max_length(Some(max))
+        .pattern(Some(pattern))
+        .description(Some(description))
+        .into()
+}
+
+fn text(max: usize) -> RefOr<Schema> {
+    string(
+        1,
+        max,
+        text_pattern(),
+        format!(
+            "Free text of at most {max} characters, not only white space; it may hold tabs and \
+             line breaks (LF or CRLF), but no other control characters and no bidirectional \
+             embedding, override or isolate characters."
+        ),
+    )
+}
+
+/// A schema named after the Rust type that stands for it in field attributes.
+macro_rules! named_schema {
+    ($(#[$doc:meta])* $name:ident => $schema:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                $schema
+            }
+        }
+
+        impl ToSchema for $name {}
+    };
+}
+
+named_schema!(
+    /// SPEC 1's ids of principals, sign-ins, detections, actions and the API's own records.
+    Id => string(
+        1,
+        MAX_ID_LEN,
+        id_pattern(),
+        format!(
+            "Another system's id (a UPN, a GUID, a message id): 1 to {MAX_ID_LEN} characters \
+             and at most {MAX_ID_BYTES} bytes of UTF-8, without control or bidirectional-override \
+             characters, and neither `.` nor `..`. In a path it is percent-encoded."
+        ),
+    )
+);
+
+named_schema!(
+    /// The entity of a remediation action: a URL, a message id, a file path.
+    EntityId => string(
+        1,
+        MAX_ENTITY_ID_LEN,
+        id_pattern(),
+        format!(
+            "Another system's reference to the entity: 1 to {MAX_ENTITY_ID_LEN} characters, \
+             without control or bidirectional-override characters, and neither `.` nor `..`."
+        ),
+    )
+);
+
+named_schema!(
+    /// What the service groups by: detection types, sources, action types.
+    Name => string(
+        1,
+        MAX_NAME_LEN,
+        r"^(?!\.\.?$)[A-Za-z0-9._@:-]+$".to_string(),
+        format!(
+            "1 to {MAX_NAME_LEN} letters, digits and `- _ . @ :`, and neither `.` nor `..`."
+        ),
+    )
+);
+
+named_schema!(
+    /// A short free-text field: a display name, a location, a title.
+    Text => text(MAX_TEXT_LEN)
+);
+
+named_schema!(
+    /// A comment, a reason, notes.
+    Comment => text(MAX_COMMENT_LEN)
+);
+
+named_schema!(
+    /// Evidence as a sensor reports it, before anything parses it: an address, a hash.
+    ShortText => text(64)
+);
+
+named_schema!(
+    /// A URL as a sensor reports it.
+    LongText => text(2048)
+);
+
+named_schema!(
+    /// The ids one bulk call names.
+    IdList => ArrayBuilder::new()
+        .items(Id::schema())
+        .min_items(Some(1))
+        .max_items(Some(MAX_BULK_TARGETS))
+        .unique_items(true)
+        .description(Some(format!("1 to {MAX_BULK_TARGETS} distinct ids.")))
+        .into()
+);
+
+named_schema!(
+    /// A list's paging cursor.
+    Cursor => string(
+        1,
+        MAX_CURSOR_LEN,
+        "^[A-Za-z0-9_-]+$".to_string(),
+        "An opaque cursor, as a page's `nextCursor` gave it.".to_string(),
+    )
+);
+
+/// A string enum of some of `values`' JSON names: the values a field takes where a request
+/// accepts fewer than the type has (a new detection is never of risk `none`).
+pub fn some_of<T: serde::Serialize>(values: &[T], description: &str) -> RefOr<Schema> {
+    let names: Vec<String> = values
+        .iter()
+        .filter_map(|v| serde_json::to_value(v).ok()?.as_str().map(str::to_string))
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .enum_values(Some(names))
+        .description(Some(description))
+        .into()
+}
+
+fn formatted(format: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .format(Some(SchemaFormat::Custom(format.to_string())))
+}
+
+fn hex(len: usize, what: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(format!("^[0-9A-Fa-f]{{{len}}}$")))
+        .description(Some(format!("A {what}: {len} hexadecimal digits.")))
+        .into()
+}
+
+named_schema!(
+    /// A file's SHA-256.
+    Sha256 => hex(64, "SHA-256")
+);
+
+named_schema!(
+    /// A file's SHA-1.
+    Sha1 => hex(40, "SHA-1")
+);
+
+named_schema!(
+    /// What `url::Url` parses with an http or https scheme and a host.
+    HttpUrl => ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .format(Some(SchemaFormat::Custom("uri".to_string())))
+        .pattern(Some(format!(
+            r"^[Hh][Tt][Tt][Pp][Ss]?://[^{CONTROL_OR_BIDI}\s/?#](?:[^{CONTROL_OR_BIDI}]*[^{CONTROL_OR_BIDI}\s])?$"
+        )))
+        .description(Some("An absolute http or https URL with a host."))
+        .into()
+);
+
+named_schema!(
+    /// An IPv4 or IPv6 address, as `std::net::IpAddr` parses it.
+    IpAddress => AnyOfBuilder::new()
+        .item(formatted("ipv4"))
+        .item(formatted("ipv6"))
+        .description(Some("An IPv4 or IPv6 address."))
+        .into()
+);
+
+named_schema!(
+    /// A DNS name of two labels or more (`indicators::domain`).
+    DomainName => ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(
+            r"^(?=.{1,253}\.*$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.*$",
+        ))
+        .description(Some(
+            "A domain name of two labels or more, such as contoso.com: letters, digits and inner \
+             hyphens, at most 63 characters a label and 253 in all, besides trailing dots.",
+        ))
+        .into()
+);
+
+named_schema!(
+    /// A day of a report period: a date, or a time standing for its day.
+    DayOrTime => AnyOfBuilder::new()
+        .item(formatted("date"))
+        .item(formatted("date-time"))
+        .description(Some("A date (`2026-12-02`) or an RFC 3339 time, which stands for its day in UTC."))
+        .into()
+);
+
+named_schema!(
+    /// The ids a submission links to, if any.
+    OptionalIdList => ArrayBuilder::new()
+        .items(Id::schema())
+        .max_items(Some(MAX_BULK_TARGETS))
+        .unique_items(true)
+        .description(Some(format!("Up to {MAX_BULK_TARGETS} distinct ids.")))
+        .into()
+);
+
+/// The rules that span fields, or pick a field's rule by another field's value, which the
+/// types' derived schemas cannot say. `schemas` are the document's components by name; the
+/// rules are written as JSON Schema because that is what they are.
+pub fn add_cross_field_rules(schemas: &mut BTreeMap<String, Value>) {
+    // Schemas only parameters and these rules name, which utoipa does not collect.
+    let referenced = [
+        ("Cursor", Cursor::schema()),
+        ("DayOrTime", DayOrTime::schema()),
+        ("Sha256", Sha256::schema()),
+        ("Sha1", Sha1::schema()),
+        ("IpAddress", IpAddress::schema()),
+        ("HttpUrl", HttpUrl::schema()),
+        ("DomainName", DomainName::schema()),
+    ];
+    for (name, schema) in referenced {
+        schemas.insert(
+            name.to_string(),
+            serde_json::to_value(schema).unwrap_or_default(),
+        );
+    }
+    if let Some(indicator) = schemas.get_mut("IndicatorIn") {
+        indicator["oneOf"] = indicator_values();
+    }
+    if let Some(submission) = schemas.get_mut("SubmissionIn") {
+        submission["allOf"] = submission_rules();
+    }
+    if let Some(undo) = schemas.get_mut("UndoManyBody") {
+        // `null` is the same as leaving a field out.
+        undo["oneOf"] = json!([
+            {"required": ["actionIds"], "properties": {
+                "actionIds": {"$ref": "#/components/schemas/IdList"},
+                "investigationId": {"type": "null"}}},
+            {"required": ["investigationId"], "properties": {
+                "investigationId": {"$ref": "#/components/schemas/Id"},
+                "actionIds": {"type": "null"}}},
+        ]);
+        undo["required"] = json!(["reason"]);
+        undo["properties"]["reason"] = json!({"$ref": "#/components/schemas/Comment"});
+        undo["description"] =
+            json!("Exactly one of `actionIds` and `investigationId`, and why (`reason`).");
+    }
+    // A stored submission is the request's fields and its own, in one object: the derived
+    // `allOf` of the request (which refuses other fields) and the rest could match nothing.
+    let request = schemas.get("SubmissionIn").cloned();
+    if let (Some(request), Some(Value::Object(stored))) = (request, schemas.get_mut("Submission")) {
+        let own = stored
+            .get("allOf")
+            .and_then(|parts| parts.get(1))
+            .cloned()
+            .unwrap_or_default();
+        let mut properties = request["properties"].clone();
+        if let (Some(all), Some(more)) = (properties.as_object_mut(), own["properties"].as_object())
+        {
+            all.extend(more.clone());
+        }
+        let required: Vec<Value> = [&request["required"], &own["required"]]
+            .into_iter()
+            .filter_map(Value::as_array)
+            .flatten()
+            .cloned()
+            .collect();
+        stored.remove("allOf");
+        stored.insert("type".into(), json!("object"));
+        stored.insert("required".into(), Value::Array(required));
+        stored.insert("properties".into(), properties);
+    }
+}
+
+/// `indicatorValue` as `indicators::normalize` takes it for each `indicatorType`.
+fn indicator_values() -> Value {
+    let variant = |kind: IndicatorType, value: &str| {
+        json!({"properties": {
+            "indicatorType": {"const": kind},
+            "indicatorValue": {"$ref": format!("#/components/schemas/{value}")}}})
+    };
+    json!([
+        variant(IndicatorType::FileSha256, "Sha256"),
+        variant(IndicatorType::FileSha1, "Sha1"),
+        variant(IndicatorType::IpAddress, "IpAddress"),
+        variant(IndicatorType::Url, "HttpUrl"),
+        variant(IndicatorType::DomainName, "DomainName"),
+    ])
+}
+
+/// `submissions::validate`: the item field each `itemType` needs, and what only a false
+/// positive may ask for.
+fn submission_rules() -> Value {
+    let needs = |types: &[ItemType], field: &str, schema: Value| {
+        json!({
+            "if": {"properties": {"itemType": {"enum": types}}},
+            "then": {"properties": {"item": {"required": [field], "properties": {field: schema}}}}
+        })
+    };
+    let files = [ItemType::EmailAttachment, ItemType::File, ItemType::App];
+    let urls = [ItemType::EmailUrl, ItemType::OfficeFileUrl];
+    let with_indicator_value: Vec<ItemType> = files.iter().chain(&urls).copied().collect();
+    json!([
+        needs(&[ItemType::EmailMessage], "networkMessageId",
+              json!({"$ref": "#/components/schemas/Text"})),
+        needs(&urls, "url", json!({"$ref": "#/components/schemas/HttpUrl"})),
+        needs(&files, "fileSha256", json!({"$ref": "#/components/schemas/Sha256"})),
+        {
+            "if": {"required": ["undoRemediation"], "properties": {"undoRemediation": {"const": true}}},
+            "then": {"required": ["remediationActionIds"], "properties": {
+                "category": {"const": Category::FalsePositive},
+                "remediationActionIds": {"minItems": 1}}}
+        },
+        {
+            "if": {"required": ["allowIndicator"], "properties": {"allowIndicator": {"type": "object"}}},
+            "then": {"properties": {
+                "category": {"const": Category::FalsePositive},
+                "itemType": {"enum": with_indicator_value}}}
+        },
+    ])
 }

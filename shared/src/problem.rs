@@ -27,6 +27,9 @@ pub enum ApiError {
     NotFound { what: &'static str, id: String },
     #[error("no route {method} {path}")]
     RouteNotFound { method: String, path: String },
+    /// The path is a route's, the method none of its: the answer's `Allow` names them.
+    #[error("{path} does not take {method}")]
+    MethodNotAllowed { method: String, path: String },
     #[error("the body must be application/json")]
     UnsupportedMediaType,
     #[error("the body is larger than {limit} bytes")]
@@ -67,6 +70,7 @@ impl ApiError {
             ApiError::Forbidden(_) => ProblemType::FORBIDDEN,
             ApiError::NotFound { .. } => ProblemType::NOT_FOUND,
             ApiError::RouteNotFound { .. } => ProblemType::ROUTE_NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => ProblemType::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType => ProblemType::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge { .. } => ProblemType::PAYLOAD_TOO_LARGE,
             ApiError::IdempotencyKeyReused => ProblemType::IDEMPOTENCY_KEY_REUSED,
@@ -122,6 +126,7 @@ impl ProblemType {
     pub const FORBIDDEN: Self = Self::new("forbidden", "Missing role", 403);
     pub const NOT_FOUND: Self = Self::new("not-found", "Not found", 404);
     pub const ROUTE_NOT_FOUND: Self = Self::new("route-not-found", "No such route", 404);
+    pub const METHOD_NOT_ALLOWED: Self = Self::new("method-not-allowed", "Method not allowed", 405);
     pub const INVALID_ACTION_STATUS: Self = Self::new(
         "invalid-action-status",
         "Action status does not allow this",
@@ -146,12 +151,13 @@ impl ProblemType {
     pub const UNAVAILABLE: Self = Self::new("unavailable", "Service unavailable", 503);
 
     /// Every problem type the API answers with, by status: what its documentation lists.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::VALIDATION,
         Self::UNAUTHENTICATED,
         Self::FORBIDDEN,
         Self::NOT_FOUND,
         Self::ROUTE_NOT_FOUND,
+        Self::METHOD_NOT_ALLOWED,
         Self::INVALID_ACTION_STATUS,
         Self::ACTION_NOT_UNDOABLE,
         Self::ACTION_CONFLICT,

@@ -50,8 +50,10 @@ impl ActionStatus {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Entity {
     pub r#type: EntityType,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::EntityId))]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub display_name: Option<String>,
 }
 
@@ -60,14 +62,31 @@ pub struct Entity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ActionIn {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Id))]
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Id))]
     pub investigation_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub action_type: String,
     pub entity: Entity,
+    #[cfg_attr(feature = "openapi", schema(schema_with = ingested_statuses))]
     pub status: ActionStatus,
     pub created_date_time: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_date_time: Option<DateTime<Utc>>,
+}
+
+/// An investigation reports an action waiting for approval, or one that ran.
+#[cfg(feature = "openapi")]
+fn ingested_statuses() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::openapi::some_of(
+        &[
+            ActionStatus::Pending,
+            ActionStatus::Completed,
+            ActionStatus::Failed,
+        ],
+        "`pending`, `completed` or `failed`.",
+    )
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -46,14 +46,19 @@ pub enum ItemType {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubmittedItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub network_message_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Sha256>))]
     pub file_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::HttpUrl>))]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub file_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Id>))]
     pub device_id: Option<String>,
 }
 
@@ -73,10 +78,13 @@ pub struct SubmissionIn {
     pub item_type: ItemType,
     pub item: SubmittedItem,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::OptionalIdList))]
     pub detection_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::OptionalIdList))]
     pub remediation_action_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Comment>))]
     pub notes: Option<String>,
     #[serde(default)]
     pub undo_remediation: bool,

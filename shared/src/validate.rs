@@ -21,6 +21,8 @@ pub const MAX_COMMENT_LEN: usize = 1000;
 pub const MAX_BULK_TARGETS: usize = 60;
 pub const MAX_DETECTIONS_PER_CALL: usize = 100;
 pub const MAX_TEXT_LEN: usize = 256;
+/// A cursor carries a DynamoDB key, up to four attributes of ids, in base64.
+pub const MAX_CURSOR_LEN: usize = 6144;
 
 /// Why `value` is not an id of at most `max_chars` characters, if it is not one: ids are
 /// printable text, without control or bidirectional-override characters. `.` and `..` are
@@ -201,7 +203,7 @@ const BIDI_MESSAGE: &str = "must not contain bidirectional embedding, override o
 /// ("Trojan Source", CVE-2021-42574): a comment or reason an analyst reads in the console or the
 /// audit history must say what it stores. Marks (U+200E, U+200F) and joiners stay allowed:
 /// right-to-left scripts, Indic scripts and emoji need them.
-fn is_bidi_control(c: char) -> bool {
+pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 

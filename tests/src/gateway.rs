@@ -172,7 +172,18 @@ impl Gateway {
             .and_then(|o| o.to_str().ok())
             .filter(|o| is_local_origin(o))
             .map(str::to_string);
-        let mut response = if parts.method == hyper::Method::OPTIONS {
+        let mut response = if let Some(allow) = method_not_allowed(&parts.method, parts.uri.path())
+        {
+            // API Gateway answers an unrouted method itself too, before the authorizer.
+            let mut refused = to_hyper(problem(&ApiError::MethodNotAllowed {
+                method: parts.method.to_string(),
+                path: parts.uri.path().chars().take(256).collect(),
+            }));
+            if let Ok(value) = hyper::header::HeaderValue::from_str(&allow) {
+                refused.headers_mut().insert(hyper::header::ALLOW, value);
+            }
+            refused
+        } else if parts.method == hyper::Method::OPTIONS {
             // API Gateway answers a CORS preflight itself, before the authorizer runs.
             preflight()
         } else if parts.method == hyper::Method::HEAD {
@@ -260,6 +271,49 @@ impl Gateway {
         let (parts, body) = response.into_parts();
         hyper::Response::from_parts(parts, Full::new(Bytes::from(body_bytes(&body))))
     }
+}
+
+/// The methods the document gives the route `path` is one of, as an `Allow` value, if `method`
+/// is not among them (HEAD goes with GET, and OPTIONS is every route's preflight).
+fn method_not_allowed(method: &hyper::Method, path: &str) -> Option<String> {
+    static ROUTES: std::sync::OnceLock<Vec<(Vec<String>, Vec<String>)>> =
+        std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        crate::openapi::roles(&crate::openapi::document())
+            .into_iter()
+            .fold(
+                BTreeMap::<String, Vec<String>>::new(),
+                |mut by_path, (method, path, _)| {
+                    by_path.entry(path).or_default().push(method);
+                    by_path
+                },
+            )
+            .into_iter()
+            .map(|(path, methods)| (path.split('/').map(str::to_string).collect(), methods))
+            .collect()
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    let matches = |template: &[String]| {
+        template.len() == segments.len()
+            && template
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+    };
+    // `/remediation-actions/undo` is POST's literal route and GET's `/{actionId}` at once.
+    let mut allow: Vec<String> = routes
+        .iter()
+        .filter(|(template, _)| matches(template))
+        .flat_map(|(_, methods)| methods.iter().cloned())
+        .collect();
+    if allow.is_empty() {
+        return None;
+    }
+    if allow.iter().any(|m| m == "GET") {
+        allow.push("HEAD".to_string());
+    }
+    allow.push("OPTIONS".to_string());
+    (!allow.iter().any(|m| m == method.as_str())).then(|| allow.join(", "))
 }
 
 /// The longest path and query the gateway takes. API Gateway refuses a request line and headers

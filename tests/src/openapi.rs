@@ -59,6 +59,7 @@ pub fn document() -> Document {
     if let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") {
         document_problem_types(problem);
     }
+
     for (path, item) in doc.paths.paths.iter_mut() {
         let changes = [item.post.as_mut(), item.put.as_mut(), item.delete.as_mut()];
         for operation in changes.into_iter().flatten() {
@@ -71,11 +72,17 @@ pub fn document() -> Document {
     doc
 }
 
-/// The document as `openapi.json` holds it.
+/// The document as `openapi.json` holds it, with the rules that span fields, which utoipa's
+/// types cannot hold, written in.
 pub fn json() -> String {
-    let mut text = document()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut doc = serde_json::to_value(document()).unwrap_or_default();
+    if let Some(serde_json::Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        let mut by_name = std::mem::take(schemas).into_iter().collect();
+        riskfeedback::openapi::add_cross_field_rules(&mut by_name);
+        schemas.extend(by_name);
+    }
+    let mut text =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
 }
@@ -146,7 +153,8 @@ fn add_problems(path: &str, changes: bool, operation: &mut Operation) {
     if keyed && operation.responses.responses.contains_key("202") {
         kinds.push(ProblemType::INTAKE_ABANDONED);
     }
-    if changes && path.starts_with("/remediation-actions/{") {
+    // A false-positive submission may undo the actions it names, which can be refused.
+    if changes && (path.starts_with("/remediation-actions/{") || path == "/submissions") {
         kinds.extend([
             ProblemType::INVALID_ACTION_STATUS,
             ProblemType::ACTION_NOT_UNDOABLE,

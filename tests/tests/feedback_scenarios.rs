@@ -672,3 +672,47 @@ async fn a_step_larger_than_one_transaction_applies_whole() {
         "dismissed"
     );
 }
+
+/// A page can end on a user whose id is long in bytes (244 characters, 730 bytes of UTF-8, near
+/// SPEC 1's limit); its cursor, which carries that id twice, still leads to the next page.
+#[tokio::test]
+async fn a_page_ending_on_the_longest_id_leads_to_the_next() {
+    let t = TestStack::new().await;
+    let long = format!("a{}", "€".repeat(243));
+    t.ingest(
+        &analyst(),
+        vec![
+            detection("d-long", &long, "high", None),
+            detection("d-short", "b", "low", None),
+        ],
+    )
+    .await;
+    let first = get(&t, "/risky-users?limit=1").await;
+    assert_eq!(first["value"][0]["id"], long.as_str());
+    let cursor = first["nextCursor"].as_str().unwrap_or_default().to_string();
+    let second = get(&t, &format!("/risky-users?limit=1&cursor={cursor}")).await;
+    assert_eq!(second["value"][0]["id"], "b", "{second}");
+}
+
+/// A dry run stores nothing under its Idempotency-Key, but refuses a malformed one as a real
+/// run does.
+#[tokio::test]
+async fn a_dry_run_refuses_a_malformed_idempotency_key() {
+    let t = seeded().await;
+    let headers = [
+        ("content-type".to_string(), "application/json".to_string()),
+        ("idempotency-key".to_string(), "not a key".to_string()),
+    ]
+    .into();
+    let body = json!({"userIds": ["alice"]}).to_string().into_bytes();
+    let answer = t
+        .call_raw(
+            Some(&analyst()),
+            "POST",
+            "/risky-users/confirm-safe?dryRun=true",
+            headers,
+            body,
+        )
+        .await;
+    assert_eq!(answer.problem(400)["errors"][0]["field"], "Idempotency-Key");
+}

@@ -468,3 +468,37 @@ async fn a_function_refuses_a_local_token_outside_sam_local() {
         .await;
     answer.problem(401);
 }
+
+/// A method a route does not take is a 405 naming the ones it does, before the authorizer, as
+/// Schemathesis's unsupported-method check expects; a path no route has stays a 404.
+#[tokio::test]
+async fn an_undeclared_method_is_a_405_with_allow() {
+    let local = start().await;
+    let trace = request(&local, "TRACE", "/submissions", None, None).await;
+    trace.assert_problem(405);
+    assert_eq!(trace.body["type"], "/problems/method-not-allowed");
+    assert_eq!(
+        trace.headers.get("allow").map(String::as_str),
+        Some("POST, OPTIONS")
+    );
+    let put = request(&local, "PUT", "/risky-users/alice", None, None).await;
+    put.assert_problem(405);
+    assert_eq!(
+        put.headers.get("allow").map(String::as_str),
+        Some("GET, HEAD, OPTIONS")
+    );
+    // GET's `/remediation-actions/{actionId}` takes the path of POST's `/remediation-actions/undo`.
+    let authorization = bearer(ALL_ROLES);
+    let get = request(
+        &local,
+        "GET",
+        "/remediation-actions/undo",
+        Some(&authorization),
+        None,
+    )
+    .await;
+    get.assert_problem(404);
+    assert_eq!(get.body["type"], "/problems/not-found");
+    let nowhere = request(&local, "TRACE", "/nowhere", Some(&authorization), None).await;
+    nowhere.assert_problem(404);
+}

@@ -458,3 +458,22 @@ async fn entities_are_other_systems_references() {
         "actions[0].entity.id"
     );
 }
+
+/// The document lets an approval's body be left out or be JSON `null`; both mean no reason.
+#[tokio::test]
+async fn an_approval_with_a_null_body_has_no_reason() {
+    let t = seeded().await;
+    let headers = [("content-type".to_string(), "application/json".to_string())].into();
+    let approved = t
+        .call_raw(
+            Some(&analyst()),
+            "POST",
+            "/remediation-actions/a-device/approve",
+            headers,
+            b"null".to_vec(),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{approved:?}");
+    assert_eq!(approved.body["status"], "approved");
+    assert_eq!(approved.body["decidedBy"]["reason"], Value::Null);
+}

@@ -9,7 +9,7 @@ use riskfeedback::feedback::{Feedback, HistoryEntry};
 use riskfeedback::http::ListBody;
 use riskfeedback::indicators::{Indicator, IndicatorIn};
 use riskfeedback::model::{Detection, RiskLevel, RiskState};
-use riskfeedback::openapi::Paging;
+use riskfeedback::openapi::{DayOrTime, Id, Name, Paging};
 use riskfeedback::preview::Preview;
 use riskfeedback::problem::Problem;
 use riskfeedback::quality::QualityReport;
@@ -58,6 +58,7 @@ pub struct UserFilter {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct SignInFilter {
+    #[param(value_type = Option<Id>)]
     pub user_id: Option<String>,
     pub risk_state: Option<RiskState>,
 }
@@ -65,9 +66,12 @@ pub struct SignInFilter {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct DetectionFilter {
+    #[param(value_type = Option<Id>)]
     pub user_id: Option<String>,
+    #[param(value_type = Option<Id>)]
     pub sign_in_id: Option<String>,
     /// For example `unfamiliarFeatures`, `leakedCredentials`, `adminConfirmedUserCompromised`.
+    #[param(value_type = Option<Name>)]
     pub risk_event_type: Option<String>,
     pub risk_state: Option<RiskState>,
 }
@@ -82,9 +86,11 @@ pub struct FeedbackOptions {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Period {
-    /// First day (RFC 3339 date), default 30 days before `to`.
+    /// First day, default 30 days before `to`; a time stands for its day (UTC).
+    #[param(value_type = Option<DayOrTime>)]
     pub from: Option<String>,
-    /// Last day (RFC 3339 date), default today.
+    /// Last day, default today; a time stands for its day (UTC).
+    #[param(value_type = Option<DayOrTime>)]
     pub to: Option<String>,
 }
 
@@ -92,7 +98,13 @@ pub struct Period {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct Idempotency {
-    #[param(rename = "Idempotency-Key", max_length = 128)]
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[!-~]+$"
+    )]
     pub idempotency_key: Option<String>,
 }
 
@@ -103,13 +115,13 @@ pub struct Idempotency {
 pub fn list_users() {}
 
 #[utoipa::path(get, path = "/risky-users/{userId}", tag = "Risky users",
-    params(("userId" = String, Path)),
+    params(("userId" = Id, Path)),
     responses((status = 200, description = "The user", body = RiskyUser)),
     security(("jwt" = ["Risk.Read"])))]
 pub fn get_user() {}
 
 #[utoipa::path(get, path = "/risky-users/{userId}/history", tag = "Risky users",
-    params(("userId" = String, Path), Paging),
+    params(("userId" = Id, Path), Paging),
     responses((status = 200, description = "The user's history, newest first", body = ListBody<HistoryEntry>)),
     security(("jwt" = ["Risk.Read"])))]
 pub fn user_history() {}
@@ -145,7 +157,7 @@ pub fn dismiss_users() {}
 pub fn list_sign_ins() {}
 
 #[utoipa::path(get, path = "/risky-signins/{signInId}", tag = "Risky sign-ins",
-    params(("signInId" = String, Path)),
+    params(("signInId" = Id, Path)),
     responses((status = 200, description = "The sign-in", body = RiskySignIn)),
     security(("jwt" = ["Risk.Read"])))]
 pub fn get_sign_in() {}
@@ -193,7 +205,7 @@ pub fn ingest_detections() {}
 pub fn password_event() {}
 
 #[utoipa::path(get, path = "/feedback/{feedbackId}", tag = "Feedback",
-    params(("feedbackId" = String, Path)),
+    params(("feedbackId" = Id, Path)),
     responses((status = 200, description = "The feedback and each target's result", body = Feedback)),
     security(("jwt" = ["Risk.Read"])))]
 pub fn get_feedback() {}
@@ -211,13 +223,13 @@ pub fn list_indicators() {}
 pub fn create_indicator() {}
 
 #[utoipa::path(get, path = "/indicators/{indicatorId}", tag = "Indicators",
-    params(("indicatorId" = String, Path)),
+    params(("indicatorId" = Id, Path)),
     responses((status = 200, description = "The indicator", body = Indicator)),
     security(("jwt" = ["Risk.Read"])))]
 pub fn get_indicator() {}
 
 #[utoipa::path(delete, path = "/indicators/{indicatorId}", tag = "Indicators",
-    params(("indicatorId" = String, Path)),
+    params(("indicatorId" = Id, Path)),
     responses((status = 204, description = "Deleted")),
     security(("jwt" = ["Indicators.Manage"])))]
 pub fn delete_indicator() {}
@@ -235,7 +247,7 @@ pub fn detection_quality() {}
 pub fn create_submission() {}
 
 #[utoipa::path(get, path = "/submissions/{submissionId}", tag = "Submissions",
-    params(("submissionId" = String, Path)),
+    params(("submissionId" = Id, Path)),
     responses((status = 200, description = "The submission", body = Submission)),
     security(("jwt" = ["Risk.Read"])))]
 pub fn get_submission() {}

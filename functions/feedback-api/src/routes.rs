@@ -240,8 +240,10 @@ async fn get_feedback(
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct UserFeedbackBody {
+    #[cfg_attr(feature = "openapi", schema(value_type = riskfeedback::openapi::IdList))]
     user_ids: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<riskfeedback::openapi::Comment>))]
     comment: Option<String>,
 }
 
@@ -249,8 +251,10 @@ pub(crate) struct UserFeedbackBody {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct SignInFeedbackBody {
+    #[cfg_attr(feature = "openapi", schema(value_type = riskfeedback::openapi::IdList))]
     sign_in_ids: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<riskfeedback::openapi::Comment>))]
     comment: Option<String>,
 }
 
@@ -282,6 +286,8 @@ async fn feedback(
         comment,
     };
     if dry_run {
+        // A dry run stores nothing under the key, but a bad key is as bad as in a real run.
+        idempotency_key(request)?;
         let preview = preview(&app.store, caller, &work, Utc::now()).await?;
         return Ok(json(StatusCode::OK, &preview));
     }
@@ -292,6 +298,7 @@ async fn feedback(
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct DetectionsBody {
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     detections: Vec<DetectionIn>,
 }
 
@@ -377,6 +384,7 @@ fn validate_detections(detections: &[DetectionIn]) -> Result<(), ApiError> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct PasswordEventBody {
+    #[cfg_attr(feature = "openapi", schema(value_type = riskfeedback::openapi::Id))]
     user_id: String,
     kind: PasswordEventKind,
 }

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use riskfeedback::actions::{IngestResult, UndoResult};
 use riskfeedback::http::ListBody;
-use riskfeedback::openapi::Paging;
+use riskfeedback::openapi::{Comment, Id, Paging};
 use riskfeedback::remediation::{ActionStatus, EntityType, RemediationAction};
 
 use crate::routes::{ActionsBody, ReasonBody, UndoManyBody, UndoResultBody};
@@ -36,11 +36,21 @@ pub enum View {
     History,
 }
 
+/// Why the action is undone: an undo must say why. (The route reads a `ReasonBody` and
+/// requires its reason.)
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UndoBody {
+    #[schema(value_type = Comment)]
+    pub reason: String,
+}
+
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ActionFilter {
     pub view: Option<View>,
     pub status: Option<ActionStatus>,
+    #[param(value_type = Option<Id>)]
     pub investigation_id: Option<String>,
     pub entity_type: Option<EntityType>,
 }
@@ -58,25 +68,25 @@ pub fn ingest_actions() {}
 pub fn list_actions() {}
 
 #[utoipa::path(get, path = "/remediation-actions/{actionId}", tag = "Action center",
-    params(("actionId" = String, Path)),
+    params(("actionId" = Id, Path)),
     responses((status = 200, description = "The action", body = RemediationAction)),
     security(("jwt" = ["Risk.Read"])))]
 pub fn get_action() {}
 
 #[utoipa::path(post, path = "/remediation-actions/{actionId}/approve", tag = "Action center",
-    params(("actionId" = String, Path)), request_body(content = Option<ReasonBody>),
+    params(("actionId" = Id, Path)), request_body(content = Option<ReasonBody>),
     responses((status = 200, description = "Approved", body = RemediationAction)),
     security(("jwt" = ["Remediation.Manage"])))]
 pub fn approve_action() {}
 
 #[utoipa::path(post, path = "/remediation-actions/{actionId}/reject", tag = "Action center",
-    params(("actionId" = String, Path)), request_body(content = Option<ReasonBody>),
+    params(("actionId" = Id, Path)), request_body(content = Option<ReasonBody>),
     responses((status = 200, description = "Rejected", body = RemediationAction)),
     security(("jwt" = ["Remediation.Manage"])))]
 pub fn reject_action() {}
 
 #[utoipa::path(post, path = "/remediation-actions/{actionId}/undo", tag = "Action center",
-    params(("actionId" = String, Path)), request_body = ReasonBody,
+    params(("actionId" = Id, Path)), request_body = UndoBody,
     responses((status = 200, description = "undoRequested: the compensating command is sent", body = RemediationAction)),
     security(("jwt" = ["Remediation.Manage"])))]
 pub fn undo_action() {}
@@ -88,7 +98,7 @@ pub fn undo_action() {}
 pub fn undo_actions() {}
 
 #[utoipa::path(post, path = "/remediation-actions/{actionId}/undo-result", tag = "Action center",
-    params(("actionId" = String, Path)), request_body = UndoResultBody,
+    params(("actionId" = Id, Path)), request_body = UndoResultBody,
     responses((status = 200, description = "The executor's result, recorded", body = RemediationAction)),
     security(("jwt" = ["Signals.Ingest"])))]
 pub fn record_undo_result() {}

@@ -61,6 +61,7 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct ActionsBody {
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     actions: Vec<ActionIn>,
 }
 
@@ -169,12 +170,14 @@ async fn approve(app: &App, caller: &Caller, request: &Request, id: &str) -> Rou
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct ReasonBody {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<riskfeedback::openapi::Comment>))]
     reason: Option<String>,
 }
 
 /// A body that may be left out entirely; when present it must be valid JSON of the route.
 fn reason_body(request: &Request) -> Result<Option<String>, ApiError> {
-    if request.body().is_empty() {
+    // JSON `null`, as the document's optional body allows, says no more than no body.
+    if request.body().trim_ascii().is_empty() || request.body().trim_ascii() == b"null" {
         return Ok(None);
     }
     let body: ReasonBody = json_body(request.headers(), request.body())?;
@@ -184,6 +187,7 @@ fn reason_body(request: &Request) -> Result<Option<String>, ApiError> {
     Ok(body.reason)
 }
 
+/// An undo must say why: the body `openapi::UndoBody` documents.
 fn required_reason(request: &Request) -> Result<String, ApiError> {
     reason_body(request)?.ok_or_else(|| ApiError::invalid("reason", "an undo must say why"))
 }
@@ -209,10 +213,13 @@ async fn undo(app: &App, caller: &Caller, request: &Request, id: &str) -> RouteR
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct UndoManyBody {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<riskfeedback::openapi::IdList>))]
     action_ids: Option<Vec<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<riskfeedback::openapi::Id>))]
     investigation_id: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<riskfeedback::openapi::Comment>))]
     reason: Option<String>,
 }
 
@@ -253,11 +260,23 @@ async fn undo_many(app: &App, caller: &Caller, request: &Request) -> RouteResult
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct UndoResultBody {
+    #[cfg_attr(feature = "openapi", schema(schema_with = undo_outcomes))]
     status: ActionStatus,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<riskfeedback::openapi::Id>))]
     command_id: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<riskfeedback::openapi::Comment>))]
     failure_reason: Option<String>,
+}
+
+/// The executor reports how an undo ended.
+#[cfg(feature = "openapi")]
+fn undo_outcomes() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    riskfeedback::openapi::some_of(
+        &[ActionStatus::Undone, ActionStatus::UndoFailed],
+        "`undone` or `undoFailed`.",
+    )
 }
 
 async fn undo_result(app: &App, caller: &Caller, request: &Request, id: &str) -> RouteResult {

@@ -20,6 +20,8 @@ struct Payload {
     k: BTreeMap<String, String>,
 }
 
+/// DynamoDB's largest partition key; a sort key holds at most half as much.
+const MAX_KEY_BYTES: usize = 2048;
 const KEY_ATTRIBUTES: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];
 /// Key attributes that begin with the tenant; `sk` and `gsi1sk` are ids or times.
 const TENANT_KEYS: [&str; 2] = ["pk", "gsi1pk"];
@@ -44,10 +46,9 @@ pub fn decode(tenant: &str, cursor: &str) -> Result<Key, StoreError> {
     let prefix = tenant_prefix(tenant);
     let valid = payload.t == tenant
         && payload.k.contains_key("pk")
-        && payload
-            .k
-            .iter()
-            .all(|(name, value)| KEY_ATTRIBUTES.contains(&name.as_str()) && value.len() <= 512)
+        && payload.k.iter().all(|(name, value)| {
+            KEY_ATTRIBUTES.contains(&name.as_str()) && value.len() <= MAX_KEY_BYTES
+        })
         && TENANT_KEYS
             .iter()
             .filter_map(|name| payload.k.get(*name))

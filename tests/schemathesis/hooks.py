@@ -1,0 +1,141 @@
+"""Schemathesis hooks for riskfeedback: the few places where a generated request is valid by the
+document but could not be accepted by any correct server, each dropped only when the server's
+answer says exactly that and the request shows it is so. Every other failure fails the run.
+
+`schemathesis.toml` loads this file; `scripts/schemathesis` runs Schemathesis with it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import re
+import sys
+from collections import Counter
+from datetime import date, datetime, timezone
+
+import schemathesis
+
+# What this run has seen: the cursors the API issued, and the requests (route and body) sent
+# under each Idempotency-Key. The run needs a stack of its own: keys from an earlier run, with
+# other bodies, would be refused for reasons this file never saw.
+ISSUED_CURSORS: set[str] = set()
+BODIES_BY_KEY: dict[str, set[tuple]] = {}
+INDEX = re.compile(r"\[\d+\]")
+# The failures dropped, by operation and reason, printed at the end so that none goes unseen.
+DROPPED: Counter = Counter()
+
+
+@atexit.register
+def _report_dropped():
+    if DROPPED:
+        print("\nFailures dropped by tests/schemathesis/hooks.py:", file=sys.stderr)
+        for (operation, reason), count in sorted(DROPPED.items()):
+            print(f"  {count:6}  {operation}: {reason}", file=sys.stderr)
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    key = response.request.headers.get("Idempotency-Key")
+    if key is not None:
+        BODIES_BY_KEY.setdefault(key, set()).add(_request(response.request))
+    try:
+        cursor = response.json().get("nextCursor")
+    except Exception:  # not a JSON object: nothing issued
+        return
+    if isinstance(cursor, str):
+        ISSUED_CURSORS.add(cursor)
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    """False drops the failure: only a schema-valid request refused for one of these reasons."""
+    if failure.code != "ST202":
+        return True
+    problem = _problem(response)
+    errors = [(e.get("field", ""), e.get("message", "")) for e in problem.get("errors", [])]
+    kind = problem.get("type")
+    if kind == "/problems/idempotency-key-reused":
+        # Schemathesis reuses the keys it generates (a shrunk key is often "0") with other
+        # bodies; the API must refuse that (one key, one request).
+        key = response.request.headers.get("Idempotency-Key")
+        reused = bool(key and BODIES_BY_KEY.get(key, set()) - {_request(response.request)})
+        return _keep(not reused, case, "Idempotency-Key reused with another body")
+    if kind != "/problems/validation" or not errors:
+        return True
+    explained = all(_explained(field, message, case) for field, message in errors)
+    reasons = sorted({f"{INDEX.sub('[i]', f)}: {m}" for f, m in errors})
+    return _keep(not explained, case, "; ".join(reasons))
+
+
+def _keep(keep: bool, case, reason: str) -> bool:
+    if not keep:
+        DROPPED[(f"{case.method} {case.path}", reason)] += 1
+    return keep
+
+
+def _explained(field: str, message: str, case) -> bool:
+    """Whether a field error is one no document can prevent, and the request shows it."""
+    query = case.query or {}
+    if field == "cursor" and message.startswith("is not a cursor this API issued"):
+        # A cursor is opaque: one Schemathesis invents is refused, one a page gave is not.
+        return query.get("cursor") not in ISSUED_CURSORS
+    if field.endswith("expirationDateTime") and message == "must be in the future":
+        # "In the future" depends on the clock, which a schema cannot state.
+        return _expiry(case.body, field) <= datetime.now(timezone.utc)
+    if message in ("no such detection", "no such remediation action"):
+        # A submission links to detections and actions that must exist; generated ids do not.
+        return field.startswith(("detectionIds[", "remediationActionIds["))
+    if field.endswith(".id") and message.startswith("repeats an earlier"):
+        # A batch's items must have distinct ids: JSON Schema's uniqueItems compares whole items.
+        items = (case.body or {}).get(field.split("[")[0], [])
+        ids = [json.dumps(item.get("id")) for item in items if isinstance(item, dict)]
+        return len(ids) != len(set(ids))
+    if field == "status" and message == "is not a status of this view":
+        # `view` and `status` are two query parameters, and a schema cannot relate them.
+        pending = {"pending", "approved"}
+        view, status = query.get("view"), query.get("status")
+        in_view = (status in pending) if view == "pending" else (status not in pending)
+        return view is not None and not in_view
+    if field == "commandId" and message == "is not the undo command of this action":
+        # The executor reports on the command it was sent, whose id only the action knows.
+        return True
+    if field == "from" and message == "must not be after to":
+        return _day(query.get("from")) > _day(query.get("to"))
+    if field == "from" and message.startswith("the period may span at most"):
+        return True
+    return False
+
+
+def _expiry(body, field: str) -> datetime:
+    value = body
+    for name in field.split("."):
+        value = value.get(name) if isinstance(value, dict) else None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc)
+    except ValueError:
+        return datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _day(value) -> date:
+    if value is None:
+        return date.today()
+    text = str(value)
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc).date()
+    except ValueError:
+        return date.fromisoformat(text[:10])
+
+
+def _problem(response) -> dict:
+    try:
+        body = response.json()
+    except Exception:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _request(request) -> tuple:
+    body = request.body or b""
+    body = body.encode() if isinstance(body, str) else bytes(body)
+    return (request.method, request.path_url.split("?")[0], body)
