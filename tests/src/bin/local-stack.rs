@@ -1,6 +1,9 @@
 //! `scripts/dev`: the whole system on this machine. Creates the template's table and queues on
 //! the local endpoints, serves the API like API Gateway at RISKFEEDBACK_PORT, and drives the
 //! processor from the feedback queue like the SQS event source mapping.
+//!
+//! With RISKFEEDBACK_SAM_ENV_JSON set (`scripts/sam-local up`), it also writes there the
+//! `--env-vars` file `sam local` needs to run the functions against the same table and queues.
 
 use std::sync::Arc;
 
@@ -20,6 +23,9 @@ async fn main() -> Result<(), String> {
         .init();
     let port = std::env::var("RISKFEEDBACK_PORT").unwrap_or_else(|_| "3000".to_string());
     let stack = Stack::create(LOCAL_PREFIX, &Options::default()).await?;
+    if let Ok(path) = std::env::var("RISKFEEDBACK_SAM_ENV_JSON") {
+        write_sam_env_vars(&stack, &path)?;
+    }
     let listener = TcpListener::bind(format!("127.0.0.1:{port}"))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port} ({e}); is scripts/dev already running? Set RISKFEEDBACK_PORT to use another port"))?;
@@ -66,5 +72,25 @@ async fn main() -> Result<(), String> {
         _ = poller.run() => {}
         _ = tokio::signal::ctrl_c() => println!("stopping"),
     }
+    Ok(())
+}
+
+/// SAM passes a variable of `--env-vars` only if the template declares it: these are, naming
+/// the resources by their logical ids, or declared as left out (the endpoints, the secret).
+fn write_sam_env_vars(stack: &Stack, path: &str) -> Result<(), String> {
+    let endpoint = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+    let config = &stack.config;
+    let env_vars = serde_json::json!({"Parameters": {
+        "TABLE_NAME": config.table_name,
+        "FEEDBACK_QUEUE_URL": config.feedback_queue_url,
+        "EVENTS_QUEUE_URL": config.events_queue_url,
+        "REMEDIATION_COMMAND_QUEUE_URL": config.remediation_command_queue_url,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint("AWS_ENDPOINT_URL_DYNAMODB")?,
+        "AWS_ENDPOINT_URL_SQS": endpoint("AWS_ENDPOINT_URL_SQS")?,
+        "RISKFEEDBACK_LOCAL_JWT_SECRET": token::secret(),
+    }});
+    let text = serde_json::to_string_pretty(&env_vars).map_err(|e| e.to_string())?;
+    std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))?;
+    println!("wrote {path} for sam local --env-vars");
     Ok(())
 }
