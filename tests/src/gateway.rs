@@ -18,11 +18,14 @@ use riskfeedback::problem::ApiError;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
+use crate::template::CorsSpec;
 use crate::token;
 
 pub struct Gateway {
     pub apps: Apps,
     pub secret: String,
+    /// The template's CORS rules, which API Gateway applies before any function runs.
+    pub cors: CorsSpec,
 }
 
 /// One HTTP request, as the pieces an API Gateway event is made of.
@@ -139,6 +142,15 @@ pub fn body_bytes(body: &Body) -> Vec<u8> {
 }
 
 impl Gateway {
+    /// The gateway of `stack`, verifying local tokens signed with `secret`.
+    pub fn new(stack: &crate::provision::Stack, secret: String) -> Gateway {
+        Gateway {
+            apps: Apps::new(stack),
+            secret,
+            cors: stack.template.cors.clone(),
+        }
+    }
+
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -185,7 +197,7 @@ impl Gateway {
             refused
         } else if parts.method == hyper::Method::OPTIONS {
             // API Gateway answers a CORS preflight itself, before the authorizer runs.
-            preflight()
+            preflight(&self.cors)
         } else if parts.method == hyper::Method::HEAD {
             // HEAD is GET without the body, with the length GET's body would have.
             let mut get = parts;
@@ -202,7 +214,7 @@ impl Gateway {
             self.answer(parts, body).await
         };
         if let Some(origin) = origin {
-            allow_origin(response.headers_mut(), &origin);
+            allow_origin(response.headers_mut(), &origin, &self.cors);
         }
         response
     }
@@ -320,13 +332,6 @@ fn method_not_allowed(method: &hyper::Method, path: &str) -> Option<String> {
 /// of more than 10,240 bytes together; 8 KiB of URL leaves room for the token.
 pub const MAX_URL_BYTES: usize = 8192;
 
-/// The methods and headers the template's `CorsConfiguration` allows, and how long a browser may
-/// keep the answer.
-const CORS_METHODS: &str = "GET, POST, DELETE";
-const CORS_HEADERS: &str = "authorization, content-type, idempotency-key";
-const CORS_EXPOSE: &str = "location, retry-after";
-const CORS_MAX_AGE: &str = "600";
-
 /// Deployed, the console's own origin is the one allowed; locally, any page served from this
 /// machine (the gateway's console, or a console under development on another port).
 fn is_local_origin(origin: &str) -> bool {
@@ -342,23 +347,27 @@ fn is_local_origin(origin: &str) -> bool {
         )
 }
 
-fn preflight() -> hyper::Response<Full<Bytes>> {
+fn preflight(cors: &CorsSpec) -> hyper::Response<Full<Bytes>> {
     hyper::Response::builder()
         .status(hyper::StatusCode::NO_CONTENT)
-        .header("access-control-allow-methods", CORS_METHODS)
-        .header("access-control-allow-headers", CORS_HEADERS)
-        .header("access-control-max-age", CORS_MAX_AGE)
+        .header(
+            "access-control-allow-methods",
+            cors.allow_methods.join(", "),
+        )
+        .header(
+            "access-control-allow-headers",
+            cors.allow_headers.join(", "),
+        )
+        .header("access-control-max-age", cors.max_age)
         .body(Full::new(Bytes::new()))
         .unwrap_or_default()
 }
 
-fn allow_origin(headers: &mut hyper::HeaderMap, origin: &str) {
-    if let Ok(origin) = hyper::header::HeaderValue::from_str(origin) {
+fn allow_origin(headers: &mut hyper::HeaderMap, origin: &str, cors: &CorsSpec) {
+    let expose = hyper::header::HeaderValue::from_str(&cors.expose_headers.join(", "));
+    if let (Ok(origin), Ok(expose)) = (hyper::header::HeaderValue::from_str(origin), expose) {
         headers.insert(hyper::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(
-            hyper::header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            hyper::header::HeaderValue::from_static(CORS_EXPOSE),
-        );
+        headers.insert(hyper::header::ACCESS_CONTROL_EXPOSE_HEADERS, expose);
         headers.insert(
             hyper::header::VARY,
             hyper::header::HeaderValue::from_static("origin"),

@@ -22,6 +22,8 @@ pub struct Stack {
     pub sqs: aws_sdk_sqs::Client,
     /// Queue URL by the queue's logical id in the template.
     pub queue_urls: HashMap<String, String>,
+    /// What the stack was created from.
+    pub template: Template,
 }
 
 /// The name prefix of the stack `scripts/dev` runs.
@@ -115,6 +117,7 @@ impl Stack {
             dynamodb,
             sqs,
             queue_urls,
+            template,
         })
     }
 

@@ -41,11 +41,21 @@ pub struct RouteSpec {
     pub function: String,
 }
 
+/// The HTTP API's `CorsConfiguration`, as a stack deployed with its console has it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CorsSpec {
+    pub allow_headers: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub max_age: i64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     pub tables: Vec<TableSpec>,
     pub queues: Vec<QueueSpec>,
     pub routes: Vec<RouteSpec>,
+    pub cors: CorsSpec,
 }
 
 impl Template {
@@ -63,6 +73,7 @@ impl Template {
         let mut tables = Vec::new();
         let mut queues = Vec::new();
         let mut routes = Vec::new();
+        let mut cors = CorsSpec::default();
         for (id, resource) in resources {
             let id = id.as_str().unwrap_or_default().to_string();
             let props = resource.get("Properties").cloned().unwrap_or(Value::Null);
@@ -70,6 +81,9 @@ impl Template {
                 Some("AWS::DynamoDB::Table") => tables.push(table(id, &props)?),
                 Some("AWS::SQS::Queue") => queues.push(queue(id, &props)),
                 Some("AWS::Serverless::Function") => routes.extend(http_routes(&id, &props)),
+                Some("AWS::Serverless::HttpApi") => {
+                    cors = cors_spec(props.get("CorsConfiguration"))
+                }
                 _ => {}
             }
         }
@@ -78,6 +92,7 @@ impl Template {
             tables,
             queues,
             routes,
+            cors,
         })
     }
 
@@ -102,6 +117,36 @@ fn http_routes(function: &str, props: &Value) -> Vec<RouteSpec> {
             })
         })
         .collect()
+}
+
+/// The configuration is `!If [HasConsole, {...}, AWS::NoValue]`: the console's branch.
+fn cors_spec(value: Option<&Value>) -> CorsSpec {
+    let config = match value {
+        Some(Value::Tagged(tagged)) => tagged
+            .value
+            .as_sequence()
+            .and_then(|branches| branches.get(1)),
+        other => other,
+    };
+    let Some(config) = config else {
+        return CorsSpec::default();
+    };
+    let list = |name: &str| -> Vec<String> {
+        config
+            .get(name)
+            .and_then(Value::as_sequence)
+            .map(|items| items.iter().map(|item| text(Some(item))).collect())
+            .unwrap_or_default()
+    };
+    CorsSpec {
+        allow_headers: list("AllowHeaders"),
+        allow_methods: list("AllowMethods"),
+        expose_headers: list("ExposeHeaders"),
+        max_age: config
+            .get("MaxAge")
+            .and_then(Value::as_i64)
+            .unwrap_or_default(),
+    }
 }
 
 fn pairs(value: Option<&Value>, a: &str, b: &str) -> Vec<(String, String)> {

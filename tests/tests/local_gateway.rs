@@ -28,6 +28,7 @@ async fn start() -> Local {
     let gateway = Arc::new(Gateway {
         apps: stack.apps.clone(),
         secret: SECRET.to_string(),
+        cors: stack.stack.template.cors.clone(),
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local address");
@@ -401,6 +402,12 @@ async fn cors_preflights_are_answered_for_local_origins() {
     );
     assert!(allowed.headers["access-control-allow-methods"].contains("POST"));
     assert!(allowed.headers["access-control-allow-headers"].contains("authorization"));
+    // What the template's CorsConfiguration says, read from it.
+    assert_eq!(
+        allowed.headers["access-control-allow-methods"],
+        "GET, POST, DELETE"
+    );
+    assert_eq!(allowed.headers["access-control-max-age"], "600");
     let foreign = request_with(
         &local,
         "OPTIONS",

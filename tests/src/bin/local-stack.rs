@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use riskfeedback_tests::gateway::{Apps, Gateway};
+use riskfeedback_tests::gateway::Gateway;
 use riskfeedback_tests::poller::Poller;
 use riskfeedback_tests::provision::{Options, Stack, LOCAL_PREFIX};
 use riskfeedback_tests::token;
@@ -29,10 +29,7 @@ async fn main() -> Result<(), String> {
     let listener = TcpListener::bind(format!("127.0.0.1:{port}"))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port} ({e}); is scripts/dev already running? Set RISKFEEDBACK_PORT to use another port"))?;
-    let gateway = Arc::new(Gateway {
-        apps: Apps::new(&stack),
-        secret: token::secret(),
-    });
+    let gateway = Arc::new(Gateway::new(&stack, token::secret()));
     let poller = Poller {
         sqs: stack.sqs.clone(),
         queue_url: stack.config.feedback_queue_url.clone(),
