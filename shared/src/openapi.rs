@@ -16,8 +16,8 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use crate::indicators::IndicatorType;
 use crate::submissions::{Category, ItemType};
 use crate::validate::{
-    MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_CURSOR_LEN, MAX_ENTITY_ID_LEN, MAX_ID_BYTES, MAX_ID_LEN,
-    MAX_NAME_LEN, MAX_TEXT_LEN,
+    MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_CURSOR_LEN, MAX_ENTITY_ID_LEN, MAX_ID_LEN, MAX_NAME_LEN,
+    MAX_TEXT_LEN,
 };
 
 /// Paging of every list (SPEC 8).
@@ -97,7 +97,7 @@ named_schema!(
         id_pattern(),
         format!(
             "Another system's id (a UPN, a GUID, a message id): 1 to {MAX_ID_LEN} characters \
-             and at most {MAX_ID_BYTES} bytes of UTF-8, without control or bidirectional-override \
+             without control or bidirectional-override \
              characters, and neither `.` nor `..`. In a path it is percent-encoded."
         ),
     )

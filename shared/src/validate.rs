@@ -11,9 +11,6 @@ use crate::problem::{ApiError, FieldError};
 pub const MAX_ID_LEN: usize = 256;
 /// An entity of a remediation action may be a long URL or a file path.
 pub const MAX_ENTITY_ID_LEN: usize = 2048;
-/// An id becomes part of a DynamoDB sort key, which holds at most 1,024 bytes, after a prefix
-/// of a few bytes: 256 characters of four-byte UTF-8 would not fit.
-pub const MAX_ID_BYTES: usize = 1000;
 /// Names the service groups by (detection types, sources, action types) and the tenant, which
 /// prefixes every key, keep a narrow alphabet that holds no key separator (`#`).
 pub const MAX_NAME_LEN: usize = 128;
@@ -32,8 +29,6 @@ pub fn id_problem(value: &str, max_chars: usize) -> Option<String> {
         Some("must not be empty".to_string())
     } else if value.chars().count() > max_chars {
         Some(format!("must be at most {max_chars} characters"))
-    } else if max_chars <= MAX_ID_LEN && value.len() > MAX_ID_BYTES {
-        Some(format!("must be at most {MAX_ID_BYTES} bytes of UTF-8"))
     } else if value.chars().any(char::is_control) {
         Some("must not contain control characters".to_string())
     } else if value.chars().any(is_bidi_control) {
@@ -264,12 +259,12 @@ mod tests {
             "a\u{7f}b",
             "safe\u{202E}gpj.exe",
             &"x".repeat(MAX_ID_LEN + 1),
-            // 250 characters, 1,000 bytes and more: too long for a sort key.
-            &"\u{1F600}".repeat(251),
+            &"\u{1F600}".repeat(MAX_ID_LEN + 1),
         ] {
             assert!(!is_valid_id(bad), "{bad:?} should be refused");
         }
-        assert!(is_valid_id(&"\u{1F600}".repeat(250)));
+        // Characters, not bytes: 256 of four bytes each (`store::items::key_id` keys them).
+        assert!(is_valid_id(&"\u{1F600}".repeat(MAX_ID_LEN)));
     }
 
     #[test]

@@ -522,11 +522,15 @@ impl DynamoStore {
         ]);
         let (expression, condition) = if create_users {
             values.insert(":uid".to_string(), AttributeValue::S(user.user_id.clone()));
+            values.insert(
+                ":uk".to_string(),
+                AttributeValue::S(key_id(&user.user_id).into_owned()),
+            );
             values.insert(":g".to_string(), AttributeValue::S(users_index(tenant)));
             values.insert(":none".to_string(), AttributeValue::S("none".to_string()));
             values.insert(":zero".to_string(), AttributeValue::N("0".to_string()));
             let mut set = "SET pendingWork = list_append(if_not_exists(pendingWork, :empty), :steps), \
-                 id = :uid, gsi1pk = :g, gsi1sk = :uid, \
+                 id = :uid, gsi1pk = :g, gsi1sk = :uk, \
                  riskLevel = if_not_exists(riskLevel, :none), riskState = if_not_exists(riskState, :none), \
                  riskDetail = if_not_exists(riskDetail, :none), version = if_not_exists(version, :zero)"
                 .to_string();
@@ -964,7 +968,10 @@ impl ReadStore for DynamoStore {
             return Ok(None);
         };
         let Some(item) = self
-            .get(user_pk(tenant, &user_id), &format!("{SIGN_IN_PREFIX}{id}"))
+            .get(
+                user_pk(tenant, &user_id),
+                &format!("{SIGN_IN_PREFIX}{}", key_id(id)),
+            )
             .await?
         else {
             return Ok(None);
@@ -1328,7 +1335,10 @@ impl SubmissionStore for DynamoStore {
             .index_name(GSI1)
             .key_condition_expression("gsi1pk = :pk AND gsi1sk = :id")
             .expression_attribute_values(":pk", AttributeValue::S(detections_index(tenant)))
-            .expression_attribute_values(":id", AttributeValue::S(detection_id.to_string()))
+            .expression_attribute_values(
+                ":id",
+                AttributeValue::S(key_id(detection_id).into_owned()),
+            )
             .send()
             .await
             .map_err(classify)?;

@@ -15,7 +15,10 @@
 //! | submission | `T#{tenant}#SUB#{submission}` | `SUB` | | |
 //! | remediation action | `T#{tenant}#RA#{action}` | `RA` | `T#{tenant}#ACTIONS` | `{created}#{action}` |
 //!
-//! Every key starts with the tenant, so no query can reach another tenant's items.
+//! Every key starts with the tenant, so no query can reach another tenant's items. Ids in sort
+//! keys go through `key_id`, which shortens the few too long for one.
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -38,6 +41,27 @@ pub const ACTION_SK: &str = "RA";
 pub const INDICATOR_SK: &str = "IND";
 pub const SUBMISSION_SK: &str = "SUB";
 pub const GSI1: &str = "gsi1";
+
+/// Sort keys hold at most 1,024 bytes, and an id of 256 characters can be that much UTF-8
+/// before any prefix. An id longer than this stands in keys as its first bytes, a unit
+/// separator and its SHA-256 (`key_id`).
+pub const MAX_KEY_ID_BYTES: usize = 900;
+const KEY_ID_HEAD_BYTES: usize = 800;
+
+/// `id` as keys hold it. No id holds a control character (SPEC 1), so a shortened one, which
+/// does, cannot be another id, and two long ids differ in their digests; a shortened id still
+/// sorts near where the whole one would.
+pub fn key_id(id: &str) -> Cow<'_, str> {
+    if id.len() <= MAX_KEY_ID_BYTES {
+        return Cow::Borrowed(id);
+    }
+    let mut end = KEY_ID_HEAD_BYTES;
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    let digest = crate::digest::hex_sha256(id.as_bytes());
+    Cow::Owned(format!("{}\u{1F}{digest}", &id[..end]))
+}
 
 pub fn tenant_prefix(tenant: &str) -> String {
     format!("T#{tenant}#")
@@ -146,9 +170,9 @@ impl SignInItem {
     pub fn new(tenant: &str, sign_in: &SignIn) -> Self {
         SignInItem {
             pk: user_pk(tenant, &sign_in.user_id),
-            sk: format!("{SIGN_IN_PREFIX}{}", sign_in.id),
+            sk: format!("{SIGN_IN_PREFIX}{}", key_id(&sign_in.id)),
             gsi1pk: sign_ins_index(tenant),
-            gsi1sk: sign_in.id.clone(),
+            gsi1sk: key_id(&sign_in.id).into_owned(),
             sign_in: sign_in.clone(),
         }
     }
@@ -168,9 +192,9 @@ impl DetectionItem {
     pub fn new(tenant: &str, detection: &Detection) -> Self {
         DetectionItem {
             pk: user_pk(tenant, &detection.user_id),
-            sk: format!("{DETECTION_PREFIX}{}", detection.id),
+            sk: format!("{DETECTION_PREFIX}{}", key_id(&detection.id)),
             gsi1pk: detections_index(tenant),
-            gsi1sk: detection.id.clone(),
+            gsi1sk: key_id(&detection.id).into_owned(),
             detection: detection.clone(),
         }
     }
@@ -236,7 +260,7 @@ impl ResultItem {
     pub fn new(tenant: &str, feedback_id: &str, result: &TargetResult, now: DateTime<Utc>) -> Self {
         ResultItem {
             pk: work_pk(tenant, feedback_id),
-            sk: format!("{RESULT_PREFIX}{}", result.id),
+            sk: format!("{RESULT_PREFIX}{}", key_id(&result.id)),
             target_id: result.id.clone(),
             status: TargetStatus {
                 result: result.result,
@@ -272,7 +296,7 @@ impl ActionItem {
                 action
                     .created_date_time
                     .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
-                action.id
+                key_id(&action.id)
             ),
             entity_type: action.entity.r#type,
             version,
@@ -347,4 +371,40 @@ pub struct SubmissionItem {
     pub request_hash: String,
     #[serde(flatten)]
     pub submission: Submission,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ids_that_fit_are_their_own_key() {
+        assert_eq!(key_id("alice"), "alice");
+        let fits = "€".repeat(MAX_KEY_ID_BYTES / 3);
+        assert_eq!(key_id(&fits), fits.as_str());
+    }
+
+    #[test]
+    fn the_longest_id_makes_a_sort_key_dynamodb_takes() {
+        let longest = "\u{1F600}".repeat(crate::validate::MAX_ID_LEN);
+        assert_eq!(longest.len(), 1024);
+        let key = key_id(&longest);
+        assert!(key.len() <= MAX_KEY_ID_BYTES, "{}", key.len());
+        assert!(longest.starts_with(key.split('\u{1F}').next().unwrap_or_default()));
+        let sort_key = format!("{}#{}", "2026-12-02T10:00:00.000000000Z", key);
+        assert!(sort_key.len() <= 1024);
+    }
+
+    proptest! {
+        #[test]
+        fn different_ids_have_different_keys(
+            a in "[a-z\u{E9}\u{20AC}\u{1F600}]{1,256}",
+            b in "[a-z\u{E9}\u{20AC}\u{1F600}]{1,256}",
+        ) {
+            prop_assume!(a != b);
+            prop_assert_ne!(key_id(&a), key_id(&b));
+            prop_assert!(key_id(&a).len() <= MAX_KEY_ID_BYTES);
+        }
+    }
 }
