@@ -437,32 +437,14 @@ mod tests {
 
     fn action(status: ActionStatus, action_type: &str) -> RemediationAction {
         RemediationAction::from_input(ActionIn {
-            id: "a1".into(),
-            investigation_id: "inv".into(),
             action_type: action_type.into(),
-            entity: Entity {
-                r#type: EntityType::File,
-                id: "f1".into(),
-                display_name: None,
-            },
-            status,
-            created_date_time: Utc::now(),
-            completed_date_time: None,
+            ..input(status)
         })
     }
 
     #[test]
     fn refusals_name_statuses_as_the_api_spells_them() {
-        for status in [
-            ActionStatus::Pending,
-            ActionStatus::Approved,
-            ActionStatus::Rejected,
-            ActionStatus::Completed,
-            ActionStatus::Failed,
-            ActionStatus::UndoRequested,
-            ActionStatus::Undone,
-            ActionStatus::UndoFailed,
-        ] {
+        for status in ALL_STATUSES {
             let json = serde_json::to_value(status).unwrap_or_default();
             assert_eq!(Some(status.to_string().as_str()), json.as_str());
         }
@@ -544,6 +526,393 @@ mod tests {
                 .approve(&actor(), None, now)
                 .expect("repeat")
                 .changed
+        );
+    }
+
+    const ALL_STATUSES: [ActionStatus; 8] = [
+        ActionStatus::Pending,
+        ActionStatus::Approved,
+        ActionStatus::Rejected,
+        ActionStatus::Completed,
+        ActionStatus::Failed,
+        ActionStatus::UndoRequested,
+        ActionStatus::Undone,
+        ActionStatus::UndoFailed,
+    ];
+
+    fn input(status: ActionStatus) -> ActionIn {
+        ActionIn {
+            id: "a1".into(),
+            investigation_id: "inv".into(),
+            action_type: "quarantineFile".into(),
+            entity: Entity {
+                r#type: EntityType::File,
+                id: "f1".into(),
+                display_name: None,
+            },
+            status,
+            created_date_time: Utc::now(),
+            completed_date_time: None,
+        }
+    }
+
+    #[test]
+    fn only_pending_and_approved_are_outside_the_history_tab() {
+        for status in ALL_STATUSES {
+            let pending_tab = matches!(status, ActionStatus::Pending | ActionStatus::Approved);
+            assert_eq!(status.is_history(), !pending_tab, "{status}");
+        }
+    }
+
+    #[test]
+    fn each_undoable_type_has_its_own_compensating_command() {
+        for (action_type, command) in [
+            ("softDeleteEmail", "restoreEmail"),
+            ("moveToJunk", "moveToInbox"),
+            ("moveToDeletedItems", "moveToInbox"),
+            ("quarantineEmail", "releaseEmail"),
+            ("quarantineFile", "releaseFile"),
+            ("isolateDevice", "releaseDevice"),
+            ("restrictAppExecution", "removeAppRestriction"),
+            ("blockUrl", "unblockUrl"),
+            ("blockSender", "unblockSender"),
+            ("blockIpAddress", "unblockIpAddress"),
+            ("disableUser", "enableUser"),
+            ("suspendMailbox", "resumeMailbox"),
+        ] {
+            assert_eq!(
+                compensating_command(action_type),
+                Some(command),
+                "{action_type}"
+            );
+        }
+        for final_type in ["hardDeleteEmail", "", "QuarantineFile"] {
+            assert_eq!(compensating_command(final_type), None, "{final_type}");
+        }
+    }
+
+    #[test]
+    fn a_repost_of_the_same_action_is_a_retry() {
+        for status in ALL_STATUSES {
+            let stored = RemediationAction::from_input(input(status));
+            let decided = stored.update_from(&input(status)).expect("a retry");
+            assert!(!decided.changed, "{status}");
+            assert_eq!(decided.action, stored);
+        }
+    }
+
+    #[test]
+    fn a_waiting_action_moves_on_as_the_executor_reports() {
+        let done_at = Utc::now();
+        for from in [ActionStatus::Pending, ActionStatus::Approved] {
+            for to in [ActionStatus::Completed, ActionStatus::Failed] {
+                let stored = RemediationAction::from_input(input(from));
+                let report = ActionIn {
+                    completed_date_time: Some(done_at),
+                    ..input(to)
+                };
+                let decided = stored.update_from(&report).expect("progress");
+                assert!(decided.changed, "{from} -> {to}");
+                assert_eq!(decided.action.status, to);
+                assert_eq!(decided.action.completed_date_time, Some(done_at));
+                assert_eq!(decided.action.created_date_time, stored.created_date_time);
+            }
+        }
+    }
+
+    #[test]
+    fn a_late_completed_report_is_stale_and_anything_else_conflicts() {
+        // Completed, then undone (or otherwise further along): a late "completed" is stale.
+        for status in ALL_STATUSES.into_iter().filter(|s| s.is_history()) {
+            let stored = RemediationAction::from_input(input(status));
+            let decided = stored
+                .update_from(&input(ActionStatus::Completed))
+                .expect("stale");
+            assert!(!decided.changed, "{status}");
+            assert_eq!(decided.action.status, status);
+        }
+        // Going back, or any other move out of the history tab, is someone else's action.
+        for (from, to) in [
+            (ActionStatus::Completed, ActionStatus::Pending),
+            (ActionStatus::Undone, ActionStatus::Failed),
+            (ActionStatus::Failed, ActionStatus::Approved),
+            (ActionStatus::Pending, ActionStatus::Approved),
+            (ActionStatus::Pending, ActionStatus::Undone),
+        ] {
+            let stored = RemediationAction::from_input(input(from));
+            assert_eq!(
+                stored.update_from(&input(to)),
+                Err(Refusal::Conflicting {
+                    id: "a1".into(),
+                    status: from,
+                }),
+                "{from} -> {to}"
+            );
+        }
+    }
+
+    #[test]
+    fn another_identity_under_the_same_id_conflicts() {
+        let stored = RemediationAction::from_input(input(ActionStatus::Pending));
+        let others = [
+            ActionIn {
+                investigation_id: "inv-2".into(),
+                ..input(ActionStatus::Pending)
+            },
+            ActionIn {
+                action_type: "isolateDevice".into(),
+                ..input(ActionStatus::Pending)
+            },
+            ActionIn {
+                entity: Entity {
+                    display_name: Some("other".into()),
+                    ..input(ActionStatus::Pending).entity
+                },
+                ..input(ActionStatus::Pending)
+            },
+            ActionIn {
+                investigation_id: "inv-2".into(),
+                ..input(ActionStatus::Completed)
+            },
+        ];
+        for other in others {
+            assert!(
+                matches!(stored.update_from(&other), Err(Refusal::Conflicting { .. })),
+                "{other:?}"
+            );
+        }
+        let further = RemediationAction::from_input(input(ActionStatus::Undone));
+        let elsewhere = ActionIn {
+            investigation_id: "inv-2".into(),
+            ..input(ActionStatus::Completed)
+        };
+        assert!(matches!(
+            further.update_from(&elsewhere),
+            Err(Refusal::Conflicting { .. })
+        ));
+    }
+
+    #[test]
+    fn decisions_record_who_why_and_when_and_refuse_decided_actions() {
+        let now = Utc::now();
+        let pending = action(ActionStatus::Pending, "isolateDevice");
+        let rejected = pending
+            .reject(&actor(), Some("false positive".into()), now)
+            .expect("reject");
+        assert!(rejected.changed);
+        assert_eq!(rejected.action.status, ActionStatus::Rejected);
+        assert_eq!(
+            rejected.action.decided_by,
+            Some(Decision {
+                actor: actor(),
+                decided_date_time: now,
+                reason: Some("false positive".into()),
+            })
+        );
+        assert_eq!(
+            rejected.action.approve(&actor(), None, now),
+            Err(Refusal::WrongStatus {
+                id: "a1".into(),
+                status: ActionStatus::Rejected,
+                allowed: "pending",
+                verb: "approved",
+            })
+        );
+        let approved = pending.approve(&actor(), None, now).expect("approve");
+        assert_eq!(
+            approved.action.reject(&actor(), None, now),
+            Err(Refusal::WrongStatus {
+                id: "a1".into(),
+                status: ActionStatus::Approved,
+                allowed: "pending",
+                verb: "rejected",
+            })
+        );
+        let again = rejected
+            .action
+            .reject(&actor(), Some("other".into()), now)
+            .expect("repeat");
+        assert!(!again.changed);
+        assert_eq!(again.action, rejected.action, "the first decision stands");
+    }
+
+    #[test]
+    fn an_undo_says_who_why_when_and_has_one_command_id_per_action() {
+        let now = Utc::now();
+        let done = action(ActionStatus::Completed, "blockUrl");
+        let undo = done
+            .request_undo(&actor(), "benign", now)
+            .expect("undoable")
+            .action
+            .undo
+            .expect("undo");
+        assert_eq!(undo.requested_by, actor());
+        assert_eq!(undo.reason, "benign");
+        assert_eq!(undo.requested_date_time, now);
+        assert_eq!(undo.command, "unblockUrl");
+        assert_eq!(
+            (
+                undo.command_sent_date_time,
+                undo.completed_date_time,
+                undo.failure_reason
+            ),
+            (None, None, None)
+        );
+        let same_id = action(ActionStatus::Completed, "quarantineFile")
+            .request_undo(&actor(), "other reason", now)
+            .expect("undoable")
+            .action
+            .undo
+            .expect("undo");
+        assert_eq!(same_id.command_id, undo.command_id);
+        let other = RemediationAction {
+            id: "a2".into(),
+            ..done.clone()
+        };
+        let other_id = other
+            .request_undo(&actor(), "benign", now)
+            .expect("undoable")
+            .action
+            .undo
+            .expect("undo")
+            .command_id;
+        assert_ne!(other_id, undo.command_id);
+        for status in [ActionStatus::Approved, ActionStatus::UndoFailed] {
+            assert_eq!(
+                action(status, "blockUrl").request_undo(&actor(), "r", now),
+                Err(Refusal::WrongStatus {
+                    id: "a1".into(),
+                    status,
+                    allowed: "completed",
+                    verb: "undone",
+                })
+            );
+        }
+        let undone = action(ActionStatus::Undone, "blockUrl");
+        assert_eq!(
+            undone.request_undo(&actor(), "r", now),
+            Ok(Decided {
+                action: undone.clone(),
+                changed: false,
+            })
+        );
+    }
+
+    fn undo_requested() -> RemediationAction {
+        action(ActionStatus::Completed, "quarantineFile")
+            .request_undo(&actor(), "clean", Utc::now())
+            .expect("undoable")
+            .action
+    }
+
+    #[test]
+    fn the_executors_report_ends_the_undo() {
+        let now = Utc::now();
+        let failed = undo_requested()
+            .record_undo_result(false, Some("file gone".into()), now)
+            .expect("report");
+        assert!(failed.changed);
+        assert_eq!(failed.action.status, ActionStatus::UndoFailed);
+        let undo = failed.action.undo.clone().expect("undo");
+        assert_eq!(undo.completed_date_time, Some(now));
+        assert_eq!(undo.failure_reason.as_deref(), Some("file gone"));
+        assert_eq!(undo.reason, "clean", "the request is kept");
+        // An undone action has no failure, whatever the report carried.
+        let undone = undo_requested()
+            .record_undo_result(true, Some("ignored".into()), now)
+            .expect("report");
+        assert_eq!(undone.action.status, ActionStatus::Undone);
+        assert_eq!(undone.action.undo.and_then(|u| u.failure_reason), None);
+        // The same report twice changes nothing; the other report after it is refused.
+        let repeat = failed
+            .action
+            .record_undo_result(false, Some("again".into()), now)
+            .expect("repeat");
+        assert!(!repeat.changed);
+        assert_eq!(repeat.action, failed.action);
+        assert_eq!(
+            failed.action.record_undo_result(true, None, now),
+            Err(Refusal::WrongStatus {
+                id: "a1".into(),
+                status: ActionStatus::UndoFailed,
+                allowed: "undoRequested",
+                verb: "reported on",
+            })
+        );
+        // A report for an undo never requested is refused.
+        let completed = action(ActionStatus::Completed, "quarantineFile");
+        assert!(matches!(
+            completed.record_undo_result(true, None, now),
+            Err(Refusal::WrongStatus { .. })
+        ));
+        let no_undo = RemediationAction {
+            undo: None,
+            ..undo_requested()
+        };
+        assert!(matches!(
+            no_undo.record_undo_result(true, None, now),
+            Err(Refusal::WrongStatus { .. })
+        ));
+    }
+
+    #[test]
+    fn the_undo_command_is_pending_until_sent_once() {
+        let now = Utc::now();
+        let requested = undo_requested();
+        assert!(requested.command_pending());
+        let sent = requested.mark_command_sent(now).expect("mark");
+        assert!(sent.changed);
+        assert!(!sent.action.command_pending());
+        assert_eq!(
+            sent.action
+                .undo
+                .as_ref()
+                .and_then(|u| u.command_sent_date_time),
+            Some(now)
+        );
+        let again = sent.action.mark_command_sent(Utc::now()).expect("mark");
+        assert!(!again.changed);
+        assert_eq!(again.action, sent.action);
+        // Not pending: no undo, or an undo already over.
+        assert!(!action(ActionStatus::Completed, "quarantineFile").command_pending());
+        let over = requested
+            .record_undo_result(true, None, now)
+            .expect("report")
+            .action;
+        assert!(
+            !over.command_pending(),
+            "sent or not, an undone action sends nothing"
+        );
+        assert!(!over.mark_command_sent(now).expect("mark").changed);
+        let no_undo = RemediationAction {
+            undo: None,
+            ..requested
+        };
+        assert!(!no_undo.command_pending());
+    }
+
+    #[test]
+    fn the_command_carries_the_action_and_its_undo() {
+        assert_eq!(
+            RemediationCommand::undo_of("t1", &action(ActionStatus::Completed, "blockUrl")),
+            None
+        );
+        let requested = undo_requested();
+        let undo = requested.undo.clone().expect("undo");
+        assert_eq!(
+            RemediationCommand::undo_of("t1", &requested),
+            Some(RemediationCommand {
+                command_id: undo.command_id,
+                command: "releaseFile".into(),
+                tenant_id: "t1".into(),
+                action_id: "a1".into(),
+                investigation_id: "inv".into(),
+                action_type: "quarantineFile".into(),
+                entity: requested.entity.clone(),
+                requested_by: actor(),
+                reason: "clean".into(),
+                requested_date_time: undo.requested_date_time,
+            })
         );
     }
 }
