@@ -183,10 +183,7 @@ pub async fn undo_many(
             match undo(store, commands, caller, &id, reason, now).await {
                 Ok(action) => UndoResult {
                     id,
-                    result: serde_json::to_value(action.status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
+                    result: action.status.to_string(),
                     problem: None,
                 },
                 // Dependencies failing fail the call: the caller retries it as a whole.

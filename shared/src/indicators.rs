@@ -13,8 +13,12 @@ use crate::model::Evidence;
 use crate::validate::{is_bidi_control, Errors};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, strum::Display,
+)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
 pub enum IndicatorType {
     FileSha256,
     FileSha1,

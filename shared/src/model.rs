@@ -8,9 +8,22 @@ use serde::{Deserialize, Serialize};
 /// `none` < `low` < `medium` < `high`: the derived order is the risk order.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::Display,
 )]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
 pub enum RiskLevel {
     #[default]
     None,
@@ -20,8 +33,12 @@ pub enum RiskLevel {
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, strum::Display,
+)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
 pub enum RiskState {
     #[default]
     None,
@@ -220,4 +237,30 @@ impl UserAggregate {
 pub struct Changes<'a> {
     pub sign_ins: Vec<&'a SignIn>,
     pub detections: Vec<&'a Detection>,
+}
+
+#[cfg(test)]
+mod names {
+    use strum::IntoEnumIterator;
+
+    use crate::indicators::IndicatorType;
+    use crate::model::{RiskLevel, RiskState};
+    use crate::remediation::{ActionStatus, EntityType};
+
+    /// Keys, filters and answers spell an enum with `Display`, JSON with serde: the same names.
+    fn same_names<T: IntoEnumIterator + std::fmt::Display + serde::Serialize>() {
+        for value in T::iter() {
+            let json = serde_json::to_value(&value).unwrap_or_default();
+            assert_eq!(json.as_str(), Some(value.to_string().as_str()));
+        }
+    }
+
+    #[test]
+    fn display_names_are_the_json_names() {
+        same_names::<RiskLevel>();
+        same_names::<RiskState>();
+        same_names::<EntityType>();
+        same_names::<IndicatorType>();
+        same_names::<ActionStatus>();
+    }
 }

@@ -665,14 +665,12 @@ where
     }
 }
 
-fn string_filter<T: Serialize>(
+/// An enum filter: its name as stored, which `strum` spells as serde does (`model` tests).
+fn string_filter<T: std::fmt::Display>(
     attribute: &'static str,
     value: &Option<T>,
 ) -> Option<(&'static str, String)> {
-    value.as_ref().and_then(|v| match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => Some((attribute, s)),
-        _ => None,
-    })
+    value.as_ref().map(|v| (attribute, v.to_string()))
 }
 
 #[async_trait]

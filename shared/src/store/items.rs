@@ -102,10 +102,6 @@ pub fn indicators_index(tenant: &str) -> String {
 /// Values can be long URLs: the key holds their digest.
 pub fn indicator_value_pk(tenant: &str, kind: IndicatorType, value: &str) -> String {
     let digest = crate::digest::hex_sha256(value.as_bytes());
-    let kind = serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
     format!("T#{tenant}#INDV#{kind}#{digest}")
 }
 
