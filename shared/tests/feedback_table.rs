@@ -702,3 +702,81 @@ fn re_ingesting_an_existing_detection_does_not_reopen_a_dismissed_user() {
 
     assert_eq!(agg, before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Aggregates that normal feedback does not produce (written by hand, as an older version or a
+// repair might have left them): the rules still hold for them.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_password_event_remediates_a_user_at_risk_with_no_active_detection() {
+    let mut agg = new_user();
+    agg.user.risk_state = RiskState::AtRisk;
+    agg.user.risk_level = Medium;
+    let after = run(
+        &agg,
+        Command::Password(PasswordEventKind::SecurePasswordReset),
+        1,
+    )
+    .aggregate;
+    assert_eq!(
+        user_risk(&after),
+        (
+            RiskState::Remediated,
+            RiskLevel::None,
+            RiskDetail::UserPerformedSecuredPasswordReset
+        )
+    );
+}
+
+#[test]
+fn a_detection_an_allow_indicator_dismisses_leaves_its_new_sign_in_without_risk() {
+    let mut context = ctx(1);
+    context
+        .verdicts
+        .insert("d9".to_string(), riskfeedback::indicators::Verdict::Allow);
+    let command = Command::IngestDetections(vec![detection("d9", High, Some("s9"))]);
+    let after = apply(&new_user(), &command, &context).aggregate;
+    assert_eq!(detection_state(&after, "d9"), RiskState::Dismissed);
+    assert_eq!(
+        sign_in_risk(&after, "s9"),
+        (RiskState::None, RiskLevel::None, RiskDetail::None)
+    );
+    assert_eq!(user_risk(&after).0, RiskState::None);
+}
+
+#[test]
+fn a_confirmed_compromised_detection_makes_its_user_confirmed_compromised_on_recompute() {
+    let mut agg = run(
+        &seeded(),
+        Command::ConfirmSignInsCompromised(ids(&["s1"])),
+        1,
+    )
+    .aggregate;
+    agg.user.risk_state = RiskState::AtRisk;
+    agg.user.risk_level = Medium;
+    let after = run(&agg, Command::DismissSignIns(ids(&["s2"])), 2).aggregate;
+    assert_eq!(
+        (after.user.risk_state, after.user.risk_level),
+        (RiskState::ConfirmedCompromised, High)
+    );
+}
+
+#[test]
+fn with_no_active_detection_left_a_users_level_is_none() {
+    let mut agg = new_user();
+    agg.user.risk_state = RiskState::AtRisk;
+    agg.user.risk_level = High;
+    let mut context = ctx(1);
+    context
+        .verdicts
+        .insert("d9".to_string(), riskfeedback::indicators::Verdict::Allow);
+    let command = Command::IngestDetections(vec![detection("d9", High, None)]);
+    let after = apply(&agg, &command, &context).aggregate;
+    assert_eq!(after.user.risk_level, RiskLevel::None);
+    assert_eq!(
+        after.user.risk_state,
+        RiskState::AtRisk,
+        "only the level follows"
+    );
+}
