@@ -16,8 +16,8 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use crate::indicators::IndicatorType;
 use crate::submissions::{Category, ItemType};
 use crate::validate::{
-    MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_CURSOR_LEN, MAX_ENTITY_ID_LEN, MAX_ID_LEN, MAX_NAME_LEN,
-    MAX_TEXT_LEN,
+    MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_CURSOR_LEN, MAX_ENTITY_ID_LEN, MAX_EVIDENCE_LEN,
+    MAX_EVIDENCE_URL_LEN, MAX_ID_LEN, MAX_NAME_LEN, MAX_TEXT_LEN,
 };
 
 /// Paging of every list (SPEC 8).
@@ -140,23 +140,28 @@ named_schema!(
 
 named_schema!(
     /// Evidence as a sensor reports it, before anything parses it: an address, a hash.
-    ShortText => text(64)
+    ShortText => text(MAX_EVIDENCE_LEN)
 );
 
 named_schema!(
     /// A URL as a sensor reports it.
-    LongText => text(2048)
+    LongText => text(MAX_EVIDENCE_URL_LEN)
 );
+
+/// Up to `MAX_BULK_TARGETS` distinct ids, at least `min`.
+fn id_list(min: usize) -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(Id::schema())
+        .min_items((min > 0).then_some(min))
+        .max_items(Some(MAX_BULK_TARGETS))
+        .unique_items(true)
+        .description(Some(format!("{min} to {MAX_BULK_TARGETS} distinct ids.")))
+        .into()
+}
 
 named_schema!(
     /// The ids one bulk call names.
-    IdList => ArrayBuilder::new()
-        .items(Id::schema())
-        .min_items(Some(1))
-        .max_items(Some(MAX_BULK_TARGETS))
-        .unique_items(true)
-        .description(Some(format!("1 to {MAX_BULK_TARGETS} distinct ids.")))
-        .into()
+    IdList => id_list(1)
 );
 
 named_schema!(
@@ -169,13 +174,11 @@ named_schema!(
     )
 );
 
-/// A string enum of some of `values`' JSON names: the values a field takes where a request
-/// accepts fewer than the type has (a new detection is never of risk `none`).
-pub fn some_of<T: serde::Serialize>(values: &[T], description: &str) -> RefOr<Schema> {
-    let names: Vec<String> = values
-        .iter()
-        .filter_map(|v| serde_json::to_value(v).ok()?.as_str().map(str::to_string))
-        .collect();
+/// A string enum of some of `values`' names (which `model::names` checks are their JSON
+/// names): the values a field takes where a request accepts fewer than the type has (a new
+/// detection is never of risk `none`).
+pub fn some_of<T: std::fmt::Display>(values: &[T], description: &str) -> RefOr<Schema> {
+    let names: Vec<String> = values.iter().map(T::to_string).collect();
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
         .enum_values(Some(names))
@@ -183,10 +186,19 @@ pub fn some_of<T: serde::Serialize>(values: &[T], description: &str) -> RefOr<Sc
         .into()
 }
 
-fn formatted(format: &str) -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::String))
-        .format(Some(SchemaFormat::Custom(format.to_string())))
+/// A string in any of these formats.
+fn any_format(formats: &[&str], description: &str) -> RefOr<Schema> {
+    formats
+        .iter()
+        .fold(AnyOfBuilder::new(), |any, format| {
+            any.item(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::String))
+                    .format(Some(SchemaFormat::Custom(format.to_string()))),
+            )
+        })
+        .description(Some(description))
+        .into()
 }
 
 fn hex(len: usize, what: &str) -> RefOr<Schema> {
@@ -221,11 +233,7 @@ named_schema!(
 
 named_schema!(
     /// An IPv4 or IPv6 address, as `std::net::IpAddr` parses it.
-    IpAddress => AnyOfBuilder::new()
-        .item(formatted("ipv4"))
-        .item(formatted("ipv6"))
-        .description(Some("An IPv4 or IPv6 address."))
-        .into()
+    IpAddress => any_format(&["ipv4", "ipv6"], "An IPv4 or IPv6 address.")
 );
 
 named_schema!(
@@ -244,21 +252,15 @@ named_schema!(
 
 named_schema!(
     /// A day of a report period: a date, or a time standing for its day.
-    DayOrTime => AnyOfBuilder::new()
-        .item(formatted("date"))
-        .item(formatted("date-time"))
-        .description(Some("A date (`2026-12-02`) or an RFC 3339 time, which stands for its day in UTC."))
-        .into()
+    DayOrTime => any_format(
+        &["date", "date-time"],
+        "A date (`2026-12-02`) or an RFC 3339 time, which stands for its day in UTC.",
+    )
 );
 
 named_schema!(
     /// The ids a submission links to, if any.
-    OptionalIdList => ArrayBuilder::new()
-        .items(Id::schema())
-        .max_items(Some(MAX_BULK_TARGETS))
-        .unique_items(true)
-        .description(Some(format!("Up to {MAX_BULK_TARGETS} distinct ids.")))
-        .into()
+    OptionalIdList => id_list(0)
 );
 
 /// The rules that span fields, or pick a field's rule by another field's value, which the

@@ -18,6 +18,10 @@ pub const MAX_COMMENT_LEN: usize = 1000;
 pub const MAX_BULK_TARGETS: usize = 60;
 pub const MAX_DETECTIONS_PER_CALL: usize = 100;
 pub const MAX_TEXT_LEN: usize = 256;
+/// Evidence as a sensor reports it, before anything parses it: an address, a hash.
+pub const MAX_EVIDENCE_LEN: usize = 64;
+/// A URL as a sensor reports it.
+pub const MAX_EVIDENCE_URL_LEN: usize = 2048;
 /// A cursor carries a DynamoDB key, up to four attributes of ids, in base64.
 pub const MAX_CURSOR_LEN: usize = 6144;
 

@@ -59,7 +59,6 @@ pub fn document() -> Document {
     if let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") {
         document_problem_types(problem);
     }
-
     for (path, item) in doc.paths.paths.iter_mut() {
         let changes = [item.post.as_mut(), item.put.as_mut(), item.delete.as_mut()];
         for operation in changes.into_iter().flatten() {

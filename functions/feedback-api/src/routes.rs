@@ -24,7 +24,8 @@ use riskfeedback::store::{
 };
 use riskfeedback::submissions::{self, SubmissionIn};
 use riskfeedback::validate::{
-    check_id, Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_TEXT_LEN,
+    check_id, Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_EVIDENCE_LEN,
+    MAX_EVIDENCE_URL_LEN, MAX_TEXT_LEN,
 };
 use riskfeedback::views::{RiskySignIn, RiskyUser};
 
@@ -354,7 +355,11 @@ fn validate_detections(detections: &[DetectionIn]) -> Result<(), ApiError> {
         }
         if let Some(sign_in) = &d.sign_in {
             errors.id(at("signIn.id"), &sign_in.id);
-            errors.optional_text(at("signIn.ipAddress"), sign_in.ip_address.as_deref(), 64);
+            errors.optional_text(
+                at("signIn.ipAddress"),
+                sign_in.ip_address.as_deref(),
+                MAX_EVIDENCE_LEN,
+            );
             errors.optional_text(
                 at("signIn.location"),
                 sign_in.location.as_deref(),
@@ -367,9 +372,17 @@ fn validate_detections(detections: &[DetectionIn]) -> Result<(), ApiError> {
             );
         }
         if let Some(e) = &d.evidence {
-            errors.optional_text(at("evidence.ipAddress"), e.ip_address.as_deref(), 64);
-            errors.optional_text(at("evidence.fileSha256"), e.file_sha256.as_deref(), 64);
-            errors.optional_text(at("evidence.url"), e.url.as_deref(), 2048);
+            errors.optional_text(
+                at("evidence.ipAddress"),
+                e.ip_address.as_deref(),
+                MAX_EVIDENCE_LEN,
+            );
+            errors.optional_text(
+                at("evidence.fileSha256"),
+                e.file_sha256.as_deref(),
+                MAX_EVIDENCE_LEN,
+            );
+            errors.optional_text(at("evidence.url"), e.url.as_deref(), MAX_EVIDENCE_URL_LEN);
             errors.optional_text(
                 at("evidence.domainName"),
                 e.domain_name.as_deref(),

@@ -177,7 +177,8 @@ pub(crate) struct ReasonBody {
 /// A body that may be left out entirely; when present it must be valid JSON of the route.
 fn reason_body(request: &Request) -> Result<Option<String>, ApiError> {
     // JSON `null`, as the document's optional body allows, says no more than no body.
-    if request.body().trim_ascii().is_empty() || request.body().trim_ascii() == b"null" {
+    let body = request.body().trim_ascii();
+    if body.is_empty() || body == b"null" {
         return Ok(None);
     }
     let body: ReasonBody = json_body(request.headers(), request.body())?;
