@@ -15,10 +15,11 @@ use hyper_util::rt::TokioIo;
 use lambda_http::{Body, Request};
 use riskfeedback::http::{problem, MAX_BODY_BYTES};
 use riskfeedback::problem::ApiError;
+use riskfeedback::validate::MAX_TEXT_LEN;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use crate::template::CorsSpec;
+use crate::template::{CorsSpec, RouteSpec};
 use crate::token;
 
 pub struct Gateway {
@@ -26,6 +27,8 @@ pub struct Gateway {
     pub secret: String,
     /// The template's CORS rules, which API Gateway applies before any function runs.
     pub cors: CorsSpec,
+    /// The template's routes: a method none of a path's routes takes is refused here.
+    pub routes: Vec<RouteSpec>,
 }
 
 /// One HTTP request, as the pieces an API Gateway event is made of.
@@ -148,6 +151,7 @@ impl Gateway {
             apps: Apps::new(stack),
             secret,
             cors: stack.template.cors.clone(),
+            routes: stack.template.routes.clone(),
         }
     }
 
@@ -184,12 +188,13 @@ impl Gateway {
             .and_then(|o| o.to_str().ok())
             .filter(|o| is_local_origin(o))
             .map(str::to_string);
-        let mut response = if let Some(allow) = method_not_allowed(&parts.method, parts.uri.path())
+        let mut response = if let Some(allow) =
+            method_not_allowed(&self.routes, &parts.method, parts.uri.path())
         {
             // API Gateway answers an unrouted method itself too, before the authorizer.
             let mut refused = to_hyper(problem(&ApiError::MethodNotAllowed {
                 method: parts.method.to_string(),
-                path: parts.uri.path().chars().take(256).collect(),
+                path: parts.uri.path().chars().take(MAX_TEXT_LEN).collect(),
             }));
             if let Ok(value) = hyper::header::HeaderValue::from_str(&allow) {
                 refused.headers_mut().insert(hyper::header::ALLOW, value);
@@ -285,47 +290,32 @@ impl Gateway {
     }
 }
 
-/// The methods the document gives the route `path` is one of, as an `Allow` value, if `method`
-/// is not among them (HEAD goes with GET, and OPTIONS is every route's preflight).
-fn method_not_allowed(method: &hyper::Method, path: &str) -> Option<String> {
-    static ROUTES: std::sync::OnceLock<Vec<(Vec<String>, Vec<String>)>> =
-        std::sync::OnceLock::new();
-    let routes = ROUTES.get_or_init(|| {
-        crate::openapi::roles(&crate::openapi::document())
-            .into_iter()
-            .fold(
-                BTreeMap::<String, Vec<String>>::new(),
-                |mut by_path, (method, path, _)| {
-                    by_path.entry(path).or_default().push(method);
-                    by_path
-                },
-            )
-            .into_iter()
-            .map(|(path, methods)| (path.split('/').map(str::to_string).collect(), methods))
-            .collect()
-    });
+/// The methods of the routes `path` is one of, as an `Allow` value, if `method` is not among
+/// them (HEAD goes with GET, and OPTIONS is every route's preflight). A path can be two routes'
+/// at once: `/remediation-actions/undo` is POST's literal route and GET's `/{actionId}`.
+fn method_not_allowed(routes: &[RouteSpec], method: &hyper::Method, path: &str) -> Option<String> {
     let segments: Vec<&str> = path.split('/').collect();
-    let matches = |template: &[String]| {
-        template.len() == segments.len()
-            && template
+    let matches = |template: &str| {
+        let parts: Vec<&str> = template.split('/').collect();
+        parts.len() == segments.len()
+            && parts
                 .iter()
                 .zip(&segments)
                 .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
     };
-    // `/remediation-actions/undo` is POST's literal route and GET's `/{actionId}` at once.
-    let mut allow: Vec<String> = routes
+    let mut allow: Vec<&str> = routes
         .iter()
-        .filter(|(template, _)| matches(template))
-        .flat_map(|(_, methods)| methods.iter().cloned())
+        .filter(|route| matches(&route.path))
+        .map(|route| route.method.as_str())
         .collect();
     if allow.is_empty() {
         return None;
     }
-    if allow.iter().any(|m| m == "GET") {
-        allow.push("HEAD".to_string());
+    if allow.contains(&"GET") {
+        allow.push("HEAD");
     }
-    allow.push("OPTIONS".to_string());
-    (!allow.iter().any(|m| m == method.as_str())).then(|| allow.join(", "))
+    allow.push("OPTIONS");
+    (!allow.contains(&method.as_str())).then(|| allow.join(", "))
 }
 
 /// The longest path and query the gateway takes. API Gateway refuses a request line and headers

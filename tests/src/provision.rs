@@ -121,6 +121,24 @@ impl Stack {
         })
     }
 
+    /// The `--env-vars` file `sam local` needs to run the functions against this stack, with
+    /// the endpoints this process has (which must be addresses the containers reach) and the
+    /// local-token `secret`. SAM passes a variable only if the template declares it: these
+    /// are, naming the resources by their logical ids, or declared as left out.
+    pub fn sam_env_vars(&self, secret: &str) -> Result<serde_json::Value, String> {
+        let endpoint = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+        let config = &self.config;
+        Ok(serde_json::json!({"Parameters": {
+            "TABLE_NAME": config.table_name,
+            "FEEDBACK_QUEUE_URL": config.feedback_queue_url,
+            "EVENTS_QUEUE_URL": config.events_queue_url,
+            "REMEDIATION_COMMAND_QUEUE_URL": config.remediation_command_queue_url,
+            "AWS_ENDPOINT_URL_DYNAMODB": endpoint("AWS_ENDPOINT_URL_DYNAMODB")?,
+            "AWS_ENDPOINT_URL_SQS": endpoint("AWS_ENDPOINT_URL_SQS")?,
+            "RISKFEEDBACK_LOCAL_JWT_SECRET": secret,
+        }}))
+    }
+
     pub fn dynamodb_store(&self) -> riskfeedback::store::DynamoStore {
         riskfeedback::store::DynamoStore::new(self.dynamodb.clone(), &self.config.table_name)
     }

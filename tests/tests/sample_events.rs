@@ -195,18 +195,10 @@ impl Sam {
             std::env::var(name)
                 .unwrap_or_else(|_| panic!("{name} is not set: run scripts/sam-local test"))
         };
-        let config = &t.stack.config;
-        // SAM passes a variable of --env-vars only if the template declares it: these are,
-        // naming resources by their logical ids, or left out (endpoints, the local secret).
-        let env_vars = serde_json::json!({"Parameters": {
-            "TABLE_NAME": config.table_name,
-            "FEEDBACK_QUEUE_URL": config.feedback_queue_url,
-            "EVENTS_QUEUE_URL": config.events_queue_url,
-            "REMEDIATION_COMMAND_QUEUE_URL": config.remediation_command_queue_url,
-            "AWS_ENDPOINT_URL_DYNAMODB": var("AWS_ENDPOINT_URL_DYNAMODB"),
-            "AWS_ENDPOINT_URL_SQS": var("AWS_ENDPOINT_URL_SQS"),
-            "RISKFEEDBACK_LOCAL_JWT_SECRET": SAM_LOCAL_SECRET,
-        }});
+        let env_vars = t
+            .stack
+            .sam_env_vars(SAM_LOCAL_SECRET)
+            .unwrap_or_else(|e| panic!("{e}: run scripts/sam-local test"));
         let env_path = std::env::temp_dir().join(format!("rf-sam-env-{}.json", std::process::id()));
         std::fs::write(&env_path, env_vars.to_string()).expect("write the env-vars file");
         Sam {

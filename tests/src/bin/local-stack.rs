@@ -72,20 +72,9 @@ async fn main() -> Result<(), String> {
     Ok(())
 }
 
-/// SAM passes a variable of `--env-vars` only if the template declares it: these are, naming
-/// the resources by their logical ids, or declared as left out (the endpoints, the secret).
+/// `scripts/dev`'s tokens work under `sam local start-api` too: the same secret.
 fn write_sam_env_vars(stack: &Stack, path: &str) -> Result<(), String> {
-    let endpoint = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-    let config = &stack.config;
-    let env_vars = serde_json::json!({"Parameters": {
-        "TABLE_NAME": config.table_name,
-        "FEEDBACK_QUEUE_URL": config.feedback_queue_url,
-        "EVENTS_QUEUE_URL": config.events_queue_url,
-        "REMEDIATION_COMMAND_QUEUE_URL": config.remediation_command_queue_url,
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint("AWS_ENDPOINT_URL_DYNAMODB")?,
-        "AWS_ENDPOINT_URL_SQS": endpoint("AWS_ENDPOINT_URL_SQS")?,
-        "RISKFEEDBACK_LOCAL_JWT_SECRET": token::secret(),
-    }});
+    let env_vars = stack.sam_env_vars(&token::secret())?;
     let text = serde_json::to_string_pretty(&env_vars).map_err(|e| e.to_string())?;
     std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))?;
     println!("wrote {path} for sam local --env-vars");
