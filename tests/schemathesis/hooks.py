@@ -103,7 +103,8 @@ def _explained(field: str, message: str, case) -> bool:
     if field == "from" and message == "must not be after to":
         return _day(query.get("from")) > _day(query.get("to"))
     if field == "from" and message.startswith("the period may span at most"):
-        return True
+        days = int(re.search(r"\d+", message).group())
+        return (_day(query.get("to")) - _day(query.get("from"))).days >= days
     return False
 
 
@@ -111,20 +112,22 @@ def _expiry(body, field: str) -> datetime:
     value = body
     for name in field.split("."):
         value = value.get(name) if isinstance(value, dict) else None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc)
-    except ValueError:
-        return datetime.max.replace(tzinfo=timezone.utc)
+    return _instant(value) or datetime.max.replace(tzinfo=timezone.utc)
 
 
 def _day(value) -> date:
+    """A report bound as the server reads it: a time stands for its day in UTC."""
     if value is None:
-        return date.today()
-    text = str(value)
+        return datetime.now(timezone.utc).date()
+    instant = _instant(value)
+    return instant.date() if instant else date.fromisoformat(str(value)[:10])
+
+
+def _instant(value) -> datetime | None:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc).date()
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc)
     except ValueError:
-        return date.fromisoformat(text[:10])
+        return None
 
 
 def _problem(response) -> dict:
