@@ -7,16 +7,33 @@ answer says exactly that and the request shows it is so. Every other failure fai
 
 from __future__ import annotations
 
+import ast
 import atexit
 import json
 import re
 import sys
+import threading
 import unicodedata
 from collections import Counter
 from datetime import date, datetime, timezone
 from urllib.parse import unquote
 
 import schemathesis
+
+# CPython 3.11 counts AST recursion depth in state shared between threads, so two threads turning
+# source into an AST at once can make one of them fail with "AST constructor recursion depth
+# mismatch" (python/cpython#106905). Hypothesis parses the source of lambdas to describe them,
+# and `workers = 2` runs two threads: parse one at a time.
+_AST_PARSE = ast.parse
+_AST_PARSE_LOCK = threading.Lock()
+
+
+def _parse_one_at_a_time(*args, **kwargs):
+    with _AST_PARSE_LOCK:
+        return _AST_PARSE(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time
 
 # What this run has seen: the cursors the API issued, and the requests (route and body) sent
 # under each Idempotency-Key. The run needs a stack of its own: keys from an earlier run, with

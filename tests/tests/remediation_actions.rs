@@ -1,7 +1,7 @@
 //! The action center end to end (SPEC 4): ingestion, pending and history views, approve and
 //! reject, undo with exactly one compensating command, the executor's report, and refusals.
 
-use riskfeedback::queue::SqsQueue;
+use riskfeedback_aws::SqsQueue;
 use riskfeedback_tests::gateway::Apps;
 use riskfeedback_tests::harness::{Answer, As, TestStack};
 use serde_json::{json, Value};
@@ -476,4 +476,25 @@ async fn an_approval_with_a_null_body_has_no_reason() {
     assert_eq!(approved.status, 200, "{approved:?}");
     assert_eq!(approved.body["status"], "approved");
     assert_eq!(approved.body["decidedBy"]["reason"], Value::Null);
+}
+
+/// A body of whitespace alone is neither left out nor JSON: it is refused and decides nothing.
+#[tokio::test]
+async fn an_approval_whose_body_is_only_whitespace_is_refused() {
+    let t = seeded().await;
+    for body in [&b"\t"[..], b" ", b"\r\n"] {
+        let headers = [("content-type".to_string(), "application/json".to_string())].into();
+        let refused = t
+            .call_raw(
+                Some(&analyst()),
+                "POST",
+                "/remediation-actions/a-device/approve",
+                headers,
+                body.to_vec(),
+            )
+            .await;
+        refused.problem(400);
+    }
+    let action = get(&t, "/remediation-actions/a-device").await;
+    assert_eq!(action["status"], "pending", "{action}");
 }

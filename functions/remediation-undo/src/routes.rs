@@ -176,9 +176,9 @@ pub(crate) struct ReasonBody {
 
 /// A body that may be left out entirely; when present it must be valid JSON of the route.
 fn reason_body(request: &Request) -> Result<Option<String>, ApiError> {
-    // JSON `null`, as the document's optional body allows, says no more than no body.
-    let body = request.body().trim_ascii();
-    if body.is_empty() || body == b"null" {
+    // JSON `null`, as the document's optional body allows, says no more than no body. Whitespace
+    // alone is neither, and `json_body` refuses it.
+    if request.body().is_empty() || request.body().trim_ascii() == b"null" {
         return Ok(None);
     }
     let body: ReasonBody = json_body(request.headers(), request.body())?;
