@@ -11,13 +11,13 @@ use http::{header, HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
 use riskfeedback::auth::Caller;
 use riskfeedback::feedback::{Actor, DetectionIn};
-use riskfeedback::http::{json_body, problem, Query};
 use riskfeedback::idempotency::validate_idempotency_key;
 use riskfeedback::indicators::{Indicator, IndicatorIn};
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::problem::ApiError;
 use riskfeedback::submissions::SubmissionIn;
 use riskfeedback::validate::check_id;
+use riskfeedback_http::{json_body, problem, Query};
 
 #[derive(Debug, Arbitrary)]
 enum Body {

@@ -1,7 +1,7 @@
 //! The risk rules' state transitions (SPEC 2-3) over arbitrary sequences of ingestions and
 //! feedback on one user: no panic, applying a step twice equals once, and the user's and each
 //! sign-in's state and level always follow from its active detections. The same invariants as
-//! `shared/tests/risk_properties.rs`, explored by coverage instead of by random generation.
+//! `shared/domain/tests/risk_properties.rs`, explored by coverage instead of by random generation.
 #![no_main]
 
 use arbitrary::Arbitrary;

@@ -13,9 +13,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::{Body, Request};
-use riskfeedback::http::{problem, MAX_BODY_BYTES};
 use riskfeedback::problem::ApiError;
 use riskfeedback::validate::MAX_TEXT_LEN;
+use riskfeedback_http::{problem, MAX_BODY_BYTES};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
@@ -262,7 +262,7 @@ impl Gateway {
         // The JWT authorizer answers 401 itself; the function never sees an unverified call.
         let claims = match headers
             .get("authorization")
-            .and_then(|h| riskfeedback::local_token::bearer_token(h))
+            .and_then(|h| riskfeedback_aws::local_token::bearer_token(h))
         {
             Some(token) => match token::verify(token, &self.secret) {
                 Ok(claims) => claims,
@@ -382,6 +382,6 @@ fn uri_too_long() -> hyper::Response<Full<Bytes>> {
         .unwrap_or_default()
 }
 
-fn to_hyper(response: riskfeedback::http::HttpResponse) -> hyper::Response<Full<Bytes>> {
+fn to_hyper(response: riskfeedback_http::HttpResponse) -> hyper::Response<Full<Bytes>> {
     response.map(|body| Full::new(Bytes::from(body)))
 }

@@ -71,7 +71,7 @@ pub async fn local_sdk_config() -> Result<aws_config::SdkConfig, String> {
             ));
         }
     }
-    Ok(riskfeedback::config::load_sdk_config().await)
+    Ok(riskfeedback_aws::sdk::load_sdk_config().await)
 }
 
 impl Stack {
@@ -139,8 +139,8 @@ impl Stack {
         }}))
     }
 
-    pub fn dynamodb_store(&self) -> riskfeedback::store::DynamoStore {
-        riskfeedback::store::DynamoStore::new(self.dynamodb.clone(), &self.config.table_name)
+    pub fn dynamodb_store(&self) -> riskfeedback_aws::DynamoStore {
+        riskfeedback_aws::DynamoStore::new(self.dynamodb.clone(), &self.config.table_name)
     }
 
     pub fn queue_url(&self, logical_id: &str) -> &str {

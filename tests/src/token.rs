@@ -1,15 +1,15 @@
 //! Local identity (SPEC 9): HS256 tokens signed with `RISKFEEDBACK_LOCAL_JWT_SECRET`, minted
-//! for a tenant and roles, verified by the local gateway (`riskfeedback::local_token`). Never
+//! for a tenant and roles, verified by the local gateway (`riskfeedback_aws::local_token`). Never
 //! used by a deployment.
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
-pub use riskfeedback::local_token::verify;
+pub use riskfeedback_aws::local_token::verify;
 use serde_json::json;
 
 pub const DEFAULT_SECRET: &str = "local-dev-secret";
 
 pub fn secret() -> String {
-    std::env::var(riskfeedback::local_token::SECRET_VAR)
+    std::env::var(riskfeedback_aws::local_token::SECRET_VAR)
         .unwrap_or_else(|_| DEFAULT_SECRET.to_string())
 }
 

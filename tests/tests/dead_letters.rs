@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use riskfeedback::store::DynamoStore;
+use riskfeedback_aws::DynamoStore;
 use riskfeedback_tests::dlq::{inspect, redrive};
 use riskfeedback_tests::harness::{detection, As, TestStack};
 use riskfeedback_tests::poller::Poller;

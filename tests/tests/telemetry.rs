@@ -45,7 +45,7 @@ async fn a_feedbacks_journey_is_in_the_json_logs_and_its_metrics_are_valid_emf()
     let logs = Captured::default();
     let writer = logs.clone();
     let metrics =
-        riskfeedback::lambda::init_telemetry_with_writer("journey", move || writer.clone())
+        riskfeedback_aws::lambda::init_telemetry_with_writer("journey", move || writer.clone())
             .expect("telemetry");
 
     let t = TestStack::new().await;

@@ -7,12 +7,12 @@ mod routes;
 
 use lambda_http::{Body, Request, Response};
 use riskfeedback::config::Config;
-use riskfeedback::http::HttpResponse;
-use riskfeedback::lambda;
 use riskfeedback::model::RiskLevel;
 use riskfeedback::problem::ApiError;
-use riskfeedback::queue::SqsQueue;
-use riskfeedback::store::DynamoStore;
+use riskfeedback_aws::lambda;
+use riskfeedback_aws::DynamoStore;
+use riskfeedback_aws::SqsQueue;
+use riskfeedback_http::HttpResponse;
 
 /// What every request needs, built once per cold start.
 #[derive(Clone, Debug)]

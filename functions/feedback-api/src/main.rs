@@ -5,9 +5,9 @@ use riskfeedback::config::Config;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let metrics = riskfeedback::lambda::init_telemetry("feedback-api")?;
+    let metrics = riskfeedback_aws::lambda::init_telemetry("feedback-api")?;
     let config = Config::from_env()?;
-    let sdk = riskfeedback::config::load_sdk_config().await;
+    let sdk = riskfeedback_aws::sdk::load_sdk_config().await;
     let app = App::new(&sdk, &config);
     run_http(metrics, service_fn(|request| handle(&app, request))).await
 }

@@ -6,7 +6,6 @@
 use utoipa::{IntoParams, OpenApi};
 
 use riskfeedback::feedback::{Feedback, HistoryEntry};
-use riskfeedback::http::ListBody;
 use riskfeedback::indicators::{Indicator, IndicatorIn};
 use riskfeedback::model::{Detection, RiskLevel, RiskState};
 use riskfeedback::openapi::{DayOrTime, Id, Name, Paging};
@@ -15,6 +14,7 @@ use riskfeedback::problem::Problem;
 use riskfeedback::quality::QualityReport;
 use riskfeedback::submissions::{Submission, SubmissionIn, Submitted};
 use riskfeedback::views::{RiskySignIn, RiskyUser};
+use riskfeedback_http::ListBody;
 
 use crate::routes::{DetectionsBody, PasswordEventBody, SignInFeedbackBody, UserFeedbackBody};
 

@@ -7,13 +7,9 @@ use serde::Deserialize;
 
 use riskfeedback::auth::{Caller, Role};
 use riskfeedback::feedback::{DetectionIn, FeedbackAction, PasswordEventKind};
-use riskfeedback::http::{
-    accepted, created, json, json_body, list_page, no_content, segments, Query,
-};
 use riskfeedback::idempotency::{request_hash, same_request, validate_idempotency_key, work_id};
 use riskfeedback::indicators::{Indicator, IndicatorIn};
 use riskfeedback::intake::{submit, WorkRequest};
-use riskfeedback::lambda;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::preview::preview;
 use riskfeedback::problem::ApiError;
@@ -28,6 +24,10 @@ use riskfeedback::validate::{
     MAX_EVIDENCE_URL_LEN, MAX_TEXT_LEN,
 };
 use riskfeedback::views::{RiskySignIn, RiskyUser};
+use riskfeedback_aws::lambda;
+use riskfeedback_http::{
+    accepted, created, json, json_body, list_page, no_content, segments, Query,
+};
 
 use crate::{App, RouteResult};
 

@@ -8,9 +8,9 @@ mod routes;
 
 use lambda_http::{Body, Request, Response};
 use riskfeedback::config::Config;
-use riskfeedback::lambda;
-use riskfeedback::queue::SqsQueue;
-use riskfeedback::store::DynamoStore;
+use riskfeedback_aws::lambda;
+use riskfeedback_aws::DynamoStore;
+use riskfeedback_aws::SqsQueue;
 
 #[derive(Clone, Debug)]
 pub struct App {

@@ -6,9 +6,9 @@
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use riskfeedback::actions::{IngestResult, UndoResult};
-use riskfeedback::http::ListBody;
 use riskfeedback::openapi::{Comment, Id, Paging};
 use riskfeedback::remediation::{ActionStatus, EntityType, RemediationAction};
+use riskfeedback_http::ListBody;
 
 use crate::routes::{ActionsBody, ReasonBody, UndoManyBody, UndoResultBody};
 

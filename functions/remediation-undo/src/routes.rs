@@ -7,16 +7,16 @@ use serde::Deserialize;
 
 use riskfeedback::actions;
 use riskfeedback::auth::{Caller, Role};
-use riskfeedback::http::{json, json_body, list_page, segments, ListBody, Query};
-use riskfeedback::lambda;
 use riskfeedback::problem::ApiError;
 use riskfeedback::remediation::{ActionIn, ActionStatus, EntityType};
 use riskfeedback::store::{ActionFilter, ActionStore};
 use riskfeedback::validate::{check_id, Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
+use riskfeedback_aws::lambda;
+use riskfeedback_http::{json, json_body, list_page, segments, ListBody, Query};
 
 use crate::App;
 
-type RouteResult = Result<riskfeedback::http::HttpResponse, ApiError>;
+type RouteResult = Result<riskfeedback_http::HttpResponse, ApiError>;
 
 /// Actions one ingestion call may carry.
 const MAX_ACTIONS_PER_CALL: usize = 100;

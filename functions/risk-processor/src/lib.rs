@@ -11,9 +11,11 @@ use riskfeedback::config::Config;
 use riskfeedback::processing::{
     apply_pending, publish_completed, Applied, Records, Report, ACCEPTING_DEADLINE,
 };
-use riskfeedback::queue::{SqsQueue, WorkNotice};
-use riskfeedback::store::{DynamoStore, WorkStore};
+use riskfeedback::queue::WorkNotice;
+use riskfeedback::store::WorkStore;
 use riskfeedback::telemetry;
+use riskfeedback_aws::DynamoStore;
+use riskfeedback_aws::SqsQueue;
 
 #[derive(Clone, Debug)]
 pub struct App {

@@ -1,5 +1,8 @@
 //! `DynamoStore`: the stores over one DynamoDB table (layout in `items.rs`).
 
+mod cursor;
+mod items;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Debug;
 use std::time::Duration;
@@ -15,19 +18,20 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 
-use super::items::*;
-use super::{
-    cursor, Accepted, ActionFilter, ActionStore, DetectionFilter, IndicatorStore, IntakeState,
-    LoadedUser, Page, PageRequest, QualityStore, ReadStore, SignInFilter, SignInRow, StepCommit,
-    StoreError, StoredAction, StoredIndicator, StoredSubmission, SubmissionStore, UserFilter,
-    UserRow, UserSteps, WorkRecord, WorkStore,
+use items::*;
+
+use riskfeedback::feedback::HistoryEntry;
+use riskfeedback::indicators::{Indicator, IndicatorType};
+use riskfeedback::model::{Detection, UserAggregate};
+use riskfeedback::quality::{Counts, Kind};
+use riskfeedback::remediation::RemediationAction;
+use riskfeedback::store::{
+    Accepted, ActionFilter, ActionStore, DetectionFilter, IndicatorStore, IntakeState, LoadedUser,
+    Page, PageRequest, QualityStore, ReadStore, SignInFilter, SignInRow, StepCommit, StoreError,
+    StoredAction, StoredIndicator, StoredSubmission, SubmissionStore, UserFilter, UserRow,
+    UserSteps, WorkRecord, WorkStore,
 };
-use crate::feedback::HistoryEntry;
-use crate::indicators::{Indicator, IndicatorType};
-use crate::model::{Detection, UserAggregate};
-use crate::quality::{Counts, Kind};
-use crate::remediation::RemediationAction;
-use crate::submissions::Submission;
+use riskfeedback::submissions::Submission;
 
 type Item = HashMap<String, AttributeValue>;
 

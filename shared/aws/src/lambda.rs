@@ -8,10 +8,10 @@ use metrics_cloudwatch_embedded::Collector;
 
 use std::sync::OnceLock;
 
-use crate::auth::Caller;
-use crate::http::{problem, HttpResponse};
 use crate::local_token;
-use crate::problem::ApiError;
+use riskfeedback::auth::Caller;
+use riskfeedback::problem::ApiError;
+use riskfeedback_http::{problem, HttpResponse};
 
 /// What every function's `main` starts with. Logs: one JSON object a line when Lambda sets
 /// `AWS_LAMBDA_LOG_FORMAT=JSON`, plain text otherwise. Metrics: CloudWatch Embedded Metric
@@ -36,12 +36,12 @@ where
     let collector = metrics_cloudwatch_embedded::Builder::new()
         .cloudwatch_namespace(namespace)
         .with_dimension("Function", function)
-        .lambda_cold_start_metric(crate::telemetry::COLD_START)
+        .lambda_cold_start_metric(riskfeedback::telemetry::COLD_START)
         .with_lambda_request_id("RequestId")
         .with_lambda_xray_trace_id("XRayTraceId")
         .init()
         .map_err(|e| e.to_string())?;
-    crate::telemetry::describe();
+    riskfeedback::telemetry::describe();
     Ok(collector)
 }
 

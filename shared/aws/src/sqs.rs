@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 
-use super::{Message, Queue, QueueError};
+use riskfeedback::queue::{Message, Queue, QueueError};
 
 /// SQS's limit on the entries of one `SendMessageBatch`.
 const MAX_BATCH_ENTRIES: usize = 10;

@@ -3,25 +3,6 @@
 
 use crate::model::RiskLevel;
 
-/// The AWS SDK configuration every function uses: the standard environment (endpoints,
-/// region, credentials), with timeouts so a stalled dependency becomes a `503`, never a hang.
-#[cfg(feature = "aws")]
-pub async fn load_sdk_config() -> aws_config::SdkConfig {
-    use aws_config::timeout::TimeoutConfig;
-    use aws_config::BehaviorVersion;
-    use std::time::Duration;
-
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(2))
-        .operation_attempt_timeout(Duration::from_secs(3))
-        .operation_timeout(Duration::from_secs(8))
-        .build();
-    aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(timeouts)
-        .load()
-        .await
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub table_name: String,

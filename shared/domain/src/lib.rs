@@ -1,21 +1,16 @@
-//! The riskfeedback domain: risk rules and feedback as plain Rust, plus the DynamoDB and SQS
-//! adapters behind the small traits the use cases need. The adapters and the Lambda HTTP glue
-//! are the default feature `aws`; without it the crate is the rules alone (the fuzz targets
-//! build it that way, so they need not instrument the AWS SDK).
+//! The riskfeedback domain: risk rules, feedback and the use cases as plain Rust, with the small
+//! traits they need from storage and queues. Nothing here knows AWS, Lambda or HTTP: the
+//! adapters and the HTTP edge are the crate `riskfeedback-aws` (`shared/aws`), and Cargo keeps
+//! the dependency running that way.
 
 pub mod actions;
 pub mod auth;
 pub mod config;
 pub mod digest;
 pub mod feedback;
-pub mod http;
 pub mod idempotency;
 pub mod indicators;
 pub mod intake;
-#[cfg(feature = "aws")]
-pub mod lambda;
-#[cfg(feature = "aws")]
-pub mod local_token;
 pub mod model;
 #[cfg(feature = "openapi")]
 pub mod openapi;

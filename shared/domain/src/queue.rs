@@ -13,11 +13,6 @@ use crate::feedback::Feedback;
 use crate::problem::ApiError;
 use crate::remediation::RemediationCommand;
 
-#[cfg(feature = "aws")]
-mod sqs;
-#[cfg(feature = "aws")]
-pub use sqs::SqsQueue;
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("queue unavailable: {0}")]
 pub struct QueueError(pub String);

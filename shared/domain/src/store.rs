@@ -1,21 +1,11 @@
 //! What the use cases need from storage, as two narrow traits: the write path (intake and
 //! processing) and the read path (the `GET` routes). `DynamoStore` is the one implementation.
 
-#[cfg(feature = "aws")]
-mod cursor;
-#[cfg(feature = "aws")]
-mod dynamo;
-#[cfg(feature = "aws")]
-mod items;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-#[cfg(feature = "aws")]
-pub use dynamo::DynamoStore;
 
 use crate::feedback::{
     derive_state, Actor, DetectionIn, Feedback, FeedbackAction, HistoryEntry, PasswordEventKind,

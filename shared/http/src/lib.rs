@@ -6,9 +6,9 @@ use http::{header, HeaderMap, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::problem::ApiError;
-use crate::store::{Page, PageRequest};
-use crate::validate::{parse_json, MAX_CURSOR_LEN};
+use riskfeedback::problem::ApiError;
+use riskfeedback::store::{Page, PageRequest};
+use riskfeedback::validate::{parse_json, MAX_CURSOR_LEN};
 
 /// Larger bodies are refused before parsing: the biggest legitimate one (100 detections) is far smaller.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

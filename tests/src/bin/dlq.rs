@@ -2,7 +2,7 @@
 //! `list` shows each dead letter (and marks its feedback `failed`); `redrive` moves them all
 //! back to the feedback queue, where the processor applies them.
 
-use riskfeedback::store::DynamoStore;
+use riskfeedback_aws::DynamoStore;
 use riskfeedback_tests::dlq::{inspect, redrive};
 use riskfeedback_tests::provision::{local_sdk_config, LOCAL_PREFIX};
 

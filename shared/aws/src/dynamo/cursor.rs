@@ -10,7 +10,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::items::tenant_prefix;
-use super::StoreError;
+use riskfeedback::store::StoreError;
 
 type Key = HashMap<String, AttributeValue>;
 

@@ -23,13 +23,13 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{PendingStep, TargetStatus, WorkRecord};
-use crate::feedback::{HistoryEntry, TargetResult};
-use crate::indicators::{Indicator, IndicatorType};
-use crate::model::{Detection, SignIn, User};
-use crate::quality::{Counts, Kind};
-use crate::remediation::{EntityType, RemediationAction};
-use crate::submissions::Submission;
+use riskfeedback::feedback::{HistoryEntry, TargetResult};
+use riskfeedback::indicators::{Indicator, IndicatorType};
+use riskfeedback::model::{Detection, SignIn, User};
+use riskfeedback::quality::{Counts, Kind};
+use riskfeedback::remediation::{EntityType, RemediationAction};
+use riskfeedback::store::{PendingStep, TargetStatus, WorkRecord};
+use riskfeedback::submissions::Submission;
 
 pub const USER_SK: &str = "USER";
 pub const SIGN_IN_PREFIX: &str = "S#";
@@ -59,7 +59,7 @@ pub fn key_id(id: &str) -> Cow<'_, str> {
     while !id.is_char_boundary(end) {
         end -= 1;
     }
-    let digest = crate::digest::hex_sha256(id.as_bytes());
+    let digest = riskfeedback::digest::hex_sha256(id.as_bytes());
     Cow::Owned(format!("{}\u{1F}{digest}", &id[..end]))
 }
 
@@ -101,7 +101,7 @@ pub fn indicators_index(tenant: &str) -> String {
 
 /// Values can be long URLs: the key holds their digest.
 pub fn indicator_value_pk(tenant: &str, kind: IndicatorType, value: &str) -> String {
-    let digest = crate::digest::hex_sha256(value.as_bytes());
+    let digest = riskfeedback::digest::hex_sha256(value.as_bytes());
     format!("T#{tenant}#INDV#{kind}#{digest}")
 }
 
@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn the_longest_id_makes_a_sort_key_dynamodb_takes() {
-        let longest = "\u{1F600}".repeat(crate::validate::MAX_ID_LEN);
+        let longest = "\u{1F600}".repeat(riskfeedback::validate::MAX_ID_LEN);
         assert_eq!(longest.len(), 1024);
         let key = key_id(&longest);
         assert!(key.len() <= MAX_KEY_ID_BYTES, "{}", key.len());
