@@ -14,13 +14,13 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::{Body, Request};
 use riskfeedback::problem::ApiError;
-use riskfeedback::validate::MAX_TEXT_LEN;
-use riskfeedback_http::{problem, MAX_BODY_BYTES};
+use riskfeedback_http::problem;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
 use crate::template::{CorsSpec, RouteSpec};
 use crate::token;
+use riskfeedback::limits::{MAX_BODY_BYTES, MAX_TEXT_LEN};
 
 pub struct Gateway {
     pub apps: Apps,

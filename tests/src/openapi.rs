@@ -4,10 +4,12 @@
 //! rewrites it, the tests fail when the two differ, and the local gateway serves it at
 //! `GET /openapi.json`.
 
+mod cross_field_rules;
+
 use feedback_api::openapi::FeedbackApiDoc;
 use remediation_undo::openapi::RemediationDoc;
-use riskfeedback::auth::Role;
 use riskfeedback::problem::ProblemType;
+use riskfeedback::role::Role;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::info::{InfoBuilder, LicenseBuilder};
 use utoipa::openapi::path::Operation;
@@ -77,7 +79,7 @@ pub fn json() -> String {
     let mut doc = serde_json::to_value(document()).unwrap_or_default();
     if let Some(serde_json::Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
         let mut by_name = std::mem::take(schemas).into_iter().collect();
-        riskfeedback::openapi::add_cross_field_rules(&mut by_name);
+        cross_field_rules::add_cross_field_rules(&mut by_name);
         schemas.extend(by_name);
     }
     let mut text =

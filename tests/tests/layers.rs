@@ -1,7 +1,10 @@
-//! The direction of dependencies (issue 14), as Cargo resolves it: the domain crate knows
-//! nothing of AWS, Lambda or HTTP, and the HTTP edge nothing of AWS or Lambda. A `use` that
-//! breaks this cannot compile, since the crate is not there; this keeps the manifests honest.
+//! The direction of dependencies (issue 14). Between crates, as Cargo resolves them: the domain
+//! knows nothing of AWS, Lambda or HTTP, and the HTTP edge nothing of AWS or Lambda; a `use`
+//! that breaks this cannot compile, and these tests keep the manifests honest. Within a crate:
+//! no modules import each other in a circle.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::process::Command;
 
 /// Every package `package` depends on for its build, with all its features on (dev and build
@@ -86,5 +89,96 @@ fn the_adapters_depend_on_no_function() {
             "remediation-undo",
             "riskfeedback-tests",
         ],
+    );
+}
+
+/// The modules of a crate that `module`'s code (its tests left out) names as `crate::...`.
+fn imports(source: &str) -> BTreeSet<String> {
+    let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+    code.match_indices("crate::")
+        .map(|(at, prefix)| {
+            code[at + prefix.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// A circle of modules that import each other, if the graph has one.
+fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        module: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|m| m == module) {
+            return Some(path[start..].to_vec());
+        }
+        if !done.insert(module.to_string()) {
+            return None;
+        }
+        path.push(module.to_string());
+        for next in graph.get(module).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|module| visit(module, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_modules_of_a_shared_crate_import_each_other_in_a_circle() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    for krate in ["domain", "http", "aws"] {
+        let src = shared.join(krate).join("src");
+        let mut graph = BTreeMap::new();
+        for entry in std::fs::read_dir(&src).expect("the crate's sources") {
+            let path = entry.expect("a directory entry").path();
+            let Some(module) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            if path.extension().is_some_and(|e| e == "rs") && module != "lib" {
+                let source = std::fs::read_to_string(&path).expect("a source file");
+                let mut used = imports(&source);
+                used.remove(module);
+                graph.insert(module.to_string(), used);
+            }
+        }
+        assert!(graph.len() > 1 || krate == "http", "{krate}: {graph:?}");
+        assert_eq!(find_cycle(&graph), None, "shared/{krate}");
+    }
+}
+
+#[test]
+fn a_circle_of_imports_is_found() {
+    let graph: BTreeMap<String, BTreeSet<String>> = [
+        ("auth", &["problem"][..]),
+        ("problem", &["role"]),
+        ("role", &["auth"]),
+        ("risk", &["model"]),
+    ]
+    .into_iter()
+    .map(|(m, to)| (m.to_string(), to.iter().map(|t| t.to_string()).collect()))
+    .collect();
+    assert_eq!(
+        find_cycle(&graph),
+        Some(vec![
+            "auth".to_string(),
+            "problem".to_string(),
+            "role".to_string()
+        ])
+    );
+    assert_eq!(
+        imports("use crate::auth::Caller;\nfn f() { crate::telemetry::x() }\n#[cfg(test)]\nuse crate::risk;"),
+        ["auth", "telemetry"].map(String::from).into()
     );
 }

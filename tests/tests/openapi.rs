@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use riskfeedback::auth::Role;
+use riskfeedback::role::Role;
 use riskfeedback_tests::harness::{As, TestStack};
 use riskfeedback_tests::openapi::{document, json, roles};
 use riskfeedback_tests::repo_root;

@@ -12,7 +12,8 @@ use riskfeedback::openapi::{DayOrTime, Id, Name, Paging};
 use riskfeedback::preview::Preview;
 use riskfeedback::problem::Problem;
 use riskfeedback::quality::QualityReport;
-use riskfeedback::submissions::{Submission, SubmissionIn, Submitted};
+use riskfeedback::submissions::{Submission, SubmissionIn};
+use riskfeedback::submit::Submitted;
 use riskfeedback::views::{RiskySignIn, RiskyUser};
 use riskfeedback_http::ListBody;
 

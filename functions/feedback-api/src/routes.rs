@@ -5,7 +5,7 @@ use http::{Method, StatusCode};
 use lambda_http::Request;
 use serde::Deserialize;
 
-use riskfeedback::auth::{Caller, Role};
+use riskfeedback::auth::Caller;
 use riskfeedback::feedback::{DetectionIn, FeedbackAction, PasswordEventKind};
 use riskfeedback::idempotency::{request_hash, same_request, validate_idempotency_key, work_id};
 use riskfeedback::indicators::{Indicator, IndicatorIn};
@@ -14,15 +14,14 @@ use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::preview::preview;
 use riskfeedback::problem::ApiError;
 use riskfeedback::quality::{self, QualityReport};
+use riskfeedback::role::Role;
 use riskfeedback::store::{
     DetectionFilter, IndicatorStore, IntakeState, QualityStore, ReadStore, SignInFilter,
     SubmissionStore, UserFilter, WorkStore,
 };
-use riskfeedback::submissions::{self, SubmissionIn};
-use riskfeedback::validate::{
-    check_id, Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_EVIDENCE_LEN,
-    MAX_EVIDENCE_URL_LEN, MAX_TEXT_LEN,
-};
+use riskfeedback::submissions::SubmissionIn;
+use riskfeedback::submit;
+use riskfeedback::validate::{check_id, Errors};
 use riskfeedback::views::{RiskySignIn, RiskyUser};
 use riskfeedback_aws::lambda;
 use riskfeedback_http::{
@@ -30,6 +29,10 @@ use riskfeedback_http::{
 };
 
 use crate::{App, RouteResult};
+use riskfeedback::limits::{
+    MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_EVIDENCE_LEN,
+    MAX_EVIDENCE_URL_LEN, MAX_TEXT_LEN,
+};
 
 pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
     let caller = lambda::caller(request)?;
@@ -533,7 +536,7 @@ async fn create_submission(app: &App, caller: &Caller, request: &Request) -> Rou
     let input: SubmissionIn = json_body(request.headers(), request.body())?;
     let key = idempotency_key(request)?;
     let submitted =
-        submissions::submit(&app.store, &app.commands, caller, input, key, Utc::now()).await?;
+        submit::submit(&app.store, &app.commands, caller, input, key, Utc::now()).await?;
     let location = format!("/submissions/{}", submitted.submission.id);
     Ok(created(&location, &submitted))
 }

@@ -6,20 +6,20 @@ use lambda_http::Request;
 use serde::Deserialize;
 
 use riskfeedback::actions;
-use riskfeedback::auth::{Caller, Role};
+use riskfeedback::auth::Caller;
 use riskfeedback::problem::ApiError;
 use riskfeedback::remediation::{ActionIn, ActionStatus, EntityType};
+use riskfeedback::role::Role;
 use riskfeedback::store::{ActionFilter, ActionStore};
-use riskfeedback::validate::{check_id, Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
+use riskfeedback::validate::{check_id, Errors};
 use riskfeedback_aws::lambda;
 use riskfeedback_http::{json, json_body, list_page, segments, ListBody, Query};
 
 use crate::App;
+use riskfeedback::limits::MAX_ACTIONS_PER_CALL;
+use riskfeedback::limits::{MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
 
 type RouteResult = Result<riskfeedback_http::HttpResponse, ApiError>;
-
-/// Actions one ingestion call may carry.
-const MAX_ACTIONS_PER_CALL: usize = 100;
 
 pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
     let caller = lambda::caller(request)?;

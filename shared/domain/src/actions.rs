@@ -6,14 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::auth::Caller;
+use crate::limits::MAX_INVESTIGATION_ACTIONS;
 use crate::problem::ApiError;
 use crate::queue::{Message, Queue};
 use crate::remediation::{ActionIn, Decided, Refusal, RemediationAction, RemediationCommand};
 use crate::store::{ActionFilter, ActionStore, PageRequest, StoreError};
 
 const CHANGE_ATTEMPTS: u32 = 5;
-/// A whole investigation undone in one call reaches at most this many actions.
-pub const MAX_INVESTIGATION_ACTIONS: usize = 500;
 
 /// Applies `decide` to the stored action and saves the result under the version it read.
 async fn change(

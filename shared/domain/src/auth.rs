@@ -4,40 +4,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::feedback::Actor;
 use crate::problem::ApiError;
+use crate::role::Role;
 use crate::validate::{is_valid_id, is_valid_name};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    RiskRead,
-    RiskFeedback,
-    RemediationManage,
-    IndicatorsManage,
-    SignalsIngest,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::RiskRead,
-        Role::RiskFeedback,
-        Role::RemediationManage,
-        Role::IndicatorsManage,
-        Role::SignalsIngest,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::RiskRead => "Risk.Read",
-            Role::RiskFeedback => "Risk.Feedback",
-            Role::RemediationManage => "Remediation.Manage",
-            Role::IndicatorsManage => "Indicators.Manage",
-            Role::SignalsIngest => "Signals.Ingest",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.name() == name)
-    }
-}
 
 /// A verified caller. Everything it reads or changes is scoped to `tenant_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,9 +7,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::digest::hex_sha256;
+use crate::limits::MAX_IDEMPOTENCY_KEY_LEN;
 use crate::problem::ApiError;
-
-const MAX_KEY_LEN: usize = 128;
 
 /// The id of what a request creates: derived from the caller's `Idempotency-Key` when there is
 /// one, so a retry finds what its first attempt wrote.
@@ -24,14 +23,15 @@ pub fn work_id(caller: &Caller, idempotency_key: Option<&str>) -> String {
 }
 
 pub fn validate_idempotency_key(key: &str) -> Result<(), ApiError> {
-    let ok =
-        !key.is_empty() && key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic());
+    let ok = !key.is_empty()
+        && key.len() <= MAX_IDEMPOTENCY_KEY_LEN
+        && key.bytes().all(|b| b.is_ascii_graphic());
     if ok {
         Ok(())
     } else {
         Err(ApiError::invalid(
             "Idempotency-Key",
-            format!("must be 1 to {MAX_KEY_LEN} visible ASCII characters"),
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"),
         ))
     }
 }
@@ -87,8 +87,8 @@ mod tests {
     #[test]
     fn keys_are_visible_ascii_of_bounded_length() {
         assert!(validate_idempotency_key("retry-1").is_ok());
-        assert!(validate_idempotency_key(&"k".repeat(MAX_KEY_LEN)).is_ok());
-        for bad in ["", "a b", "é", &"k".repeat(MAX_KEY_LEN + 1)] {
+        assert!(validate_idempotency_key(&"k".repeat(MAX_IDEMPOTENCY_KEY_LEN)).is_ok());
+        for bad in ["", "a b", "é", &"k".repeat(MAX_IDEMPOTENCY_KEY_LEN + 1)] {
             assert!(validate_idempotency_key(bad).is_err(), "{bad:?}");
         }
     }

@@ -2,7 +2,6 @@
 //! validated by type and normalized so that lookups match however a value was written. Allow
 //! and block indicators change how new detections with matching evidence are stored (SPEC 2).
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
@@ -200,40 +199,6 @@ fn validate(input: &IndicatorIn, now: DateTime<Utc>, errors: &mut Errors) {
     if input.expiration_date_time.is_some_and(|e| e <= now) {
         errors.add("expirationDateTime", "must be in the future");
     }
-}
-
-/// The verdicts of the active indicators matching the evidence of a step's new detections.
-pub async fn verdicts(
-    store: &impl crate::store::IndicatorStore,
-    tenant: &str,
-    command: &crate::risk::Command,
-    now: DateTime<Utc>,
-) -> Result<BTreeMap<String, Verdict>, crate::store::StoreError> {
-    let crate::risk::Command::IngestDetections(detections) = command else {
-        return Ok(BTreeMap::new());
-    };
-    let keyed: Vec<(&str, Vec<(IndicatorType, String)>)> = detections
-        .iter()
-        .filter_map(|d| Some((d.id.as_str(), evidence_keys(d.evidence.as_ref()?))))
-        .filter(|(_, keys)| !keys.is_empty())
-        .collect();
-    if keyed.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let all_keys: Vec<(IndicatorType, String)> =
-        keyed.iter().flat_map(|(_, k)| k.clone()).collect();
-    let found = store.matching_indicators(tenant, &all_keys).await?;
-    Ok(keyed
-        .into_iter()
-        .filter_map(|(id, keys)| {
-            let matches: Vec<Indicator> = found
-                .iter()
-                .filter(|i| keys.contains(&(i.indicator_type, i.indicator_value.clone())))
-                .cloned()
-                .collect();
-            verdict(&matches, now).map(|v| (id.to_string(), v))
-        })
-        .collect())
 }
 
 #[cfg(test)]

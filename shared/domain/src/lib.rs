@@ -11,6 +11,7 @@ pub mod feedback;
 pub mod idempotency;
 pub mod indicators;
 pub mod intake;
+pub mod limits;
 pub mod model;
 #[cfg(feature = "openapi")]
 pub mod openapi;
@@ -21,8 +22,10 @@ pub mod quality;
 pub mod queue;
 pub mod remediation;
 pub mod risk;
+pub mod role;
 pub mod store;
 pub mod submissions;
+pub mod submit;
 pub mod telemetry;
 pub mod validate;
 pub mod views;

@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use crate::auth::Caller;
 use crate::feedback::TargetOutcome;
-use crate::indicators::verdicts;
 use crate::intake::{plan, WorkRequest};
 use crate::model::{Detection, SignIn, User, UserAggregate};
 use crate::problem::ApiError;
+use crate::processing::verdicts;
 use crate::risk::{apply, Context};
 use crate::store::{IndicatorStore, WorkStore};
 

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Role;
 use crate::remediation::Refusal;
+use crate::role::Role;
 
 /// Seconds a caller should wait before retrying after `429` or `503`.
 pub const RETRY_AFTER_SECONDS: u32 = 2;

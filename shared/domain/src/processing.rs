@@ -7,7 +7,7 @@
 //! and only then is the user read again), and the feedback records, whose commands never
 //! change, are read once per batch through [`Records`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
-use crate::indicators::{verdicts, Verdict};
+use crate::indicators::{evidence_keys, verdict, Indicator, IndicatorType, Verdict};
 use crate::quality::deltas;
 use crate::queue::{FeedbackProcessed, Message, Queue, QueueError};
 use crate::risk::{apply, Command, Context};
@@ -391,6 +391,40 @@ fn command_for(record: &WorkRecord, step: &PendingStep) -> Command {
         &record.detections,
         &step.targets,
     )
+}
+
+/// The verdicts of the active indicators matching the evidence of a step's new detections.
+pub(crate) async fn verdicts(
+    store: &impl IndicatorStore,
+    tenant: &str,
+    command: &Command,
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<String, Verdict>, StoreError> {
+    let Command::IngestDetections(detections) = command else {
+        return Ok(BTreeMap::new());
+    };
+    let keyed: Vec<(&str, Vec<(IndicatorType, String)>)> = detections
+        .iter()
+        .filter_map(|d| Some((d.id.as_str(), evidence_keys(d.evidence.as_ref()?))))
+        .filter(|(_, keys)| !keys.is_empty())
+        .collect();
+    if keyed.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let all_keys: Vec<(IndicatorType, String)> =
+        keyed.iter().flat_map(|(_, k)| k.clone()).collect();
+    let found = store.matching_indicators(tenant, &all_keys).await?;
+    Ok(keyed
+        .into_iter()
+        .filter_map(|(id, keys)| {
+            let matches: Vec<Indicator> = found
+                .iter()
+                .filter(|i| keys.contains(&(i.indicator_type, i.indicator_value.clone())))
+                .cloned()
+                .collect();
+            verdict(&matches, now).map(|v| (id.to_string(), v))
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -7,13 +7,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{DEFAULT_QUALITY_DAYS, MAX_QUALITY_DAYS};
 use crate::model::{RiskState, UserAggregate};
 use crate::problem::ApiError;
-
-/// Longest period one report covers.
-pub const MAX_QUALITY_DAYS: i64 = 366;
-/// The period a report covers when the caller names no start.
-pub const DEFAULT_QUALITY_DAYS: i64 = 30;
 
 /// The days a report covers, from `from` and `to` as the caller gave them: RFC 3339 times or
 /// `YYYY-MM-DD` dates, a date standing for its whole day. The two are compared as times, so

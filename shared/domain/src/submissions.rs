@@ -3,22 +3,16 @@
 //! call undo those actions and add an allow indicator so it does not come back. Either every
 //! part the caller asked for is allowed and valid, or nothing is written.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use crate::actions::{undo_many, UndoResult};
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::feedback::Actor;
-use crate::idempotency::{request_hash, same_request, work_id};
-use crate::indicators::{normalize, Indicator, IndicatorAction, IndicatorIn, IndicatorType};
+use crate::indicators::{normalize, IndicatorType};
+use crate::limits::{MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
 use crate::problem::ApiError;
-use crate::quality::{Counts, Kind};
-use crate::queue::Queue;
-use crate::store::{ActionStore, IndicatorStore, SubmissionStore};
-use crate::validate::{Errors, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
+use crate::role::Role;
+use crate::validate::Errors;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,20 +101,11 @@ pub struct Submission {
     pub submitted_date_time: DateTime<Utc>,
 }
 
-/// What `POST /submissions` answers: the submission and what it did besides.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Submitted {
-    pub submission: Submission,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub undo_results: Vec<UndoResult>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub indicator: Option<Indicator>,
-}
-
 /// The indicator an allow request makes from the item: its file hash or its URL.
-fn indicator_value(item_type: ItemType, item: &SubmittedItem) -> Option<(IndicatorType, String)> {
+pub(crate) fn indicator_value(
+    item_type: ItemType,
+    item: &SubmittedItem,
+) -> Option<(IndicatorType, String)> {
     match item_type {
         ItemType::EmailAttachment | ItemType::File | ItemType::App => {
             Some((IndicatorType::FileSha256, item.file_sha256.clone()?))
@@ -133,7 +118,11 @@ fn indicator_value(item_type: ItemType, item: &SubmittedItem) -> Option<(Indicat
 }
 
 /// Field rules, and the roles the optional parts need (checked before anything is written).
-fn validate(input: &SubmissionIn, caller: &Caller, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub(crate) fn validate(
+    input: &SubmissionIn,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     caller.require(Role::RiskFeedback)?;
     if input.undo_remediation {
         caller.require(Role::RemediationManage)?;
@@ -212,146 +201,4 @@ fn validate(input: &SubmissionIn, caller: &Caller, now: DateTime<Utc>) -> Result
         }
     }
     errors.into_result()
-}
-
-/// Records a submission and does what it asked, all or nothing as far as validation goes.
-/// Retried with the same `Idempotency-Key`, it finishes what a failed attempt left undone
-/// (indicator, undo) without doing anything twice.
-pub async fn submit(
-    store: &(impl SubmissionStore + ActionStore + IndicatorStore),
-    commands: &impl Queue,
-    caller: &Caller,
-    input: SubmissionIn,
-    idempotency_key: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<Submitted, ApiError> {
-    validate(&input, caller, now)?;
-    let tenant = caller.tenant_id.as_str();
-    let mut kinds = Vec::new();
-    for (i, id) in input.detection_ids.iter().enumerate() {
-        match store.detection_kind(tenant, id).await? {
-            Some(kind) => kinds.push(kind),
-            None => {
-                return Err(ApiError::invalid(
-                    format!("detectionIds[{i}]"),
-                    "no such detection",
-                ))
-            }
-        }
-    }
-    for (i, id) in input.remediation_action_ids.iter().enumerate() {
-        let Some(stored) = store.action(tenant, id).await? else {
-            return Err(ApiError::invalid(
-                format!("remediationActionIds[{i}]"),
-                "no such remediation action",
-            ));
-        };
-        if input.undo_remediation {
-            stored
-                .action
-                .request_undo(&caller.actor, "submission", now)?;
-        }
-    }
-    let id = work_id(caller, idempotency_key);
-    let submission = Submission {
-        allow_indicator_id: input.allow_indicator.as_ref().map(|_| {
-            Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("allow\n{id}").as_bytes()).to_string()
-        }),
-        id: id.clone(),
-        request: input,
-        submitted_by: caller.actor.clone(),
-        submitted_date_time: now,
-    };
-    let mut counts: BTreeMap<Kind, Counts> = BTreeMap::new();
-    for kind in kinds {
-        let entry = counts.entry(kind).or_default();
-        match submission.request.category {
-            Category::FalsePositive => entry.false_positives += 1,
-            Category::FalseNegative => entry.false_negatives += 1,
-        }
-    }
-    let hash = request_hash(&submission.request);
-    let submission = if store
-        .create_submission(tenant, &submission, &hash, &counts)
-        .await?
-    {
-        tracing::info!(tenant, submission = %id, category = ?submission.request.category, "submission recorded");
-        submission
-    } else {
-        let existing = store
-            .submission(tenant, &id)
-            .await?
-            .ok_or(ApiError::Unavailable)?;
-        same_request(&existing.request_hash, &hash)?;
-        existing.submission
-    };
-    let indicator = match (
-        &submission.request.allow_indicator,
-        &submission.allow_indicator_id,
-    ) {
-        (Some(allow), Some(indicator_id)) => Some(
-            allow_indicator(store, caller, &submission, &hash, allow, indicator_id, now).await?,
-        ),
-        _ => None,
-    };
-    let undo_results = if submission.request.undo_remediation {
-        let reason = submission
-            .request
-            .notes
-            .clone()
-            .unwrap_or_else(|| format!("false positive submission {id}"));
-        undo_many(
-            store,
-            commands,
-            caller,
-            submission.request.remediation_action_ids.clone(),
-            &reason,
-            now,
-        )
-        .await?
-    } else {
-        Vec::new()
-    };
-    Ok(Submitted {
-        submission,
-        undo_results,
-        indicator,
-    })
-}
-
-async fn allow_indicator(
-    store: &impl IndicatorStore,
-    caller: &Caller,
-    submission: &Submission,
-    request_hash: &str,
-    allow: &AllowIndicatorRequest,
-    indicator_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Indicator, ApiError> {
-    let tenant = caller.tenant_id.as_str();
-    // The id derives from the submission's, whose request was checked to be the same.
-    if let Some(existing) = store.indicator(tenant, indicator_id).await? {
-        return Ok(existing.indicator);
-    }
-    let (indicator_type, indicator_value) =
-        indicator_value(submission.request.item_type, &submission.request.item).ok_or_else(
-            || ApiError::invalid("allowIndicator", "needs an item with a fileSha256 or url"),
-        )?;
-    let indicator = Indicator::create(
-        IndicatorIn {
-            indicator_type,
-            indicator_value,
-            action: IndicatorAction::Allow,
-            title: format!("False positive submission {}", submission.id),
-            description: submission.request.notes.clone(),
-            expiration_date_time: allow.expiration_date_time,
-        },
-        indicator_id.to_string(),
-        caller.actor.clone(),
-        now,
-    )?;
-    store
-        .create_indicator(tenant, &indicator, request_hash)
-        .await?;
-    Ok(indicator)
 }

@@ -5,25 +5,8 @@ use std::collections::HashSet;
 
 use serde::de::DeserializeOwned;
 
+use crate::limits::{MAX_ENTITY_ID_LEN, MAX_ID_LEN, MAX_NAME_LEN};
 use crate::problem::{ApiError, FieldError};
-
-/// Ids are other systems' strings (SPEC 1): UPNs, URLs, message ids, file paths.
-pub const MAX_ID_LEN: usize = 256;
-/// An entity of a remediation action may be a long URL or a file path.
-pub const MAX_ENTITY_ID_LEN: usize = 2048;
-/// Names the service groups by (detection types, sources, action types) and the tenant, which
-/// prefixes every key, keep a narrow alphabet that holds no key separator (`#`).
-pub const MAX_NAME_LEN: usize = 128;
-pub const MAX_COMMENT_LEN: usize = 1000;
-pub const MAX_BULK_TARGETS: usize = 60;
-pub const MAX_DETECTIONS_PER_CALL: usize = 100;
-pub const MAX_TEXT_LEN: usize = 256;
-/// Evidence as a sensor reports it, before anything parses it: an address, a hash.
-pub const MAX_EVIDENCE_LEN: usize = 64;
-/// A URL as a sensor reports it.
-pub const MAX_EVIDENCE_URL_LEN: usize = 2048;
-/// A cursor carries a DynamoDB key, up to four attributes of ids, in base64.
-pub const MAX_CURSOR_LEN: usize = 6144;
 
 /// Why `value` is not an id of at most `max_chars` characters, if it is not one: ids are
 /// printable text, without control or bidirectional-override characters. `.` and `..` are

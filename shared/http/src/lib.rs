@@ -6,14 +6,11 @@ use http::{header, HeaderMap, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use riskfeedback::limits::MAX_CURSOR_LEN;
+use riskfeedback::limits::{DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_PAGE_SIZE};
 use riskfeedback::problem::ApiError;
 use riskfeedback::store::{Page, PageRequest};
-use riskfeedback::validate::{parse_json, MAX_CURSOR_LEN};
-
-/// Larger bodies are refused before parsing: the biggest legitimate one (100 detections) is far smaller.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
-pub const DEFAULT_PAGE_SIZE: u32 = 100;
-pub const MAX_PAGE_SIZE: u32 = 500;
+use riskfeedback::validate::parse_json;
 
 pub type HttpResponse = Response<Vec<u8>>;
 

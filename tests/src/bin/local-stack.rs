@@ -41,7 +41,7 @@ async fn main() -> Result<(), String> {
             tenant: "contoso".to_string(),
             user: "local-analyst".to_string(),
             name: "Local Analyst".to_string(),
-            roles: riskfeedback::auth::Role::ALL
+            roles: riskfeedback::role::Role::ALL
                 .iter()
                 .map(|r| r.name().to_string())
                 .collect(),

@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn the_longest_id_makes_a_sort_key_dynamodb_takes() {
-        let longest = "\u{1F600}".repeat(riskfeedback::validate::MAX_ID_LEN);
+        let longest = "\u{1F600}".repeat(riskfeedback::limits::MAX_ID_LEN);
         assert_eq!(longest.len(), 1024);
         let key = key_id(&longest);
         assert!(key.len() <= MAX_KEY_ID_BYTES, "{}", key.len());

@@ -1,0 +1,40 @@
+//! The limits the API enforces on what it is sent, in one place: the parsers enforce them, the
+//! OpenAPI document states them, and the tests probe them.
+
+/// Ids are other systems' strings (SPEC 1): UPNs, URLs, message ids, file paths.
+pub const MAX_ID_LEN: usize = 256;
+/// An entity of a remediation action may be a long URL or a file path.
+pub const MAX_ENTITY_ID_LEN: usize = 2048;
+/// Names the service groups by (detection types, sources, action types) and the tenant, which
+/// prefixes every key, keep a narrow alphabet that holds no key separator (`#`).
+pub const MAX_NAME_LEN: usize = 128;
+/// Comments and reasons.
+pub const MAX_COMMENT_LEN: usize = 1000;
+/// Users or sign-ins one feedback names (SPEC 3).
+pub const MAX_BULK_TARGETS: usize = 60;
+/// Detections one ingestion call carries.
+pub const MAX_DETECTIONS_PER_CALL: usize = 100;
+/// Short free text: titles, notes, display names.
+pub const MAX_TEXT_LEN: usize = 256;
+/// Evidence as a sensor reports it, before anything parses it: an address, a hash.
+pub const MAX_EVIDENCE_LEN: usize = 64;
+/// A URL as a sensor reports it.
+pub const MAX_EVIDENCE_URL_LEN: usize = 2048;
+/// A cursor carries a DynamoDB key, up to four attributes of ids, in base64.
+pub const MAX_CURSOR_LEN: usize = 6144;
+/// An `Idempotency-Key`.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 128;
+/// A whole investigation undone in one call reaches at most this many actions.
+pub const MAX_INVESTIGATION_ACTIONS: usize = 500;
+/// Actions one ingestion call may carry.
+pub const MAX_ACTIONS_PER_CALL: usize = 100;
+/// Longest period one report covers.
+pub const MAX_QUALITY_DAYS: i64 = 366;
+/// The period a report covers when the caller names no start.
+pub const DEFAULT_QUALITY_DAYS: i64 = 30;
+/// Larger bodies are refused before parsing: the biggest legitimate one (100 detections) is far smaller.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Items a page holds when the caller names no `limit`.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// The largest `limit` of a page.
+pub const MAX_PAGE_SIZE: u32 = 500;
