@@ -3,8 +3,8 @@
 //! feedback queue. Deployed, `aws sqs start-message-move-task` redrives; see the README.
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
-use riskfeedback::queue::WorkNotice;
-use riskfeedback::store::WorkStore;
+use riskfeedback::queue::FeedbackNotice;
+use riskfeedback::store::FeedbackStore;
 
 /// One dead-lettered message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +13,7 @@ pub struct DeadLetter {
     pub receive_count: String,
     pub body: String,
     /// The notice, when the body is one.
-    pub notice: Option<WorkNotice>,
+    pub notice: Option<FeedbackNotice>,
 }
 
 fn sqs_error<E: std::error::Error + 'static>(
@@ -27,7 +27,7 @@ fn sqs_error<E: std::error::Error + 'static>(
 pub async fn inspect(
     sqs: &aws_sdk_sqs::Client,
     dlq_url: &str,
-    store: &impl WorkStore,
+    store: &impl FeedbackStore,
 ) -> Result<Vec<DeadLetter>, String> {
     let mut letters: Vec<DeadLetter> = Vec::new();
     // Peeking leaves every message visible, so receive until a round brings nothing new.
@@ -57,7 +57,7 @@ pub async fn inspect(
         for message in fresh {
             let id = message.message_id.clone().unwrap_or_default();
             let body = message.body.clone().unwrap_or_default();
-            let notice: Option<WorkNotice> = serde_json::from_str(&body).ok();
+            let notice: Option<FeedbackNotice> = serde_json::from_str(&body).ok();
             if let Some(notice) = &notice {
                 store
                     .mark_failed(

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 use riskfeedback::auth::Caller;
-use riskfeedback::idempotency::work_id;
-use riskfeedback::store::WorkStore;
+use riskfeedback::idempotency::new_id;
+use riskfeedback::store::FeedbackStore;
 use riskfeedback_tests::faults::{Fault, FaultProxy, Rule};
 use riskfeedback_tests::harness::{detection, one_detection_each, Answer, As, TestStack};
 use riskfeedback_tests::poller::{PollReport, Poller};
@@ -250,7 +250,7 @@ async fn intake_scenario(call: Intake, rule: Option<Rule>) -> Run {
     let run = Run::of(&proxy);
     proxy.heal();
 
-    let id = work_id(
+    let id = new_id(
         &Caller::from_claims(&analyst().claims()).expect("caller"),
         Some(key),
     );
@@ -465,7 +465,7 @@ async fn a_throttled_table_answers_429_and_writes_nothing() {
 const HUNDRED_KEY: &str = "hundred-users";
 
 fn hundred_id() -> String {
-    work_id(
+    new_id(
         &Caller::from_claims(&analyst().claims()).expect("caller"),
         Some(HUNDRED_KEY),
     )

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_sqs::types::{Message as SqsReceived, MessageSystemAttributeName};
 use riskfeedback::auth::Caller;
-use riskfeedback::idempotency::work_id;
-use riskfeedback::queue::{Message, WorkNotice};
+use riskfeedback::idempotency::new_id;
+use riskfeedback::queue::{FeedbackNotice, Message};
 use riskfeedback_aws::SqsQueue;
 use riskfeedback_tests::gateway::Apps;
 use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
@@ -68,7 +68,7 @@ const POISONED_GROUP: &str = "poisoned-group";
 
 /// The notice intake sends for a feedback, as it would look queued in another group.
 fn notice_body(feedback_id: &str, users: &[&str]) -> String {
-    Message::notice(&WorkNotice {
+    Message::notice(&FeedbackNotice {
         tenant_id: TENANT.to_string(),
         feedback_id: feedback_id.to_string(),
         user_ids: users.iter().map(|u| u.to_string()).collect(),
@@ -470,7 +470,7 @@ async fn an_unreachable_queue_answers_503_and_a_keyed_retry_completes_once() {
     let accepted = keyed_dismiss(&t, key).await;
     assert_eq!(accepted.status, 202, "{accepted:?}");
     let caller = Caller::from_claims(&analyst().claims()).expect("caller");
-    let id = work_id(&caller, Some(key));
+    let id = new_id(&caller, Some(key));
     assert_eq!(accepted.body["id"], id.as_str());
 
     t.drain().await;

@@ -7,17 +7,17 @@ use serde::Deserialize;
 
 use riskfeedback::auth::Caller;
 use riskfeedback::feedback::{DetectionIn, FeedbackAction, PasswordEventKind};
-use riskfeedback::idempotency::{request_hash, same_request, validate_idempotency_key, work_id};
+use riskfeedback::idempotency::{new_id, request_hash, same_request, validate_idempotency_key};
 use riskfeedback::indicators::{Indicator, IndicatorIn};
-use riskfeedback::intake::{submit, WorkRequest};
+use riskfeedback::intake::{submit, FeedbackRequest};
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::preview::preview;
 use riskfeedback::problem::ApiError;
 use riskfeedback::quality::{self, QualityReport};
 use riskfeedback::role::Role;
 use riskfeedback::store::{
-    DetectionFilter, IndicatorStore, IntakeState, QualityStore, ReadStore, SignInFilter,
-    SubmissionStore, UserFilter, WorkStore,
+    DetectionFilter, FeedbackStore, IndicatorStore, IntakeState, QualityStore, ReadStore,
+    SignInFilter, SubmissionStore, UserFilter,
 };
 use riskfeedback::submissions::SubmissionIn;
 use riskfeedback::submit;
@@ -284,7 +284,7 @@ async fn feedback(
     errors.id_list(field, &target_ids, MAX_BULK_TARGETS);
     errors.optional_text("comment", comment.as_deref(), MAX_COMMENT_LEN);
     errors.into_result()?;
-    let work = WorkRequest::Feedback {
+    let work = FeedbackRequest::Feedback {
         action,
         target_ids,
         comment,
@@ -320,7 +320,7 @@ async fn ingest_detections(
         app,
         caller,
         request,
-        WorkRequest::Detections(body.detections),
+        FeedbackRequest::Detections(body.detections),
     )
     .await
 }
@@ -415,7 +415,7 @@ async fn password_event(
     Query::parse(query, &[])?;
     let body: PasswordEventBody = json_body(request.headers(), request.body())?;
     check_id("userId", &body.user_id)?;
-    let work = WorkRequest::Password {
+    let work = FeedbackRequest::Password {
         user_id: body.user_id,
         kind: body.kind,
     };
@@ -437,7 +437,12 @@ fn idempotency_key(request: &Request) -> Result<Option<&str>, ApiError> {
 }
 
 /// `202` with the feedback and where to watch it; honours `Idempotency-Key`.
-async fn accept(app: &App, caller: &Caller, request: &Request, work: WorkRequest) -> RouteResult {
+async fn accept(
+    app: &App,
+    caller: &Caller,
+    request: &Request,
+    work: FeedbackRequest,
+) -> RouteResult {
     let key = idempotency_key(request)?;
     let record = submit(
         &app.store,
@@ -470,7 +475,7 @@ async fn create_indicator(app: &App, caller: &Caller, request: &Request) -> Rout
     caller.require(Role::IndicatorsManage)?;
     let input: IndicatorIn = json_body(request.headers(), request.body())?;
     let key = idempotency_key(request)?;
-    let id = work_id(caller, key);
+    let id = new_id(caller, key);
     let hash = request_hash(&input);
     let indicator = Indicator::create(input, id.clone(), caller.actor.clone(), Utc::now())?;
     if !app

@@ -11,8 +11,8 @@ use riskfeedback::config::Config;
 use riskfeedback::processing::{
     apply_pending, publish_completed, Applied, Records, Report, ACCEPTING_DEADLINE,
 };
-use riskfeedback::queue::WorkNotice;
-use riskfeedback::store::WorkStore;
+use riskfeedback::queue::FeedbackNotice;
+use riskfeedback::store::FeedbackStore;
 use riskfeedback::telemetry;
 use riskfeedback_aws::DynamoStore;
 use riskfeedback_aws::SqsQueue;
@@ -71,7 +71,7 @@ pub const USERS_AT_ONCE: usize = 16;
 /// One received message: its id, and its notice or why it is not one.
 struct Received {
     message: SqsMessage,
-    notice: Result<WorkNotice, String>,
+    notice: Result<FeedbackNotice, String>,
 }
 
 impl Received {
@@ -100,7 +100,7 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
             .cloned()
             .unwrap_or_default();
         let notice =
-            serde_json::from_str::<WorkNotice>(message.body.as_deref().unwrap_or_default())
+            serde_json::from_str::<FeedbackNotice>(message.body.as_deref().unwrap_or_default())
                 .map_err(|e| format!("not a work notice: {e}"));
         if let Ok(notice) = &notice {
             tracing::info!(

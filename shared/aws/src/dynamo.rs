@@ -26,10 +26,10 @@ use riskfeedback::model::{Detection, UserAggregate};
 use riskfeedback::quality::{Counts, Kind};
 use riskfeedback::remediation::RemediationAction;
 use riskfeedback::store::{
-    Accepted, ActionFilter, ActionStore, DetectionFilter, IndicatorStore, IntakeState, LoadedUser,
-    Page, PageRequest, QualityStore, ReadStore, SignInFilter, SignInRow, StepCommit, StoreError,
-    StoredAction, StoredIndicator, StoredSubmission, SubmissionStore, UserFilter, UserRow,
-    UserSteps, WorkRecord, WorkStore,
+    Accepted, ActionFilter, ActionStore, DetectionFilter, FeedbackRecord, FeedbackStore,
+    IndicatorStore, IntakeState, LoadedUser, Page, PageRequest, QualityStore, ReadStore,
+    SignInFilter, SignInRow, StepCommit, StoreError, StoredAction, StoredIndicator,
+    StoredSubmission, SubmissionStore, UserFilter, UserRow, UserSteps,
 };
 use riskfeedback::submissions::Submission;
 
@@ -442,7 +442,7 @@ impl DynamoStore {
     async fn store_chunks(
         &self,
         tenant: &str,
-        record: &WorkRecord,
+        record: &FeedbackRecord,
         steps: &[UserSteps],
         create_users: bool,
         first: usize,
@@ -468,7 +468,7 @@ impl DynamoStore {
     fn record_write(
         &self,
         tenant: &str,
-        record: &WorkRecord,
+        record: &FeedbackRecord,
         k: usize,
         last: usize,
     ) -> Result<TransactWriteItem, StoreError> {
@@ -478,7 +478,7 @@ impl DynamoStore {
                 record.intake_state = IntakeState::Accepting;
                 record.chunks_committed = Some(1);
             }
-            let work = WorkItem {
+            let work = FeedbackItem {
                 pk: work_pk(tenant, &record.id),
                 sk: WORK_SK.to_string(),
                 record,
@@ -678,7 +678,7 @@ fn string_filter<T: std::fmt::Display>(
 }
 
 #[async_trait]
-impl WorkStore for DynamoStore {
+impl FeedbackStore for DynamoStore {
     async fn existing_users(
         &self,
         tenant: &str,
@@ -723,7 +723,7 @@ impl WorkStore for DynamoStore {
     async fn accept(
         &self,
         tenant: &str,
-        record: &WorkRecord,
+        record: &FeedbackRecord,
         steps: &[UserSteps],
         create_users: bool,
     ) -> Result<Accepted, StoreError> {
@@ -766,13 +766,13 @@ impl WorkStore for DynamoStore {
         condition_held(result)
     }
 
-    async fn work(&self, tenant: &str, id: &str) -> Result<Option<WorkRecord>, StoreError> {
+    async fn work(&self, tenant: &str, id: &str) -> Result<Option<FeedbackRecord>, StoreError> {
         let mut record = None;
         let mut results = Vec::new();
         for item in self.partition(work_pk(tenant, id)).await? {
             let sk = sort_key(&item);
             if sk == WORK_SK {
-                record = Some(decode::<WorkItem>(item)?.record);
+                record = Some(decode::<FeedbackItem>(item)?.record);
             } else if sk.starts_with(RESULT_PREFIX) {
                 results.push(decode::<ResultItem>(item)?);
             }

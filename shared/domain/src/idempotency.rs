@@ -12,7 +12,7 @@ use crate::problem::ApiError;
 
 /// The id of what a request creates: derived from the caller's `Idempotency-Key` when there is
 /// one, so a retry finds what its first attempt wrote.
-pub fn work_id(caller: &Caller, idempotency_key: Option<&str>) -> String {
+pub fn new_id(caller: &Caller, idempotency_key: Option<&str>) -> String {
     match idempotency_key {
         Some(key) => {
             let name = format!("{}\n{}\n{}", caller.tenant_id, caller.actor.id, key);
@@ -71,17 +71,17 @@ mod tests {
     #[test]
     fn a_key_names_one_thing_per_tenant_and_caller() {
         let a = caller("t1", "alice");
-        assert_eq!(work_id(&a, Some("k")), work_id(&a, Some("k")));
-        assert_ne!(work_id(&a, Some("k")), work_id(&a, Some("k2")));
+        assert_eq!(new_id(&a, Some("k")), new_id(&a, Some("k")));
+        assert_ne!(new_id(&a, Some("k")), new_id(&a, Some("k2")));
         assert_ne!(
-            work_id(&a, Some("k")),
-            work_id(&caller("t2", "alice"), Some("k"))
+            new_id(&a, Some("k")),
+            new_id(&caller("t2", "alice"), Some("k"))
         );
         assert_ne!(
-            work_id(&a, Some("k")),
-            work_id(&caller("t1", "bob"), Some("k"))
+            new_id(&a, Some("k")),
+            new_id(&caller("t1", "bob"), Some("k"))
         );
-        assert_ne!(work_id(&a, None), work_id(&a, None));
+        assert_ne!(new_id(&a, None), new_id(&a, None));
     }
 
     #[test]

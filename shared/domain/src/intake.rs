@@ -10,12 +10,13 @@ use serde::Serialize;
 
 use crate::auth::Caller;
 use crate::feedback::{DetectionIn, FeedbackAction, PasswordEventKind, TargetOutcome};
-use crate::idempotency::{request_hash, same_request, work_id};
+use crate::idempotency::{new_id, request_hash, same_request};
 use crate::problem::ApiError;
-use crate::queue::{FeedbackProcessed, Message, Queue, WorkNotice};
+use crate::queue::{FeedbackNotice, FeedbackProcessed, Message, Queue};
 use crate::risk::Command;
 use crate::store::{
-    Accepted, IntakeState, PendingStep, StoreError, TargetStatus, UserSteps, WorkRecord, WorkStore,
+    Accepted, FeedbackRecord, FeedbackStore, IntakeState, PendingStep, StoreError, TargetStatus,
+    UserSteps,
 };
 
 /// Detections per queued step: keeps one step's transaction (detections, sign-ins, their
@@ -26,7 +27,7 @@ const ACCEPT_ATTEMPTS: u32 = 4;
 /// What a caller asks for, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum WorkRequest {
+pub enum FeedbackRequest {
     Feedback {
         action: FeedbackAction,
         target_ids: Vec<String>,
@@ -39,21 +40,23 @@ pub enum WorkRequest {
     Detections(Vec<DetectionIn>),
 }
 
-impl WorkRequest {
+impl FeedbackRequest {
     pub(crate) fn action(&self) -> FeedbackAction {
         match self {
-            WorkRequest::Feedback { action, .. } => *action,
-            WorkRequest::Password { .. } => FeedbackAction::PasswordEvent,
-            WorkRequest::Detections(_) => FeedbackAction::IngestDetections,
+            FeedbackRequest::Feedback { action, .. } => *action,
+            FeedbackRequest::Password { .. } => FeedbackAction::PasswordEvent,
+            FeedbackRequest::Detections(_) => FeedbackAction::IngestDetections,
         }
     }
 
     /// The domain command for one user's share of the targets.
     pub(crate) fn command(&self, targets: &[String]) -> Command {
         match self {
-            WorkRequest::Feedback { action, .. } => Command::for_step(*action, None, &[], targets),
-            WorkRequest::Password { kind, .. } => Command::Password(*kind),
-            WorkRequest::Detections(d) => {
+            FeedbackRequest::Feedback { action, .. } => {
+                Command::for_step(*action, None, &[], targets)
+            }
+            FeedbackRequest::Password { kind, .. } => Command::Password(*kind),
+            FeedbackRequest::Detections(d) => {
                 Command::for_step(FeedbackAction::IngestDetections, None, d, targets)
             }
         }
@@ -61,25 +64,25 @@ impl WorkRequest {
 
     pub(crate) fn target_ids(&self) -> Vec<String> {
         match self {
-            WorkRequest::Feedback { target_ids, .. } => target_ids.clone(),
-            WorkRequest::Password { user_id, .. } => vec![user_id.clone()],
-            WorkRequest::Detections(d) => d.iter().map(|d| d.id.clone()).collect(),
+            FeedbackRequest::Feedback { target_ids, .. } => target_ids.clone(),
+            FeedbackRequest::Password { user_id, .. } => vec![user_id.clone()],
+            FeedbackRequest::Detections(d) => d.iter().map(|d| d.id.clone()).collect(),
         }
     }
 }
 
 /// Accepts a work request; returns the stored record (the earlier one for a retried key).
 pub async fn submit(
-    store: &impl WorkStore,
+    store: &impl FeedbackStore,
     work_queue: &impl Queue,
     events: &impl Queue,
     caller: &Caller,
-    request: WorkRequest,
+    request: FeedbackRequest,
     idempotency_key: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<WorkRecord, ApiError> {
+) -> Result<FeedbackRecord, ApiError> {
     let tenant = caller.tenant_id.as_str();
-    let id = work_id(caller, idempotency_key);
+    let id = new_id(caller, idempotency_key);
     let hash = request_hash(&request);
     let mut stored = match idempotency_key {
         Some(_) => store.work(tenant, &id).await?,
@@ -89,18 +92,18 @@ pub async fn submit(
         return replay(work_queue, events, tenant, settled, &hash).await;
     }
     let (steps, not_found) = plan(store, tenant, &id, &request).await?;
-    let record = WorkRecord {
+    let record = FeedbackRecord {
         id: id.clone(),
         action: request.action(),
         submitted_by: caller.actor.clone(),
         submitted_date_time: now,
         last_updated_date_time: now,
         comment: match &request {
-            WorkRequest::Feedback { comment, .. } => comment.clone(),
+            FeedbackRequest::Feedback { comment, .. } => comment.clone(),
             _ => None,
         },
         password_event_kind: match &request {
-            WorkRequest::Password { kind, .. } => Some(*kind),
+            FeedbackRequest::Password { kind, .. } => Some(*kind),
             _ => None,
         },
         target_ids: request.target_ids(),
@@ -118,7 +121,7 @@ pub async fn submit(
             .collect(),
         users: steps.iter().map(|s| s.user_id.clone()).collect(),
         detections: match request {
-            WorkRequest::Detections(d) => d,
+            FeedbackRequest::Detections(d) => d,
             _ => Vec::new(),
         },
         request_hash: hash.clone(),
@@ -148,7 +151,7 @@ pub async fn submit(
         match outcome {
             Ok(Accepted::New) => {
                 break match stored {
-                    Some(resumed) => WorkRecord {
+                    Some(resumed) => FeedbackRecord {
                         intake_state: IntakeState::Accepted,
                         chunks_committed: None,
                         ..resumed
@@ -180,9 +183,9 @@ async fn replay(
     work_queue: &impl Queue,
     events: &impl Queue,
     tenant: &str,
-    existing: WorkRecord,
+    existing: FeedbackRecord,
     hash: &str,
-) -> Result<WorkRecord, ApiError> {
+) -> Result<FeedbackRecord, ApiError> {
     same_request(&existing.request_hash, hash)?;
     if existing.intake_state == IntakeState::Abandoned {
         return Err(ApiError::IntakeAbandoned);
@@ -197,14 +200,14 @@ async fn announce(
     work_queue: &impl Queue,
     events: &impl Queue,
     tenant: &str,
-    record: &WorkRecord,
+    record: &FeedbackRecord,
 ) -> Result<(), ApiError> {
     if record.users.is_empty() {
         let event = FeedbackProcessed::new(tenant, record.view());
         events.send(&[Message::event(&event)]).await?;
         return Ok(());
     }
-    let notice = Message::notice(&WorkNotice {
+    let notice = Message::notice(&FeedbackNotice {
         tenant_id: tenant.to_string(),
         feedback_id: record.id.clone(),
         user_ids: record.users.clone(),
@@ -217,7 +220,7 @@ type StepsByUser = BTreeMap<String, (Option<String>, Vec<Vec<String>>)>;
 
 /// Users named directly are one step each, with themselves as the target.
 async fn resolve_users(
-    store: &impl WorkStore,
+    store: &impl FeedbackStore,
     tenant: &str,
     users: &[String],
     by_user: &mut StepsByUser,
@@ -236,15 +239,15 @@ async fn resolve_users(
 
 /// Groups the targets by user and splits them into steps; returns the targets that exist nowhere.
 pub(crate) async fn plan(
-    store: &impl WorkStore,
+    store: &impl FeedbackStore,
     tenant: &str,
     feedback_id: &str,
-    request: &WorkRequest,
+    request: &FeedbackRequest,
 ) -> Result<(Vec<UserSteps>, Vec<String>), ApiError> {
     let mut by_user = StepsByUser::new();
     let mut not_found = Vec::new();
     match request {
-        WorkRequest::Feedback {
+        FeedbackRequest::Feedback {
             action, target_ids, ..
         } if action.targets_sign_ins() => {
             let owners: HashMap<String, String> = store.sign_in_owners(tenant, target_ids).await?;
@@ -261,14 +264,14 @@ pub(crate) async fn plan(
                 }
             }
         }
-        WorkRequest::Feedback { target_ids, .. } => {
+        FeedbackRequest::Feedback { target_ids, .. } => {
             resolve_users(store, tenant, target_ids, &mut by_user, &mut not_found).await?
         }
-        WorkRequest::Password { user_id, .. } => {
+        FeedbackRequest::Password { user_id, .. } => {
             let users = [user_id.clone()];
             resolve_users(store, tenant, &users, &mut by_user, &mut not_found).await?
         }
-        WorkRequest::Detections(detections) => {
+        FeedbackRequest::Detections(detections) => {
             for d in detections {
                 let entry = by_user.entry(d.user_id.clone()).or_default();
                 if entry.0.is_none() {

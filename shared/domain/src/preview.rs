@@ -7,12 +7,12 @@ use serde::Serialize;
 
 use crate::auth::Caller;
 use crate::feedback::TargetOutcome;
-use crate::intake::{plan, WorkRequest};
+use crate::intake::{plan, FeedbackRequest};
 use crate::model::{Detection, SignIn, User, UserAggregate};
 use crate::problem::ApiError;
 use crate::processing::verdicts;
 use crate::risk::{apply, Context};
-use crate::store::{IndicatorStore, WorkStore};
+use crate::store::{FeedbackStore, IndicatorStore};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
@@ -45,9 +45,9 @@ pub struct Snapshot {
 }
 
 pub async fn preview(
-    store: &(impl WorkStore + IndicatorStore),
+    store: &(impl FeedbackStore + IndicatorStore),
     caller: &Caller,
-    request: &WorkRequest,
+    request: &FeedbackRequest,
     now: DateTime<Utc>,
 ) -> Result<Preview, ApiError> {
     let tenant = caller.tenant_id.as_str();

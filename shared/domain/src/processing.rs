@@ -20,8 +20,8 @@ use crate::quality::deltas;
 use crate::queue::{FeedbackProcessed, Message, Queue, QueueError};
 use crate::risk::{apply, Command, Context};
 use crate::store::{
-    IndicatorStore, IntakeState, LoadedUser, PendingStep, StepCommit, StoreError, WorkRecord,
-    WorkStore,
+    FeedbackRecord, FeedbackStore, IndicatorStore, IntakeState, LoadedUser, PendingStep,
+    StepCommit, StoreError,
 };
 use crate::telemetry;
 
@@ -81,7 +81,7 @@ pub struct Applied {
 /// the first read of a record is shared by every step that waits for it. A record still
 /// `accepting` is about to change, to accepted or abandoned, so it is never cached.
 #[derive(Debug, Default)]
-pub struct Records(Mutex<HashMap<FeedbackKey, Arc<OnceCell<Arc<WorkRecord>>>>>);
+pub struct Records(Mutex<HashMap<FeedbackKey, Arc<OnceCell<Arc<FeedbackRecord>>>>>);
 
 /// A feedback: tenant and id.
 pub type FeedbackKey = (String, String);
@@ -89,10 +89,10 @@ pub type FeedbackKey = (String, String);
 impl Records {
     async fn get(
         &self,
-        store: &impl WorkStore,
+        store: &impl FeedbackStore,
         tenant: &str,
         step: &PendingStep,
-    ) -> Result<Arc<WorkRecord>, ProcessError> {
+    ) -> Result<Arc<FeedbackRecord>, ProcessError> {
         let key = (tenant.to_string(), step.feedback_id.clone());
         // Nothing awaits while the lock is held, and every change is one insert.
         let cell = self
@@ -127,7 +127,7 @@ impl Records {
 
 /// Why a read of a record was not cached.
 enum Uncached {
-    Accepting(Arc<WorkRecord>),
+    Accepting(Arc<FeedbackRecord>),
     Failed(ProcessError),
 }
 
@@ -155,7 +155,7 @@ enum Gate {
     Discard,
 }
 
-fn gate(record: &WorkRecord, now: DateTime<Utc>, deadline: Duration) -> Gate {
+fn gate(record: &FeedbackRecord, now: DateTime<Utc>, deadline: Duration) -> Gate {
     match record.intake_state {
         IntakeState::Accepted => Gate::Apply,
         IntakeState::Abandoned => Gate::Discard,
@@ -187,7 +187,7 @@ fn abandoned_reason(deadline: Duration) -> String {
 /// for `accepting_deadline` after its submission ([`ACCEPTING_DEADLINE`] deployed); after
 /// that its intake is abandoned, and steps of abandoned intakes are discarded.
 pub async fn apply_pending(
-    store: &(impl WorkStore + IndicatorStore),
+    store: &(impl FeedbackStore + IndicatorStore),
     records: &Records,
     tenant: &str,
     user_id: &str,
@@ -297,7 +297,7 @@ pub async fn apply_pending(
 
 /// After a commit the version check refused: counts it, pauses, and reads the user again.
 async fn after_conflict(
-    store: &impl WorkStore,
+    store: &impl FeedbackStore,
     applied: &mut Applied,
     tenant: &str,
     user_id: &str,
@@ -320,7 +320,7 @@ async fn after_conflict(
 /// in between re-sends it on redelivery and the queue drops the copy. Returns, per feedback,
 /// whether it was announced now, or why it could not be.
 pub async fn publish_completed(
-    store: &impl WorkStore,
+    store: &impl FeedbackStore,
     events: &impl Queue,
     feedbacks: impl IntoIterator<Item = FeedbackKey>,
     at_once: usize,
@@ -370,7 +370,7 @@ pub async fn publish_completed(
 /// The completion event of a feedback that has a result for every target and is not yet
 /// announced, judged on a fresh read of its record.
 async fn completion_event(
-    store: &impl WorkStore,
+    store: &impl FeedbackStore,
     tenant: &str,
     feedback_id: &str,
 ) -> Result<Option<FeedbackProcessed>, ProcessError> {
@@ -384,7 +384,7 @@ async fn completion_event(
 }
 
 /// The domain command for one queued step of a record.
-fn command_for(record: &WorkRecord, step: &PendingStep) -> Command {
+fn command_for(record: &FeedbackRecord, step: &PendingStep) -> Command {
     Command::for_step(
         record.action,
         record.password_event_kind,
@@ -439,8 +439,8 @@ mod tests {
             .unwrap_or_default()
     }
 
-    fn record(intake_state: IntakeState) -> WorkRecord {
-        WorkRecord {
+    fn record(intake_state: IntakeState) -> FeedbackRecord {
+        FeedbackRecord {
             id: "f".to_string(),
             action: FeedbackAction::IngestDetections,
             submitted_by: Actor {

@@ -1,6 +1,6 @@
 //! Messages between the functions and the `SqsQueue` that carries them.
 //!
-//! A `WorkNotice` only says "these users of tenant T have queued work (from feedback F)": the
+//! A `FeedbackNotice` only says "these users of tenant T have queued work (from feedback F)": the
 //! work itself, in acceptance order, lives on each user item. So a notice that is delivered
 //! twice, late, or out of order changes nothing about what is applied or in which order, and
 //! one notice per feedback serves all of its users.
@@ -25,7 +25,7 @@ impl From<QueueError> for ApiError {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct WorkNotice {
+pub struct FeedbackNotice {
     pub tenant_id: String,
     pub feedback_id: String,
     /// Every user the feedback queued a step for (at most one per target, so at most
@@ -64,7 +64,7 @@ impl Message {
     /// One group per feedback. The user items order the work, so notices need no order among
     /// themselves, and a 60-user feedback costs one message, not 60. The feedback id
     /// de-duplicates resends.
-    pub fn notice(notice: &WorkNotice) -> Message {
+    pub fn notice(notice: &FeedbackNotice) -> Message {
         let id = hex_digest(&format!("{}\n{}", notice.tenant_id, notice.feedback_id));
         Message {
             group_id: id.clone(),

@@ -60,7 +60,7 @@ pub struct PendingStep {
 /// A feedback or ingestion as stored: the public view plus what processing needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WorkRecord {
+pub struct FeedbackRecord {
     pub id: String,
     pub action: FeedbackAction,
     pub submitted_by: Actor,
@@ -96,7 +96,7 @@ pub struct WorkRecord {
 }
 
 /// Where a record stands in its intake. A request whose record and steps exceed one DynamoDB
-/// transaction is stored in several (see [`WorkStore::accept`]); until the last commits, none
+/// transaction is stored in several (see [`FeedbackStore::accept`]); until the last commits, none
 /// of it is accepted, so that the caller gets all or nothing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -124,7 +124,7 @@ pub struct TargetStatus {
     pub reason: Option<String>,
 }
 
-impl WorkRecord {
+impl FeedbackRecord {
     /// Folds in a target's result, stored apart from the record by the step that produced it.
     /// A step applied after the feedback was marked failed means it is moving again, so the
     /// failure is forgotten.
@@ -213,11 +213,11 @@ pub struct UserSteps {
 pub enum Accepted {
     New,
     /// A record with this id already exists: the request is a retry (or a reused key).
-    Existing(Box<WorkRecord>),
+    Existing(Box<FeedbackRecord>),
 }
 
 #[async_trait]
-pub trait WorkStore: Send + Sync {
+pub trait FeedbackStore: Send + Sync {
     /// Which of these users exist.
     async fn existing_users(
         &self,
@@ -240,7 +240,7 @@ pub trait WorkStore: Send + Sync {
     async fn accept(
         &self,
         tenant: &str,
-        record: &WorkRecord,
+        record: &FeedbackRecord,
         steps: &[UserSteps],
         create_users: bool,
     ) -> Result<Accepted, StoreError>;
@@ -254,7 +254,7 @@ pub trait WorkStore: Send + Sync {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    async fn work(&self, tenant: &str, id: &str) -> Result<Option<WorkRecord>, StoreError>;
+    async fn work(&self, tenant: &str, id: &str) -> Result<Option<FeedbackRecord>, StoreError>;
     async fn load_user(
         &self,
         tenant: &str,
@@ -495,8 +495,8 @@ mod tests {
             .unwrap_or_default()
     }
 
-    fn record() -> WorkRecord {
-        WorkRecord {
+    fn record() -> FeedbackRecord {
+        FeedbackRecord {
             id: "f".to_string(),
             action: FeedbackAction::DismissUser,
             submitted_by: Actor {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::actions::{undo_many, UndoResult};
 use crate::auth::Caller;
-use crate::idempotency::{request_hash, same_request, work_id};
+use crate::idempotency::{new_id, request_hash, same_request};
 use crate::indicators::{Indicator, IndicatorAction, IndicatorIn};
 use crate::problem::ApiError;
 use crate::quality::{Counts, Kind};
@@ -69,7 +69,7 @@ pub async fn submit(
                 .request_undo(&caller.actor, "submission", now)?;
         }
     }
-    let id = work_id(caller, idempotency_key);
+    let id = new_id(caller, idempotency_key);
     let submission = Submission {
         allow_indicator_id: input.allow_indicator.as_ref().map(|_| {
             Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("allow\n{id}").as_bytes()).to_string()

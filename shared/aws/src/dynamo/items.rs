@@ -28,7 +28,7 @@ use riskfeedback::indicators::{Indicator, IndicatorType};
 use riskfeedback::model::{Detection, SignIn, User};
 use riskfeedback::quality::{Counts, Kind};
 use riskfeedback::remediation::{EntityType, RemediationAction};
-use riskfeedback::store::{PendingStep, TargetStatus, WorkRecord};
+use riskfeedback::store::{FeedbackRecord, PendingStep, TargetStatus};
 use riskfeedback::submissions::Submission;
 
 pub const USER_SK: &str = "USER";
@@ -230,11 +230,11 @@ impl HistoryItem {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct WorkItem {
+pub struct FeedbackItem {
     pub pk: String,
     pub sk: String,
     #[serde(flatten)]
-    pub record: WorkRecord,
+    pub record: FeedbackRecord,
 }
 
 /// One target's result, written by the step that produced it. An item of its own, not a field
