@@ -1,0 +1,73 @@
+//! `ActionStore` over the table. Remediation actions.
+
+use super::*;
+
+#[async_trait]
+impl ActionStore for DynamoStore {
+    async fn action(&self, tenant: &str, id: &str) -> Result<Option<StoredAction>, StoreError> {
+        Ok(self
+            .get_decoded::<ActionItem>(action_pk(tenant, id), ACTION_SK)
+            .await?
+            .map(|i| StoredAction {
+                action: i.action,
+                version: i.version,
+            }))
+    }
+
+    async fn save_action(
+        &self,
+        tenant: &str,
+        action: &RemediationAction,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let next = expected_version.map_or(0, |v| v + 1);
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(encode(&ActionItem::new(tenant, action, next))?));
+        put = match expected_version {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => put
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+        };
+        if condition_held(put.send().await)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    async fn actions(
+        &self,
+        tenant: &str,
+        filter: &ActionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<RemediationAction>, StoreError> {
+        let statuses: Vec<String> = filter
+            .statuses
+            .iter()
+            .filter_map(|s| string_filter("status", &Some(*s)).map(|(_, v)| v))
+            .collect();
+        let query = Query {
+            index: Some(GSI1),
+            pk: actions_index(tenant),
+            sk_prefix: None,
+            filters: [
+                filter
+                    .investigation_id
+                    .clone()
+                    .map(|v| ("investigationId", v)),
+                string_filter("entityType", &filter.entity_type),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            newest_first: true,
+            any_of: (!statuses.is_empty()).then_some(("status", statuses)),
+        };
+        let page: Page<ActionItem> = self.query_page(tenant, query, page).await?;
+        Ok(page.map(|i| i.action))
+    }
+}

@@ -1,0 +1,167 @@
+//! `ReadStore` over the table. The read path of the `GET` routes: users, sign-ins and detections.
+
+use super::*;
+
+#[async_trait]
+impl ReadStore for DynamoStore {
+    async fn user(&self, tenant: &str, id: &str) -> Result<Option<UserRow>, StoreError> {
+        Ok(self
+            .get_decoded::<UserItem>(user_pk(tenant, id), USER_SK)
+            .await?
+            .map(Self::user_row))
+    }
+
+    async fn users(
+        &self,
+        tenant: &str,
+        filter: &UserFilter,
+        page: &PageRequest,
+    ) -> Result<Page<UserRow>, StoreError> {
+        let query = Query {
+            index: Some(GSI1),
+            pk: users_index(tenant),
+            sk_prefix: None,
+            filters: [
+                string_filter("riskLevel", &filter.risk_level),
+                string_filter("riskState", &filter.risk_state),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            newest_first: false,
+            any_of: None,
+        };
+        let page: Page<UserItem> = self.query_page(tenant, query, page).await?;
+        Ok(page.map(Self::user_row))
+    }
+
+    async fn user_history(
+        &self,
+        tenant: &str,
+        id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryEntry>, StoreError> {
+        let query = Query {
+            index: None,
+            pk: history_pk(tenant, id),
+            sk_prefix: None,
+            filters: Vec::new(),
+            newest_first: true,
+            any_of: None,
+        };
+        let page: Page<HistoryItem> = self.query_page(tenant, query, page).await?;
+        Ok(page.map(|h| h.entry))
+    }
+
+    async fn sign_in(&self, tenant: &str, id: &str) -> Result<Option<SignInRow>, StoreError> {
+        let Some(user_id) = self
+            .sign_in_owners(tenant, &[id.to_string()])
+            .await?
+            .remove(id)
+        else {
+            return Ok(None);
+        };
+        let Some(item) = self
+            .get(
+                user_pk(tenant, &user_id),
+                &format!("{SIGN_IN_PREFIX}{}", key_id(id)),
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let sign_in = decode::<SignInItem>(item)?.sign_in;
+        let processing = self
+            .users_with_pending_work(tenant, [user_id.as_str()])
+            .await?;
+        Ok(Some(SignInRow {
+            is_processing: processing.contains(&user_id),
+            sign_in,
+        }))
+    }
+
+    async fn sign_ins(
+        &self,
+        tenant: &str,
+        filter: &SignInFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SignInRow>, StoreError> {
+        let filters = string_filter("riskState", &filter.risk_state)
+            .into_iter()
+            .collect();
+        let query = match &filter.user_id {
+            Some(user) => Query {
+                index: None,
+                pk: user_pk(tenant, user),
+                sk_prefix: Some(SIGN_IN_PREFIX),
+                filters,
+                newest_first: false,
+                any_of: None,
+            },
+            None => Query {
+                index: Some(GSI1),
+                pk: sign_ins_index(tenant),
+                sk_prefix: None,
+                filters,
+                newest_first: false,
+                any_of: None,
+            },
+        };
+        let page: Page<SignInItem> = self.query_page(tenant, query, page).await?;
+        let processing = self
+            .users_with_pending_work(
+                tenant,
+                page.value.iter().map(|s| s.sign_in.user_id.as_str()),
+            )
+            .await?;
+        Ok(page.map(|s| SignInRow {
+            is_processing: processing.contains(&s.sign_in.user_id),
+            sign_in: s.sign_in,
+        }))
+    }
+
+    async fn detections(
+        &self,
+        tenant: &str,
+        filter: &DetectionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Detection>, StoreError> {
+        let filters = [
+            filter.sign_in_id.clone().map(|v| ("signInId", v)),
+            filter.risk_event_type.clone().map(|v| ("riskEventType", v)),
+            string_filter("riskState", &filter.risk_state),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let query = match &filter.user_id {
+            Some(user) => Query {
+                index: None,
+                pk: user_pk(tenant, user),
+                sk_prefix: Some(DETECTION_PREFIX),
+                filters,
+                newest_first: false,
+                any_of: None,
+            },
+            None => Query {
+                index: Some(GSI1),
+                pk: detections_index(tenant),
+                sk_prefix: None,
+                filters,
+                newest_first: false,
+                any_of: None,
+            },
+        };
+        let page: Page<DetectionItem> = self.query_page(tenant, query, page).await?;
+        Ok(page.map(|d| d.detection))
+    }
+}
+
+impl DynamoStore {
+    pub(super) fn user_row(item: UserItem) -> UserRow {
+        UserRow {
+            is_processing: !item.pending_work.is_empty(),
+            user: item.user,
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `SubmissionStore` over the table. False-positive and false-negative submissions.
+
+use super::*;
+
+#[async_trait]
+impl SubmissionStore for DynamoStore {
+    async fn create_submission(
+        &self,
+        tenant: &str,
+        submission: &Submission,
+        request_hash: &str,
+        counts: &BTreeMap<Kind, Counts>,
+    ) -> Result<bool, StoreError> {
+        let item = SubmissionItem {
+            pk: submission_pk(tenant, &submission.id),
+            sk: SUBMISSION_SK.to_string(),
+            request_hash: request_hash.to_string(),
+            submission: submission.clone(),
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(encode(&item)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(corrupt)?;
+        let mut writes = vec![put_write(put)];
+        let day = submission.submitted_date_time.date_naive();
+        for (kind, counts) in counts {
+            writes.push(self.quality_update(tenant, day, kind, counts, &submission.id)?);
+        }
+        self.transact_guarded(writes).await
+    }
+
+    async fn submission(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<StoredSubmission>, StoreError> {
+        Ok(self
+            .get_decoded::<SubmissionItem>(submission_pk(tenant, id), SUBMISSION_SK)
+            .await?
+            .map(|i| StoredSubmission {
+                submission: i.submission,
+                request_hash: i.request_hash,
+            }))
+    }
+
+    async fn detection_kind(
+        &self,
+        tenant: &str,
+        detection_id: &str,
+    ) -> Result<Option<Kind>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("gsi1pk = :pk AND gsi1sk = :id")
+            .expression_attribute_values(":pk", AttributeValue::S(detections_index(tenant)))
+            .expression_attribute_values(
+                ":id",
+                AttributeValue::S(key_id(detection_id).into_owned()),
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(|item| {
+                decode::<DetectionItem>(item).map(|d| Kind {
+                    risk_event_type: d.detection.risk_event_type,
+                    source: d.detection.source,
+                })
+            })
+            .transpose()
+    }
+}
