@@ -7,9 +7,10 @@ use serde::Deserialize;
 
 use riskfeedback::auth::Caller;
 use riskfeedback::feedback::{DetectionIn, FeedbackAction, PasswordEventKind};
-use riskfeedback::idempotency::{new_id, request_hash, same_request, validate_idempotency_key};
-use riskfeedback::indicators::{Indicator, IndicatorIn};
+use riskfeedback::idempotency::validate_idempotency_key;
+use riskfeedback::indicators::IndicatorIn;
 use riskfeedback::intake::{submit, FeedbackRequest};
+use riskfeedback::manage_indicators;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::preview::preview;
 use riskfeedback::problem::ApiError;
@@ -475,25 +476,11 @@ async fn create_indicator(app: &App, caller: &Caller, request: &Request) -> Rout
     caller.require(Role::IndicatorsManage)?;
     let input: IndicatorIn = json_body(request.headers(), request.body())?;
     let key = idempotency_key(request)?;
-    let id = new_id(caller, key);
-    let hash = request_hash(&input);
-    let indicator = Indicator::create(input, id.clone(), caller.actor.clone(), Utc::now())?;
-    if !app
-        .store
-        .create_indicator(&caller.tenant_id, &indicator, &hash)
-        .await?
-    {
-        // A retry with the same Idempotency-Key: answer with what the first attempt stored.
-        let stored = app
-            .store
-            .indicator(&caller.tenant_id, &id)
-            .await?
-            .ok_or(ApiError::Unavailable)?;
-        same_request(&stored.request_hash, &hash)?;
-        return Ok(created(&format!("/indicators/{id}"), &stored.indicator));
-    }
-    tracing::info!(tenant = %caller.tenant_id, indicator = %id, "indicator created");
-    Ok(created(&format!("/indicators/{id}"), &indicator))
+    let indicator = manage_indicators::create(&app.store, caller, input, key, Utc::now()).await?;
+    Ok(created(
+        &format!("/indicators/{}", indicator.id),
+        &indicator,
+    ))
 }
 
 async fn get_indicator(app: &App, caller: &Caller, id: &str) -> RouteResult {
@@ -511,16 +498,7 @@ async fn get_indicator(app: &App, caller: &Caller, id: &str) -> RouteResult {
 async fn delete_indicator(app: &App, caller: &Caller, id: &str) -> RouteResult {
     caller.require(Role::IndicatorsManage)?;
     check_id("indicatorId", id)?;
-    let Some(stored) = app.store.indicator(&caller.tenant_id, id).await? else {
-        return Err(ApiError::NotFound {
-            what: "indicator",
-            id: id.to_string(),
-        });
-    };
-    app.store
-        .delete_indicator(&caller.tenant_id, &stored.indicator)
-        .await?;
-    tracing::info!(tenant = %caller.tenant_id, indicator = %id, "indicator deleted");
+    manage_indicators::delete(&app.store, caller, id).await?;
     Ok(no_content())
 }
 

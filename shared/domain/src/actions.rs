@@ -10,9 +10,11 @@ use crate::limits::MAX_INVESTIGATION_ACTIONS;
 use crate::problem::ApiError;
 use crate::queue::{Message, Queue};
 use crate::remediation::{ActionIn, Decided, Refusal, RemediationAction, RemediationCommand};
+use crate::retry::retry_after_conflict;
 use crate::store::{ActionFilter, ActionStore, PageRequest, StoreError};
 
-const CHANGE_ATTEMPTS: u32 = 5;
+/// Conflicts in a row a change retries before it answers `503`.
+const CHANGE_CONFLICTS: u32 = 4;
 
 /// Applies `decide` to the stored action and saves the result under the version it read.
 async fn change(
@@ -21,7 +23,8 @@ async fn change(
     id: &str,
     decide: impl Fn(&RemediationAction) -> Result<Decided, Refusal>,
 ) -> Result<RemediationAction, ApiError> {
-    for _ in 0..CHANGE_ATTEMPTS {
+    let mut conflicts = 0;
+    loop {
         let stored = store
             .action(tenant, id)
             .await?
@@ -42,11 +45,15 @@ async fn change(
                 tracing::info!(tenant, action = id, from = ?stored.action.status, to = ?action.status, "remediation action changed");
                 return Ok(action);
             }
-            Err(StoreError::Conflict) => continue,
+            Err(StoreError::Conflict) => {
+                conflicts += 1;
+                if !retry_after_conflict(conflicts, CHANGE_CONFLICTS).await {
+                    return Err(ApiError::Unavailable);
+                }
+            }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Unavailable)
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -13,6 +13,7 @@ use crate::feedback::{DetectionIn, FeedbackAction, PasswordEventKind, TargetOutc
 use crate::idempotency::{new_id, request_hash, same_request};
 use crate::problem::ApiError;
 use crate::queue::{FeedbackNotice, FeedbackProcessed, Message, Queue};
+use crate::retry::retry_after_conflict;
 use crate::risk::Command;
 use crate::store::{
     Accepted, FeedbackRecord, FeedbackStore, IntakeState, PendingStep, StoreError, TargetStatus,
@@ -22,7 +23,8 @@ use crate::store::{
 /// Detections per queued step: keeps one step's transaction (detections, sign-ins, their
 /// owner pointers, user, record, history) within DynamoDB's 100 items.
 pub const DETECTIONS_PER_STEP: usize = 25;
-const ACCEPT_ATTEMPTS: u32 = 4;
+/// Conflicts in a row an intake retries before it answers `503`.
+const ACCEPT_CONFLICTS: u32 = 3;
 
 /// What a caller asks for, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -133,6 +135,7 @@ pub async fn submit(
     };
     let create_users = record.action == FeedbackAction::IngestDetections;
     let mut attempt = 0;
+    let mut conflicts = 0;
     let accepted = loop {
         attempt += 1;
         let outcome = match &stored {
@@ -162,8 +165,11 @@ pub async fn submit(
             // Stored already (a retry, or a reused key), or moved on by another attempt.
             Ok(Accepted::Existing(existing)) => stored = Some(*existing),
             // A processor committed to one of the users at the same moment: try again.
-            Err(StoreError::Conflict) if attempt < ACCEPT_ATTEMPTS => {
-                tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
+            Err(StoreError::Conflict) => {
+                conflicts += 1;
+                if !retry_after_conflict(conflicts, ACCEPT_CONFLICTS).await {
+                    return Err(StoreError::Conflict.into());
+                }
             }
             Err(e) => return Err(e.into()),
         }

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod indicators;
 pub mod intake;
 pub mod limits;
+pub mod manage_indicators;
 pub mod model;
 #[cfg(feature = "openapi")]
 pub mod openapi;
@@ -21,6 +22,7 @@ pub mod processing;
 pub mod quality;
 pub mod queue;
 pub mod remediation;
+pub mod retry;
 pub mod risk;
 pub mod role;
 pub mod store;

@@ -18,6 +18,7 @@ use tokio::sync::OnceCell;
 use crate::indicators::{evidence_keys, verdict, Indicator, IndicatorType, Verdict};
 use crate::quality::deltas;
 use crate::queue::{FeedbackProcessed, Message, Queue, QueueError};
+use crate::retry::retry_after_conflict;
 use crate::risk::{apply, Command, Context};
 use crate::store::{
     FeedbackRecord, FeedbackStore, IndicatorStore, IntakeState, LoadedUser, PendingStep,
@@ -303,13 +304,10 @@ async fn after_conflict(
     user_id: &str,
 ) -> Result<Option<LoadedUser>, ProcessError> {
     applied.report.conflicts += 1;
-    if applied.report.conflicts > MAX_CONFLICTS {
+    // Transactions of other users can conflict too, on shared quality counters.
+    if !retry_after_conflict(applied.report.conflicts, MAX_CONFLICTS).await {
         return Err(ProcessError::Contended(user_id.to_string()));
     }
-    // Transactions of other users can conflict on shared quality counters; a random pause keeps
-    // racing processors from retrying in lockstep.
-    let pause = fastrand::u64(5..=20 * u64::from(applied.report.conflicts.min(10)));
-    tokio::time::sleep(Duration::from_millis(pause)).await;
     Ok(store.load_user(tenant, user_id).await?)
 }
 
