@@ -496,7 +496,7 @@ rf_stop_servers() {
 # (target/debug/local-stack) on a free port, waits until it answers, and sets RF_STACK_URL.
 # rf_stop_servers stops it too.
 rf_start_stack() {
-    cargo build --quiet --locked -p riskfeedback-tests --bin local-stack --bin mint-token || return 1
+    cargo build --quiet --locked -p riskfeedback-devstack --bin local-stack --bin mint-token || return 1
     local port log
     port="$(rf_free_port)"
     log="$RF_RUN_DIR/local-stack.log"

@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::faults::FaultProxy;
-use crate::gateway::{api_event, body_bytes, invoke, Apps, HttpCall};
-use crate::poller::Poller;
-use crate::provision::{Options, Stack};
+use riskfeedback_devstack::gateway::{api_event, body_bytes, invoke, Apps, HttpCall};
+use riskfeedback_devstack::poller::Poller;
+use riskfeedback_devstack::provision::{Options, Stack};
 
 pub const ALL_ROLES: &[&str] = &[
     "Risk.Read",

@@ -1,26 +1,5 @@
-//! The local stack that `scripts/dev` serves and the integration tests run on: infrastructure
-//! created from `template.yaml` in DynamoDB Local and the local SQS endpoint, an HTTP gateway
-//! that verifies local tokens like the JWT authorizer, and a poller that drives the processor
-//! like the SQS event source mapping.
+//! What the integration tests share: the harness that brings up a stack of the local servers
+//! (`riskfeedback-devstack`) for a test, and the fault proxy that cuts its requests.
 
-pub mod console;
-pub mod dlq;
 pub mod faults;
-pub mod gateway;
 pub mod harness;
-pub mod openapi;
-pub mod poller;
-pub mod provision;
-pub mod runtime_api;
-pub mod template;
-pub mod token;
-
-use std::path::PathBuf;
-
-/// The repository root, where `template.yaml` and `events/` live.
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_default()
-}

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine;
-use riskfeedback_tests::gateway::{api_event, HttpCall};
+use riskfeedback_devstack::gateway::{api_event, HttpCall};
 use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};

@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use riskfeedback_aws::DynamoStore;
-use riskfeedback_tests::dlq::{inspect, redrive};
+use riskfeedback_devstack::dlq::{inspect, redrive};
+use riskfeedback_devstack::poller::Poller;
+use riskfeedback_devstack::provision::Options;
 use riskfeedback_tests::harness::{detection, As, TestStack};
-use riskfeedback_tests::poller::Poller;
-use riskfeedback_tests::provision::Options;
 use serde_json::json;
 
 #[tokio::test]

@@ -17,10 +17,10 @@ use futures::stream::{self, StreamExt};
 use riskfeedback::auth::Caller;
 use riskfeedback::idempotency::new_id;
 use riskfeedback::store::FeedbackStore;
+use riskfeedback_devstack::poller::{PollReport, Poller};
+use riskfeedback_devstack::provision::Options;
 use riskfeedback_tests::faults::{Fault, FaultProxy, Rule};
 use riskfeedback_tests::harness::{detection, one_detection_each, Answer, As, TestStack};
-use riskfeedback_tests::poller::{PollReport, Poller};
-use riskfeedback_tests::provision::Options;
 use serde_json::{json, Value};
 
 const TENANT: &str = "contoso";

@@ -2,8 +2,8 @@
 //! local SQS endpoint: each row of the SPEC 3 feedback table, processing state, ordering,
 //! redelivery, idempotency, bulk results, preview and completion events.
 
+use riskfeedback_devstack::poller::sqs_record;
 use riskfeedback_tests::harness::{detection, one_detection_each, Answer, As, TestStack};
-use riskfeedback_tests::poller::sqs_record;
 use serde_json::{json, Value};
 
 const TENANT: &str = "contoso";

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
-use riskfeedback_tests::gateway::Gateway;
+use riskfeedback_devstack::gateway::Gateway;
+use riskfeedback_devstack::token::{mint, Identity};
 use riskfeedback_tests::harness::{TestStack, ALL_ROLES};
-use riskfeedback_tests::token::{mint, Identity};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -308,7 +308,7 @@ async fn the_gateway_serves_the_openapi_document() {
     assert_eq!(reply.body["openapi"], "3.1.0");
     assert_eq!(
         reply.body,
-        serde_json::from_str::<Value>(&riskfeedback_tests::openapi::json()).expect("json")
+        serde_json::from_str::<Value>(&riskfeedback_devstack::openapi::json()).expect("json")
     );
 }
 
@@ -462,17 +462,17 @@ async fn a_function_refuses_a_local_token_outside_sam_local() {
     let stack = TestStack::new().await;
     let token = mint(
         &identity(ALL_ROLES),
-        riskfeedback_tests::token::DEFAULT_SECRET,
+        riskfeedback_devstack::token::DEFAULT_SECRET,
     )
     .expect("mint");
-    let call = riskfeedback_tests::gateway::HttpCall {
+    let call = riskfeedback_devstack::gateway::HttpCall {
         method: "GET".to_string(),
         path: "/risky-users".to_string(),
         headers: [("authorization".to_string(), format!("Bearer {token}"))].into(),
         ..Default::default()
     };
     let answer = stack
-        .invoke_event(&riskfeedback_tests::gateway::api_event(&call, None))
+        .invoke_event(&riskfeedback_devstack::gateway::api_event(&call, None))
         .await;
     answer.problem(401);
 }

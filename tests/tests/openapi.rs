@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use riskfeedback::role::Role;
+use riskfeedback_devstack::openapi::{document, json, roles};
+use riskfeedback_devstack::repo_root;
+use riskfeedback_devstack::template::Template;
 use riskfeedback_tests::harness::{As, TestStack};
-use riskfeedback_tests::openapi::{document, json, roles};
-use riskfeedback_tests::repo_root;
-use riskfeedback_tests::template::Template;
 
 #[test]
 fn the_checked_in_document_is_what_the_code_generates() {

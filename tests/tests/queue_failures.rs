@@ -12,11 +12,11 @@ use riskfeedback::auth::Caller;
 use riskfeedback::idempotency::new_id;
 use riskfeedback::queue::{FeedbackNotice, Message};
 use riskfeedback_aws::SqsQueue;
-use riskfeedback_tests::gateway::Apps;
+use riskfeedback_devstack::gateway::Apps;
+use riskfeedback_devstack::poller::sqs_record;
+use riskfeedback_devstack::provision::Options;
+use riskfeedback_devstack::template::Template;
 use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
-use riskfeedback_tests::poller::sqs_record;
-use riskfeedback_tests::provision::Options;
-use riskfeedback_tests::template::Template;
 use serde_json::{json, Value};
 
 const TENANT: &str = "contoso";
@@ -285,8 +285,8 @@ async fn a_poison_message_holds_back_its_own_group_only() {
 /// completes in the meantime and alice's feedback completes afterwards.
 #[tokio::test]
 async fn a_poison_message_is_dead_lettered_after_max_receives_while_others_complete() {
-    let template =
-        Template::load(&riskfeedback_tests::repo_root().join("template.yaml")).expect("template");
+    let template = Template::load(&riskfeedback_devstack::repo_root().join("template.yaml"))
+        .expect("template");
     let (dead_letter_queue, max_receives) = template
         .queue("FeedbackQueue")
         .and_then(|q| q.redrive.clone())

@@ -2,7 +2,7 @@
 //! reject, undo with exactly one compensating command, the executor's report, and refusals.
 
 use riskfeedback_aws::SqsQueue;
-use riskfeedback_tests::gateway::Apps;
+use riskfeedback_devstack::gateway::Apps;
 use riskfeedback_tests::harness::{Answer, As, TestStack};
 use serde_json::{json, Value};
 

@@ -9,8 +9,8 @@ use std::process::Command;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use riskfeedback::remediation::RemediationCommand;
+use riskfeedback_devstack::repo_root;
 use riskfeedback_tests::harness::TestStack;
-use riskfeedback_tests::repo_root;
 use serde_json::Value;
 
 /// Every API sample and the status it must get, in the order they run: ingestion first, so
@@ -458,7 +458,7 @@ async fn http(
 #[tokio::test]
 #[ignore = "needs Docker and SAM CLI: scripts/sam-local test runs it"]
 async fn walkthrough_under_sam_local_start_api() {
-    use riskfeedback_tests::token::{mint, Identity};
+    use riskfeedback_devstack::token::{mint, Identity};
     let t = TestStack::new().await;
     let sam = Sam::from_env(&t);
     let api = StartApi::start(&sam).await;

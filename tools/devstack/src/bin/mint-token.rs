@@ -1,7 +1,7 @@
 //! Prints a local HS256 token (SPEC 9) for a tenant and roles:
 //! `mint-token --tenant contoso --roles Risk.Read,Risk.Feedback [--user alice] [--name Alice] [--ttl 3600]`.
 
-use riskfeedback_tests::token::{mint, secret, Identity};
+use riskfeedback_devstack::token::{mint, secret, Identity};
 
 fn main() -> Result<(), String> {
     let mut identity = Identity {

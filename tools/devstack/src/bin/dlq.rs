@@ -3,8 +3,8 @@
 //! back to the feedback queue, where the processor applies them.
 
 use riskfeedback_aws::DynamoStore;
-use riskfeedback_tests::dlq::{inspect, redrive};
-use riskfeedback_tests::provision::{local_sdk_config, LOCAL_PREFIX};
+use riskfeedback_devstack::dlq::{inspect, redrive};
+use riskfeedback_devstack::provision::{local_sdk_config, LOCAL_PREFIX};
 
 #[tokio::main]
 async fn main() -> Result<(), String> {

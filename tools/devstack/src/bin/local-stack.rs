@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 
-use riskfeedback_tests::gateway::Gateway;
-use riskfeedback_tests::poller::Poller;
-use riskfeedback_tests::provision::{Options, Stack, LOCAL_PREFIX};
-use riskfeedback_tests::token;
+use riskfeedback_devstack::gateway::Gateway;
+use riskfeedback_devstack::poller::Poller;
+use riskfeedback_devstack::provision::{Options, Stack, LOCAL_PREFIX};
+use riskfeedback_devstack::token;
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -54,7 +54,7 @@ async fn main() -> Result<(), String> {
         "\nriskfeedback is up: http://127.0.0.1:{port}\n\
          \n  table        {}\n  feedback     {}\n  dead letters {}\n  events       {}\n  commands     {}\n\
          \nMint a token (tenant, roles) and call the API, for example:\n\
-         \n  TOKEN=$(cargo run -q -p riskfeedback-tests --bin mint-token -- --tenant contoso --roles Risk.Read,Risk.Feedback,Signals.Ingest)\
+         \n  TOKEN=$(cargo run -q -p riskfeedback-devstack --bin mint-token -- --tenant contoso --roles Risk.Read,Risk.Feedback,Signals.Ingest)\
          \n  curl -s -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{port}/risky-users\n\
          \nscripts/peek-queue RemediationCommandQueue (or EventsQueue, FeedbackDeadLetterQueue) shows a queue.\
          \nThe README walks through the seed scenarios. Ctrl-C stops everything.\n",

@@ -3,7 +3,7 @@
 //! them: they stay for their real consumer.
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
-use riskfeedback_tests::provision::{local_sdk_config, LOCAL_PREFIX};
+use riskfeedback_devstack::provision::{local_sdk_config, LOCAL_PREFIX};
 
 #[tokio::main]
 async fn main() -> Result<(), String> {

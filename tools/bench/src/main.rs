@@ -5,20 +5,22 @@
 //! Usage: bench <dir of release binaries> <python with boto3> <python peer script> <summary.json>
 //! [footprint]; with `footprint`, only cold starts and package sizes are measured.
 
+mod runtime_api;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::runtime_api::RuntimeApi;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
+use riskfeedback_devstack::gateway::{api_event, HttpCall};
+use riskfeedback_devstack::poller::{backlog, poll_batch, sqs_record};
+use riskfeedback_devstack::provision::{Options, Stack};
 use riskfeedback_tests::faults::FaultProxy;
-use riskfeedback_tests::gateway::{api_event, HttpCall};
 use riskfeedback_tests::harness::{detection, As};
-use riskfeedback_tests::poller::{backlog, poll_batch, sqs_record};
-use riskfeedback_tests::provision::{Options, Stack};
-use riskfeedback_tests::runtime_api::RuntimeApi;
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
 
