@@ -30,10 +30,7 @@ use riskfeedback_http::{
 };
 
 use crate::{App, RouteResult};
-use riskfeedback::limits::{
-    MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_EVIDENCE_LEN,
-    MAX_EVIDENCE_URL_LEN, MAX_TEXT_LEN,
-};
+use riskfeedback::limits::MAX_TEXT_LEN;
 
 pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
     let caller = lambda::caller(request)?;
@@ -281,15 +278,7 @@ async fn feedback(
         let body: UserFeedbackBody = json_body(request.headers(), request.body())?;
         ("userIds", body.user_ids, body.comment)
     };
-    let mut errors = Errors::default();
-    errors.id_list(field, &target_ids, MAX_BULK_TARGETS);
-    errors.optional_text("comment", comment.as_deref(), MAX_COMMENT_LEN);
-    errors.into_result()?;
-    let work = FeedbackRequest::Feedback {
-        action,
-        target_ids,
-        comment,
-    };
+    let work = FeedbackRequest::feedback(action, field, target_ids, comment)?;
     if dry_run {
         // A dry run stores nothing under the key, but a bad key is as bad as in a real run.
         idempotency_key(request)?;
@@ -316,85 +305,13 @@ async fn ingest_detections(
     caller.require(Role::SignalsIngest)?;
     Query::parse(query, &[])?;
     let body: DetectionsBody = json_body(request.headers(), request.body())?;
-    validate_detections(&body.detections)?;
     accept(
         app,
         caller,
         request,
-        FeedbackRequest::Detections(body.detections),
+        FeedbackRequest::detections(body.detections)?,
     )
     .await
-}
-
-fn validate_detections(detections: &[DetectionIn]) -> Result<(), ApiError> {
-    let mut errors = Errors::default();
-    if detections.is_empty() {
-        errors.add("detections", "must hold at least one detection");
-    } else if detections.len() > MAX_DETECTIONS_PER_CALL {
-        errors.add(
-            "detections",
-            format!(
-                "must hold at most {MAX_DETECTIONS_PER_CALL} detections, got {}",
-                detections.len()
-            ),
-        );
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, d) in detections.iter().enumerate() {
-        let at = |field: &str| format!("detections[{i}].{field}");
-        errors.id(at("id"), &d.id);
-        if !seen.insert(&d.id) {
-            errors.add(at("id"), "repeats an earlier detection id");
-        }
-        errors.id(at("userId"), &d.user_id);
-        errors.optional_text(
-            at("userPrincipalName"),
-            d.user_principal_name.as_deref(),
-            MAX_TEXT_LEN,
-        );
-        errors.name(at("riskEventType"), &d.risk_event_type);
-        errors.name(at("source"), &d.source);
-        if d.risk_level == RiskLevel::None {
-            errors.add(at("riskLevel"), "must be low, medium or high");
-        }
-        if let Some(sign_in) = &d.sign_in {
-            errors.id(at("signIn.id"), &sign_in.id);
-            errors.optional_text(
-                at("signIn.ipAddress"),
-                sign_in.ip_address.as_deref(),
-                MAX_EVIDENCE_LEN,
-            );
-            errors.optional_text(
-                at("signIn.location"),
-                sign_in.location.as_deref(),
-                MAX_TEXT_LEN,
-            );
-            errors.optional_text(
-                at("signIn.appDisplayName"),
-                sign_in.app_display_name.as_deref(),
-                MAX_TEXT_LEN,
-            );
-        }
-        if let Some(e) = &d.evidence {
-            errors.optional_text(
-                at("evidence.ipAddress"),
-                e.ip_address.as_deref(),
-                MAX_EVIDENCE_LEN,
-            );
-            errors.optional_text(
-                at("evidence.fileSha256"),
-                e.file_sha256.as_deref(),
-                MAX_EVIDENCE_LEN,
-            );
-            errors.optional_text(at("evidence.url"), e.url.as_deref(), MAX_EVIDENCE_URL_LEN);
-            errors.optional_text(
-                at("evidence.domainName"),
-                e.domain_name.as_deref(),
-                MAX_TEXT_LEN,
-            );
-        }
-    }
-    errors.into_result()
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -415,11 +332,7 @@ async fn password_event(
     caller.require(Role::SignalsIngest)?;
     Query::parse(query, &[])?;
     let body: PasswordEventBody = json_body(request.headers(), request.body())?;
-    check_id("userId", &body.user_id)?;
-    let work = FeedbackRequest::Password {
-        user_id: body.user_id,
-        kind: body.kind,
-    };
+    let work = FeedbackRequest::password(body.user_id, body.kind)?;
     accept(app, caller, request, work).await
 }
 

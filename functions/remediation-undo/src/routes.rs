@@ -16,7 +16,6 @@ use riskfeedback_aws::lambda;
 use riskfeedback_http::{json, json_body, list_page, segments, ListBody, Query};
 
 use crate::App;
-use riskfeedback::limits::MAX_ACTIONS_PER_CALL;
 use riskfeedback::limits::{MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
 
 type RouteResult = Result<riskfeedback_http::HttpResponse, ApiError>;
@@ -68,36 +67,6 @@ pub(crate) struct ActionsBody {
 async fn ingest(app: &App, caller: &Caller, request: &Request) -> RouteResult {
     caller.require(Role::SignalsIngest)?;
     let body: ActionsBody = json_body(request.headers(), request.body())?;
-    let mut errors = Errors::default();
-    if body.actions.is_empty() || body.actions.len() > MAX_ACTIONS_PER_CALL {
-        errors.add(
-            "actions",
-            format!("must hold 1 to {MAX_ACTIONS_PER_CALL} actions"),
-        );
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, action) in body.actions.iter().enumerate() {
-        let at = |field: &str| format!("actions[{i}].{field}");
-        errors.id(at("id"), &action.id);
-        if !seen.insert(&action.id) {
-            errors.add(at("id"), "repeats an earlier action id");
-        }
-        errors.id(at("investigationId"), &action.investigation_id);
-        errors.name(at("actionType"), &action.action_type);
-        errors.entity_id(at("entity.id"), &action.entity.id);
-        errors.optional_text(
-            at("entity.displayName"),
-            action.entity.display_name.as_deref(),
-            MAX_TEXT_LEN,
-        );
-        if !matches!(
-            action.status,
-            ActionStatus::Pending | ActionStatus::Completed | ActionStatus::Failed
-        ) {
-            errors.add(at("status"), "must be pending, completed or failed");
-        }
-    }
-    errors.into_result()?;
     let results = actions::ingest(&app.store, &caller.tenant_id, body.actions).await?;
     Ok(json(
         StatusCode::OK,

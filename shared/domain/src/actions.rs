@@ -6,12 +6,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::auth::Caller;
-use crate::limits::MAX_INVESTIGATION_ACTIONS;
+use crate::limits::{MAX_ACTIONS_PER_CALL, MAX_INVESTIGATION_ACTIONS, MAX_TEXT_LEN};
 use crate::problem::ApiError;
 use crate::queue::{Message, Queue};
-use crate::remediation::{ActionIn, Decided, Refusal, RemediationAction, RemediationCommand};
+use crate::remediation::{
+    ActionIn, ActionStatus, Decided, Refusal, RemediationAction, RemediationCommand,
+};
 use crate::retry::retry_after_conflict;
 use crate::store::{ActionFilter, ActionStore, PageRequest, StoreError};
+use crate::validate::Errors;
 
 /// Conflicts in a row a change retries before it answers `503`.
 const CHANGE_CONFLICTS: u32 = 4;
@@ -66,12 +69,48 @@ pub struct IngestResult {
     pub reason: Option<String>,
 }
 
+/// The rules of an ingestion batch: 1 to `MAX_ACTIONS_PER_CALL` actions with distinct ids, each
+/// valid, reported as they stand (an executor reports `pending`, `completed` or `failed`).
+fn check_batch(actions: &[ActionIn]) -> Result<(), ApiError> {
+    let mut errors = Errors::default();
+    if actions.is_empty() || actions.len() > MAX_ACTIONS_PER_CALL {
+        errors.add(
+            "actions",
+            format!("must hold 1 to {MAX_ACTIONS_PER_CALL} actions"),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, action) in actions.iter().enumerate() {
+        let at = |field: &str| format!("actions[{i}].{field}");
+        errors.id(at("id"), &action.id);
+        if !seen.insert(&action.id) {
+            errors.add(at("id"), "repeats an earlier action id");
+        }
+        errors.id(at("investigationId"), &action.investigation_id);
+        errors.name(at("actionType"), &action.action_type);
+        errors.entity_id(at("entity.id"), &action.entity.id);
+        errors.optional_text(
+            at("entity.displayName"),
+            action.entity.display_name.as_deref(),
+            MAX_TEXT_LEN,
+        );
+        if !matches!(
+            action.status,
+            ActionStatus::Pending | ActionStatus::Completed | ActionStatus::Failed
+        ) {
+            errors.add(at("status"), "must be pending, completed or failed");
+        }
+    }
+    errors.into_result()
+}
+
 /// Stores new actions and the executor's progress on known ones; each action gets its result.
 pub async fn ingest(
     store: &impl ActionStore,
     tenant: &str,
     actions: Vec<ActionIn>,
 ) -> Result<Vec<IngestResult>, ApiError> {
+    check_batch(&actions)?;
     let mut results = Vec::with_capacity(actions.len());
     for input in actions {
         let id = input.id.clone();

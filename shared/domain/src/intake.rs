@@ -11,6 +11,11 @@ use serde::Serialize;
 use crate::auth::Caller;
 use crate::feedback::{DetectionIn, FeedbackAction, PasswordEventKind, TargetOutcome};
 use crate::idempotency::{new_id, request_hash, same_request};
+use crate::limits::{
+    MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_EVIDENCE_LEN,
+    MAX_EVIDENCE_URL_LEN, MAX_TEXT_LEN,
+};
+use crate::model::RiskLevel;
 use crate::problem::ApiError;
 use crate::queue::{FeedbackNotice, FeedbackProcessed, Message, Queue};
 use crate::retry::retry_after_conflict;
@@ -19,6 +24,7 @@ use crate::store::{
     Accepted, FeedbackRecord, FeedbackStore, IntakeState, PendingStep, StoreError, TargetStatus,
     UserSteps,
 };
+use crate::validate::{check_id, Errors};
 
 /// Detections per queued step: keeps one step's transaction (detections, sign-ins, their
 /// owner pointers, user, record, history) within DynamoDB's 100 items.
@@ -43,6 +49,105 @@ pub enum FeedbackRequest {
 }
 
 impl FeedbackRequest {
+    /// Feedback on the users or sign-ins `target_ids` (the body's `field`): 1 to
+    /// `MAX_BULK_TARGETS` distinct ids, and an optional comment.
+    pub fn feedback(
+        action: FeedbackAction,
+        field: &str,
+        target_ids: Vec<String>,
+        comment: Option<String>,
+    ) -> Result<FeedbackRequest, ApiError> {
+        let mut errors = Errors::default();
+        errors.id_list(field, &target_ids, MAX_BULK_TARGETS);
+        errors.optional_text("comment", comment.as_deref(), MAX_COMMENT_LEN);
+        errors.into_result()?;
+        Ok(FeedbackRequest::Feedback {
+            action,
+            target_ids,
+            comment,
+        })
+    }
+
+    /// Detections as a sensor sends them: 1 to `MAX_DETECTIONS_PER_CALL`, with distinct ids,
+    /// each valid.
+    pub fn detections(detections: Vec<DetectionIn>) -> Result<FeedbackRequest, ApiError> {
+        let mut errors = Errors::default();
+        if detections.is_empty() {
+            errors.add("detections", "must hold at least one detection");
+        } else if detections.len() > MAX_DETECTIONS_PER_CALL {
+            errors.add(
+                "detections",
+                format!(
+                    "must hold at most {MAX_DETECTIONS_PER_CALL} detections, got {}",
+                    detections.len()
+                ),
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, d) in detections.iter().enumerate() {
+            let at = |field: &str| format!("detections[{i}].{field}");
+            errors.id(at("id"), &d.id);
+            if !seen.insert(&d.id) {
+                errors.add(at("id"), "repeats an earlier detection id");
+            }
+            errors.id(at("userId"), &d.user_id);
+            errors.optional_text(
+                at("userPrincipalName"),
+                d.user_principal_name.as_deref(),
+                MAX_TEXT_LEN,
+            );
+            errors.name(at("riskEventType"), &d.risk_event_type);
+            errors.name(at("source"), &d.source);
+            if d.risk_level == RiskLevel::None {
+                errors.add(at("riskLevel"), "must be low, medium or high");
+            }
+            if let Some(sign_in) = &d.sign_in {
+                errors.id(at("signIn.id"), &sign_in.id);
+                errors.optional_text(
+                    at("signIn.ipAddress"),
+                    sign_in.ip_address.as_deref(),
+                    MAX_EVIDENCE_LEN,
+                );
+                errors.optional_text(
+                    at("signIn.location"),
+                    sign_in.location.as_deref(),
+                    MAX_TEXT_LEN,
+                );
+                errors.optional_text(
+                    at("signIn.appDisplayName"),
+                    sign_in.app_display_name.as_deref(),
+                    MAX_TEXT_LEN,
+                );
+            }
+            if let Some(e) = &d.evidence {
+                errors.optional_text(
+                    at("evidence.ipAddress"),
+                    e.ip_address.as_deref(),
+                    MAX_EVIDENCE_LEN,
+                );
+                errors.optional_text(
+                    at("evidence.fileSha256"),
+                    e.file_sha256.as_deref(),
+                    MAX_EVIDENCE_LEN,
+                );
+                errors.optional_text(at("evidence.url"), e.url.as_deref(), MAX_EVIDENCE_URL_LEN);
+                errors.optional_text(
+                    at("evidence.domainName"),
+                    e.domain_name.as_deref(),
+                    MAX_TEXT_LEN,
+                );
+            }
+        }
+        errors.into_result()?;
+        Ok(FeedbackRequest::Detections(detections))
+    }
+
+    /// A password event of one user.
+    pub fn password(user_id: String, kind: PasswordEventKind) -> Result<FeedbackRequest, ApiError> {
+        check_id("userId", &user_id)?;
+        Ok(FeedbackRequest::Password { user_id, kind })
+    }
+
     pub(crate) fn action(&self) -> FeedbackAction {
         match self {
             FeedbackRequest::Feedback { action, .. } => *action,
@@ -312,4 +417,88 @@ pub(crate) async fn plan(
         })
         .collect();
     Ok((steps, not_found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::FieldError;
+
+    fn fields(result: Result<FeedbackRequest, ApiError>) -> Vec<String> {
+        match result {
+            Err(ApiError::Validation(errors)) => {
+                errors.into_iter().map(|e: FieldError| e.field).collect()
+            }
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    fn detection(id: &str, risk_level: &str) -> DetectionIn {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "userId": "alice", "riskEventType": "unfamiliarFeatures",
+            "riskLevel": risk_level, "detectionTimingType": "realtime", "source": "idp",
+            "detectedDateTime": "2026-11-20T10:00:00Z",
+        }))
+        .expect("a detection")
+    }
+
+    #[test]
+    fn feedback_names_1_to_60_distinct_targets() {
+        let ids = |n: usize| (0..n).map(|i| format!("u{i}")).collect::<Vec<_>>();
+        let action = FeedbackAction::ConfirmUserCompromised;
+        assert!(FeedbackRequest::feedback(action, "userIds", ids(MAX_BULK_TARGETS), None).is_ok());
+        for bad in [ids(0), ids(MAX_BULK_TARGETS + 1)] {
+            assert_eq!(
+                fields(FeedbackRequest::feedback(action, "userIds", bad, None)),
+                ["userIds"]
+            );
+        }
+        let repeated = vec!["u".to_string(), "u".to_string()];
+        assert_eq!(
+            fields(FeedbackRequest::feedback(action, "userIds", repeated, None)),
+            ["userIds[1]"]
+        );
+        let long = "c".repeat(MAX_COMMENT_LEN + 1);
+        assert_eq!(
+            fields(FeedbackRequest::feedback(
+                action,
+                "signInIds",
+                ids(1),
+                Some(long)
+            )),
+            ["comment"]
+        );
+    }
+
+    #[test]
+    fn detections_are_1_to_100_with_distinct_ids_and_a_risk() {
+        let batch = |n: usize| (0..n).map(|i| detection(&format!("d{i}"), "low")).collect();
+        assert!(FeedbackRequest::detections(batch(MAX_DETECTIONS_PER_CALL)).is_ok());
+        assert_eq!(
+            fields(FeedbackRequest::detections(batch(0))),
+            ["detections"]
+        );
+        assert_eq!(
+            fields(FeedbackRequest::detections(batch(
+                MAX_DETECTIONS_PER_CALL + 1
+            ))),
+            ["detections"]
+        );
+        let repeated = vec![detection("d", "low"), detection("d", "high")];
+        assert_eq!(
+            fields(FeedbackRequest::detections(repeated)),
+            ["detections[1].id"]
+        );
+        assert_eq!(
+            fields(FeedbackRequest::detections(vec![detection("d", "none")])),
+            ["detections[0].riskLevel"]
+        );
+    }
+
+    #[test]
+    fn a_password_event_names_a_valid_user() {
+        let kind = PasswordEventKind::SecurePasswordChange;
+        assert!(FeedbackRequest::password("alice".into(), kind).is_ok());
+        assert!(FeedbackRequest::password(String::new(), kind).is_err());
+    }
 }
