@@ -10,11 +10,11 @@ use riskfeedback::indicators::{Indicator, IndicatorIn};
 use riskfeedback::model::{Detection, RiskLevel, RiskState};
 use riskfeedback::openapi::{DayOrTime, Id, Name, Paging};
 use riskfeedback::preview::Preview;
-use riskfeedback::problem::Problem;
 use riskfeedback::quality::QualityReport;
 use riskfeedback::submissions::{Submission, SubmissionIn};
-use riskfeedback::submit::Submitted;
 use riskfeedback::views::{RiskySignIn, RiskyUser};
+use riskfeedback_http::answers::Submitted;
+use riskfeedback_http::problem::Problem;
 use riskfeedback_http::ListBody;
 
 use crate::routes::{DetectionsBody, PasswordEventBody, SignInFeedbackBody, UserFeedbackBody};

@@ -25,6 +25,7 @@ use riskfeedback::submit;
 use riskfeedback::validate::{check_id, Errors};
 use riskfeedback::views::{RiskySignIn, RiskyUser};
 use riskfeedback_aws::lambda;
+use riskfeedback_http::answers::Submitted;
 use riskfeedback_http::{
     accepted, created, json, json_body, list_page, no_content, segments, Query,
 };
@@ -434,7 +435,7 @@ async fn create_submission(app: &App, caller: &Caller, request: &Request) -> Rou
     let submitted =
         submit::submit(&app.store, &app.commands, caller, input, key, Utc::now()).await?;
     let location = format!("/submissions/{}", submitted.submission.id);
-    Ok(created(&location, &submitted))
+    Ok(created(&location, &Submitted::from(submitted)))
 }
 
 async fn get_submission(app: &App, caller: &Caller, id: &str) -> RouteResult {

@@ -5,9 +5,10 @@
 
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use riskfeedback::actions::{IngestResult, UndoResult};
+use riskfeedback::actions::IngestResult;
 use riskfeedback::openapi::{Comment, Id, Paging};
 use riskfeedback::remediation::{ActionStatus, EntityType, RemediationAction};
+use riskfeedback_http::answers::UndoResult;
 use riskfeedback_http::ListBody;
 
 use crate::routes::{ActionsBody, ReasonBody, UndoManyBody, UndoResultBody};

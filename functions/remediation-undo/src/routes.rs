@@ -13,6 +13,7 @@ use riskfeedback::role::Role;
 use riskfeedback::store::{ActionFilter, ActionStore};
 use riskfeedback::validate::{check_id, Errors};
 use riskfeedback_aws::lambda;
+use riskfeedback_http::answers::UndoResult;
 use riskfeedback_http::{json, json_body, list_page, segments, ListBody, Query};
 
 use crate::App;
@@ -220,7 +221,10 @@ async fn undo_many(app: &App, caller: &Caller, request: &Request) -> RouteResult
     Ok(json(
         StatusCode::OK,
         &ListBody {
-            value: results,
+            value: results
+                .into_iter()
+                .map(UndoResult::from)
+                .collect::<Vec<_>>(),
             next_cursor: None,
         },
     ))

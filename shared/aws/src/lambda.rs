@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use crate::local_token;
 use riskfeedback::auth::Caller;
 use riskfeedback::problem::ApiError;
+use riskfeedback_http::problem::problem_type;
 use riskfeedback_http::{problem, HttpResponse};
 
 /// What every function's `main` starts with. Logs: one JSON object a line when Lambda sets
@@ -97,7 +98,7 @@ pub fn respond(request: &Request, result: Result<HttpResponse, ApiError>) -> Res
     let response = match result {
         Ok(response) => response,
         Err(error) => {
-            let status = error.status();
+            let status = problem_type(&error).status;
             let path = path(request);
             if status >= 500 {
                 tracing::error!(%status, method = %request.method(), path, %error, "request failed");

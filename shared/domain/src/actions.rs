@@ -202,15 +202,12 @@ pub async fn undo(
     change(store, tenant, id, |a| a.mark_command_sent(now)).await
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UndoResult {
+/// What undoing one action of a bulk undo came to: the action, undo requested (or undone), or
+/// the refusal, which the edge answers as that action's problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoOutcome {
     pub id: String,
-    /// `undoRequested` (or `undone`) on success; `refused` otherwise, with the problem.
-    pub result: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<crate::problem::Problem>,
+    pub outcome: Result<RemediationAction, ApiError>,
 }
 
 /// Undoes each named action independently, or every action of an investigation.
@@ -221,22 +218,20 @@ pub async fn undo_many(
     ids: Vec<String>,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<UndoResult>, ApiError> {
+) -> Result<Vec<UndoOutcome>, ApiError> {
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {
         results.push(
             match undo(store, commands, caller, &id, reason, now).await {
-                Ok(action) => UndoResult {
+                Ok(action) => UndoOutcome {
                     id,
-                    result: action.status.to_string(),
-                    problem: None,
+                    outcome: Ok(action),
                 },
                 // Dependencies failing fail the call: the caller retries it as a whole.
                 Err(e @ (ApiError::Unavailable | ApiError::Throttled)) => return Err(e),
-                Err(e) => UndoResult {
+                Err(e) => UndoOutcome {
                     id,
-                    result: "refused".to_string(),
-                    problem: Some(e.to_problem()),
+                    outcome: Err(e),
                 },
             },
         );

@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use uuid::Uuid;
 
-use crate::actions::{undo_many, UndoResult};
+use crate::actions::{undo_many, UndoOutcome};
 use crate::auth::Caller;
 use crate::idempotency::{new_id, request_hash, same_request};
 use crate::indicators::{Indicator, IndicatorAction, IndicatorIn};
@@ -19,15 +18,11 @@ use crate::submissions::{
     indicator_value, validate, AllowIndicatorRequest, Category, Submission, SubmissionIn,
 };
 
-/// What `POST /submissions` answers: the submission and what it did besides.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// What a submission came to: the submission, and what it undid and allowed besides.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Submitted {
     pub submission: Submission,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub undo_results: Vec<UndoResult>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undo_results: Vec<UndoOutcome>,
     pub indicator: Option<Indicator>,
 }
 

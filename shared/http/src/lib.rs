@@ -1,13 +1,15 @@
 //! What every HTTP function shares: JSON and problem+json responses, bodies, query strings.
 
+pub mod answers;
+pub mod problem;
+
 use std::collections::HashMap;
 
 use http::{header, HeaderMap, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use riskfeedback::limits::MAX_CURSOR_LEN;
-use riskfeedback::limits::{DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_PAGE_SIZE};
+use riskfeedback::limits::{DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_CURSOR_LEN, MAX_PAGE_SIZE};
 use riskfeedback::problem::ApiError;
 use riskfeedback::store::{Page, PageRequest};
 use riskfeedback::validate::parse_json;
@@ -44,9 +46,11 @@ pub fn no_content() -> HttpResponse {
     response
 }
 
+/// The answer to an error: its problem+json, and the headers its status calls for.
 pub fn problem(error: &ApiError) -> HttpResponse {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(&error.to_problem()).unwrap_or_default();
+    let kind = problem::problem_type(error);
+    let status = StatusCode::from_u16(kind.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&problem::to_problem(error)).unwrap_or_default();
     let mut response = with_body(status, "application/problem+json", body);
     if status == StatusCode::UNAUTHORIZED {
         // RFC 6750: a 401 names the scheme that would have been accepted.
@@ -55,7 +59,7 @@ pub fn problem(error: &ApiError) -> HttpResponse {
             header::HeaderValue::from_static("Bearer"),
         );
     }
-    if let Some(seconds) = error.retry_after() {
+    if let Some(seconds) = problem::retry_after(error) {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));

@@ -366,7 +366,7 @@ fn allow_origin(headers: &mut hyper::HeaderMap, origin: &str, cors: &CorsSpec) {
 }
 
 fn uri_too_long() -> hyper::Response<Full<Bytes>> {
-    let problem = riskfeedback::problem::Problem {
+    let problem = riskfeedback_http::problem::Problem {
         r#type: "/problems/uri-too-long".to_string(),
         title: "URI too long".to_string(),
         status: 414,

@@ -8,8 +8,8 @@ mod cross_field_rules;
 
 use feedback_api::openapi::FeedbackApiDoc;
 use remediation_undo::openapi::RemediationDoc;
-use riskfeedback::problem::ProblemType;
 use riskfeedback::role::Role;
+use riskfeedback_http::problem::ProblemType;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::info::{InfoBuilder, LicenseBuilder};
 use utoipa::openapi::path::Operation;
