@@ -14,11 +14,10 @@ use riskfeedback::feedback::{Actor, DetectionIn};
 use riskfeedback::idempotency::validate_idempotency_key;
 use riskfeedback::indicators::{Indicator, IndicatorIn};
 use riskfeedback::model::{RiskLevel, RiskState};
-use riskfeedback::problem::ApiError;
 use riskfeedback::submissions::SubmissionIn;
 use riskfeedback::validate::check_id;
 use riskfeedback_http::problem::problem_type;
-use riskfeedback_http::{json_body, problem, Query};
+use riskfeedback_http::{json_body, problem, HttpError, Query};
 
 #[derive(Debug, Arbitrary)]
 enum Body {
@@ -39,7 +38,7 @@ struct Request {
 }
 
 /// What SPEC 7 promises of bad input: a client error with a problem+json body.
-fn assert_refusal(error: &ApiError) {
+fn assert_refusal(error: &HttpError) {
     let status = problem_type(error).status;
     assert!((400..500).contains(&status), "{error:?} answered {status}");
     let response = problem(error);
@@ -57,8 +56,8 @@ fn assert_refusal(error: &ApiError) {
         .is_some_and(|t| t.starts_with("/problems/")));
 }
 
-fn check<T>(result: Result<T, ApiError>) -> Option<T> {
-    result.map_err(|e| assert_refusal(&e)).ok()
+fn check<T, E: Into<HttpError>>(result: Result<T, E>) -> Option<T> {
+    result.map_err(|e| assert_refusal(&e.into())).ok()
 }
 
 fn now() -> DateTime<Utc> {

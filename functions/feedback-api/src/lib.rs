@@ -8,10 +8,10 @@ mod routes;
 use lambda_http::{Body, Request, Response};
 use riskfeedback::config::Config;
 use riskfeedback::model::RiskLevel;
-use riskfeedback::problem::ApiError;
 use riskfeedback_aws::lambda;
 use riskfeedback_aws::DynamoStore;
 use riskfeedback_aws::SqsQueue;
+use riskfeedback_http::HttpError;
 use riskfeedback_http::HttpResponse;
 
 /// What every request needs, built once per cold start.
@@ -59,4 +59,4 @@ pub async fn handle(
     Ok(lambda::respond(&request, result))
 }
 
-pub(crate) type RouteResult = Result<HttpResponse, ApiError>;
+pub(crate) type RouteResult = Result<HttpResponse, HttpError>;

@@ -26,6 +26,7 @@ use riskfeedback::validate::{check_id, Errors};
 use riskfeedback::views::{RiskySignIn, RiskyUser};
 use riskfeedback_aws::lambda;
 use riskfeedback_http::answers::Submitted;
+use riskfeedback_http::HttpError;
 use riskfeedback_http::{
     accepted, created, json, json_body, list_page, no_content, segments, Query,
 };
@@ -98,8 +99,8 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
     }
 }
 
-fn not_found_route(method: &Method, path: &str) -> ApiError {
-    ApiError::RouteNotFound {
+fn not_found_route(method: &Method, path: &str) -> HttpError {
+    HttpError::RouteNotFound {
         method: method.to_string(),
         path: path.chars().take(MAX_TEXT_LEN).collect(),
     }
@@ -127,10 +128,10 @@ async fn get_user(app: &App, caller: &Caller, id: &str, query: &[(String, String
     check_id("userId", id)?;
     match app.store.user(&caller.tenant_id, id).await? {
         Some(row) => Ok(json(StatusCode::OK, &RiskyUser::new(row, app.policy_level))),
-        None => Err(ApiError::NotFound {
+        None => Err(HttpError::from(ApiError::NotFound {
             what: "user",
             id: id.to_string(),
-        }),
+        })),
     }
 }
 
@@ -144,10 +145,10 @@ async fn user_history(
     let query = Query::parse_list(query, &[])?;
     check_id("userId", id)?;
     if app.store.user(&caller.tenant_id, id).await?.is_none() {
-        return Err(ApiError::NotFound {
+        return Err(HttpError::from(ApiError::NotFound {
             what: "user",
             id: id.to_string(),
-        });
+        }));
     }
     let page = app
         .store
@@ -184,10 +185,10 @@ async fn get_sign_in(
     check_id("signInId", id)?;
     match app.store.sign_in(&caller.tenant_id, id).await? {
         Some(row) => Ok(json(StatusCode::OK, &RiskySignIn::from(row))),
-        None => Err(ApiError::NotFound {
+        None => Err(HttpError::from(ApiError::NotFound {
             what: "sign-in",
             id: id.to_string(),
-        }),
+        })),
     }
 }
 
@@ -232,10 +233,10 @@ async fn get_feedback(
         Some(record) if record.intake_state != IntakeState::Accepting => {
             Ok(json(StatusCode::OK, &record.view()))
         }
-        _ => Err(ApiError::NotFound {
+        _ => Err(HttpError::from(ApiError::NotFound {
             what: "feedback",
             id: id.to_string(),
-        }),
+        })),
     }
 }
 
@@ -338,7 +339,7 @@ async fn password_event(
 }
 
 /// The caller's `Idempotency-Key`, if it sent a valid one.
-fn idempotency_key(request: &Request) -> Result<Option<&str>, ApiError> {
+fn idempotency_key(request: &Request) -> Result<Option<&str>, HttpError> {
     match request.headers().get("idempotency-key") {
         Some(value) => {
             let key = value
@@ -402,10 +403,10 @@ async fn get_indicator(app: &App, caller: &Caller, id: &str) -> RouteResult {
     check_id("indicatorId", id)?;
     match app.store.indicator(&caller.tenant_id, id).await? {
         Some(stored) => Ok(json(StatusCode::OK, &stored.indicator)),
-        None => Err(ApiError::NotFound {
+        None => Err(HttpError::from(ApiError::NotFound {
             what: "indicator",
             id: id.to_string(),
-        }),
+        })),
     }
 }
 
@@ -443,9 +444,9 @@ async fn get_submission(app: &App, caller: &Caller, id: &str) -> RouteResult {
     check_id("submissionId", id)?;
     match app.store.submission(&caller.tenant_id, id).await? {
         Some(stored) => Ok(json(StatusCode::OK, &stored.submission)),
-        None => Err(ApiError::NotFound {
+        None => Err(HttpError::from(ApiError::NotFound {
             what: "submission",
             id: id.to_string(),
-        }),
+        })),
     }
 }

@@ -14,12 +14,13 @@ use riskfeedback::store::{ActionFilter, ActionStore};
 use riskfeedback::validate::{check_id, Errors};
 use riskfeedback_aws::lambda;
 use riskfeedback_http::answers::UndoResult;
+use riskfeedback_http::HttpError;
 use riskfeedback_http::{json, json_body, list_page, segments, ListBody, Query};
 
 use crate::App;
 use riskfeedback::limits::{MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
 
-type RouteResult = Result<riskfeedback_http::HttpResponse, ApiError>;
+type RouteResult = Result<riskfeedback_http::HttpResponse, HttpError>;
 
 pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
     let caller = lambda::caller(request)?;
@@ -50,7 +51,7 @@ pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
         (&Method::POST, ["remediation-actions", id, "undo-result"]) => {
             undo_result(app, &caller, request, id).await
         }
-        _ => Err(ApiError::RouteNotFound {
+        _ => Err(HttpError::RouteNotFound {
             method: method.to_string(),
             path: path.chars().take(MAX_TEXT_LEN).collect(),
         }),
@@ -92,11 +93,21 @@ async fn list(app: &App, caller: &Caller, query: &[(String, String)]) -> RouteRe
             ActionStatus::Undone,
             ActionStatus::UndoFailed,
         ],
-        Some(_) => return Err(ApiError::invalid("view", "must be pending or history")),
+        Some(_) => {
+            return Err(HttpError::from(ApiError::invalid(
+                "view",
+                "must be pending or history",
+            )))
+        }
     };
     let statuses = match query.parsed::<ActionStatus>("status")? {
         Some(status) if view_statuses.is_empty() || view_statuses.contains(&status) => vec![status],
-        Some(_) => return Err(ApiError::invalid("status", "is not a status of this view")),
+        Some(_) => {
+            return Err(HttpError::from(ApiError::invalid(
+                "status",
+                "is not a status of this view",
+            )))
+        }
         None => view_statuses,
     };
     if let Some(investigation) = query.get("investigationId") {
@@ -120,10 +131,10 @@ async fn get(app: &App, caller: &Caller, id: &str, query: &[(String, String)]) -
     check_id("actionId", id)?;
     match app.store.action(&caller.tenant_id, id).await? {
         Some(stored) => Ok(json(StatusCode::OK, &stored.action)),
-        None => Err(ApiError::NotFound {
+        None => Err(HttpError::from(ApiError::NotFound {
             what: "remediation action",
             id: id.to_string(),
-        }),
+        })),
     }
 }
 
@@ -145,7 +156,7 @@ pub(crate) struct ReasonBody {
 }
 
 /// A body that may be left out entirely; when present it must be valid JSON of the route.
-fn reason_body(request: &Request) -> Result<Option<String>, ApiError> {
+fn reason_body(request: &Request) -> Result<Option<String>, HttpError> {
     // JSON `null`, as the document's optional body allows, says no more than no body. Whitespace
     // alone is neither, and `json_body` refuses it.
     if request.body().is_empty() || request.body().trim_ascii() == b"null" {
@@ -159,8 +170,8 @@ fn reason_body(request: &Request) -> Result<Option<String>, ApiError> {
 }
 
 /// An undo must say why: the body `openapi::UndoBody` documents.
-fn required_reason(request: &Request) -> Result<String, ApiError> {
-    reason_body(request)?.ok_or_else(|| ApiError::invalid("reason", "an undo must say why"))
+fn required_reason(request: &Request) -> Result<String, HttpError> {
+    reason_body(request)?.ok_or_else(|| ApiError::invalid("reason", "an undo must say why").into())
 }
 
 async fn reject(app: &App, caller: &Caller, request: &Request, id: &str) -> RouteResult {

@@ -12,7 +12,7 @@ use crate::local_token;
 use riskfeedback::auth::Caller;
 use riskfeedback::problem::ApiError;
 use riskfeedback_http::problem::problem_type;
-use riskfeedback_http::{problem, HttpResponse};
+use riskfeedback_http::{problem, HttpError, HttpResponse};
 
 /// What every function's `main` starts with. Logs: one JSON object a line when Lambda sets
 /// `AWS_LAMBDA_LOG_FORMAT=JSON`, plain text otherwise. Metrics: CloudWatch Embedded Metric
@@ -94,7 +94,7 @@ pub fn path(request: &Request) -> String {
 
 /// The Lambda answer for a route's result: every error becomes problem+json, and is logged
 /// (server faults as errors, refusals as information).
-pub fn respond(request: &Request, result: Result<HttpResponse, ApiError>) -> Response<Body> {
+pub fn respond(request: &Request, result: Result<HttpResponse, HttpError>) -> Response<Body> {
     let response = match result {
         Ok(response) => response,
         Err(error) => {

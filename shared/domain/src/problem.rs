@@ -22,15 +22,6 @@ pub enum ApiError {
     Forbidden(Role),
     #[error("{what} {id} does not exist")]
     NotFound { what: &'static str, id: String },
-    #[error("no route {method} {path}")]
-    RouteNotFound { method: String, path: String },
-    /// The path is a route's, the method none of its: the answer's `Allow` names them.
-    #[error("{path} does not take {method}")]
-    MethodNotAllowed { method: String, path: String },
-    #[error("the body must be application/json")]
-    UnsupportedMediaType,
-    #[error("the body is larger than {limit} bytes")]
-    PayloadTooLarge { limit: usize },
     #[error("the Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error(

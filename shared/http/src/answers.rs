@@ -32,7 +32,7 @@ impl From<UndoOutcome> for UndoResult {
             Err(error) => UndoResult {
                 id: undo.id,
                 result: "refused".to_string(),
-                problem: Some(to_problem(&error)),
+                problem: Some(to_problem(&error.into())),
             },
         }
     }

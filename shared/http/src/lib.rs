@@ -3,6 +3,8 @@
 pub mod answers;
 pub mod problem;
 
+pub use problem::HttpError;
+
 use std::collections::HashMap;
 
 use http::{header, HeaderMap, Response, StatusCode};
@@ -19,7 +21,7 @@ pub type HttpResponse = Response<Vec<u8>>;
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> HttpResponse {
     match serde_json::to_vec(value) {
         Ok(body) => with_body(status, "application/json", body),
-        Err(_) => problem(&ApiError::Internal),
+        Err(_) => problem(&ApiError::Internal.into()),
     }
 }
 
@@ -47,7 +49,7 @@ pub fn no_content() -> HttpResponse {
 }
 
 /// The answer to an error: its problem+json, and the headers its status calls for.
-pub fn problem(error: &ApiError) -> HttpResponse {
+pub fn problem(error: &HttpError) -> HttpResponse {
     let kind = problem::problem_type(error);
     let status = StatusCode::from_u16(kind.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&problem::to_problem(error)).unwrap_or_default();
@@ -78,21 +80,21 @@ fn with_body(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> H
 }
 
 /// A JSON body: the right content type, a bounded size, and fields named in every error.
-pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
+pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, HttpError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
     if !media_type.eq_ignore_ascii_case("application/json") {
-        return Err(ApiError::UnsupportedMediaType);
+        return Err(HttpError::UnsupportedMediaType);
     }
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge {
+        return Err(HttpError::PayloadTooLarge {
             limit: MAX_BODY_BYTES,
         });
     }
-    parse_json(body)
+    Ok(parse_json(body)?)
 }
 
 /// The query string of one route: only the parameters it knows, each at most once.

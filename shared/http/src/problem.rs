@@ -5,21 +5,51 @@ use serde::{Deserialize, Serialize};
 
 use riskfeedback::problem::{ApiError, FieldError};
 use riskfeedback::remediation::Refusal;
+use riskfeedback::store::StoreError;
 
 /// Seconds a caller should wait before retrying after `429` or `503`.
 pub const RETRY_AFTER_SECONDS: u32 = 2;
 
+/// What can go wrong with an HTTP request: what the use cases say, and what the edge finds
+/// before any of them runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpError {
+    #[error(transparent)]
+    Domain(#[from] ApiError),
+    #[error("no route {method} {path}")]
+    RouteNotFound { method: String, path: String },
+    /// The path is a route's, the method none of its: the answer's `Allow` names them.
+    #[error("{path} does not take {method}")]
+    MethodNotAllowed { method: String, path: String },
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
+    #[error("the body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+}
+
+impl From<StoreError> for HttpError {
+    fn from(error: StoreError) -> HttpError {
+        HttpError::Domain(error.into())
+    }
+}
+
 /// The kind of problem each error is: its status, title and `type`.
-pub fn problem_type(error: &ApiError) -> ProblemType {
+pub fn problem_type(error: &HttpError) -> ProblemType {
+    match error {
+        HttpError::Domain(error) => domain_problem_type(error),
+        HttpError::RouteNotFound { .. } => ProblemType::ROUTE_NOT_FOUND,
+        HttpError::MethodNotAllowed { .. } => ProblemType::METHOD_NOT_ALLOWED,
+        HttpError::UnsupportedMediaType => ProblemType::UNSUPPORTED_MEDIA_TYPE,
+        HttpError::PayloadTooLarge { .. } => ProblemType::PAYLOAD_TOO_LARGE,
+    }
+}
+
+fn domain_problem_type(error: &ApiError) -> ProblemType {
     match error {
         ApiError::Validation(_) => ProblemType::VALIDATION,
         ApiError::Unauthenticated => ProblemType::UNAUTHENTICATED,
         ApiError::Forbidden(_) => ProblemType::FORBIDDEN,
         ApiError::NotFound { .. } => ProblemType::NOT_FOUND,
-        ApiError::RouteNotFound { .. } => ProblemType::ROUTE_NOT_FOUND,
-        ApiError::MethodNotAllowed { .. } => ProblemType::METHOD_NOT_ALLOWED,
-        ApiError::UnsupportedMediaType => ProblemType::UNSUPPORTED_MEDIA_TYPE,
-        ApiError::PayloadTooLarge { .. } => ProblemType::PAYLOAD_TOO_LARGE,
         ApiError::IdempotencyKeyReused => ProblemType::IDEMPOTENCY_KEY_REUSED,
         ApiError::IntakeAbandoned => ProblemType::INTAKE_ABANDONED,
         ApiError::Refused(Refusal::WrongStatus { .. }) => ProblemType::INVALID_ACTION_STATUS,
@@ -32,12 +62,16 @@ pub fn problem_type(error: &ApiError) -> ProblemType {
 }
 
 /// `Retry-After` for the answers that invite a retry.
-pub fn retry_after(error: &ApiError) -> Option<u32> {
-    matches!(error, ApiError::Throttled | ApiError::Unavailable).then_some(RETRY_AFTER_SECONDS)
+pub fn retry_after(error: &HttpError) -> Option<u32> {
+    matches!(
+        error,
+        HttpError::Domain(ApiError::Throttled | ApiError::Unavailable)
+    )
+    .then_some(RETRY_AFTER_SECONDS)
 }
 
 /// The problem+json body of an error.
-pub fn to_problem(error: &ApiError) -> Problem {
+pub fn to_problem(error: &HttpError) -> Problem {
     let kind = problem_type(error);
     Problem {
         r#type: kind.uri(),
@@ -45,7 +79,7 @@ pub fn to_problem(error: &ApiError) -> Problem {
         status: kind.status,
         detail: error.to_string(),
         errors: match error {
-            ApiError::Validation(errors) => errors.clone(),
+            HttpError::Domain(ApiError::Validation(errors)) => errors.clone(),
             _ => Vec::new(),
         },
     }

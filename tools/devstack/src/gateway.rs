@@ -14,7 +14,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::{Body, Request};
 use riskfeedback::problem::ApiError;
-use riskfeedback_http::problem;
+use riskfeedback_http::{problem, HttpError};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
@@ -120,7 +120,7 @@ pub async fn invoke(apps: &Apps, event: &Value) -> lambda_http::Response<Body> {
         Ok(request) => request,
         Err(e) => {
             let error = ApiError::invalid("request", e.to_string());
-            return problem(&error).map(Body::from);
+            return problem(&error.into()).map(Body::from);
         }
     };
     let path = request.uri().path().to_string();
@@ -192,7 +192,7 @@ impl Gateway {
             method_not_allowed(&self.routes, &parts.method, parts.uri.path())
         {
             // API Gateway answers an unrouted method itself too, before the authorizer.
-            let mut refused = to_hyper(problem(&ApiError::MethodNotAllowed {
+            let mut refused = to_hyper(problem(&HttpError::MethodNotAllowed {
                 method: parts.method.to_string(),
                 path: parts.uri.path().chars().take(MAX_TEXT_LEN).collect(),
             }));
@@ -232,7 +232,7 @@ impl Gateway {
         let body = match Limited::new(body, MAX_BODY_BYTES + 1).collect().await {
             Ok(collected) => collected.to_bytes().to_vec(),
             Err(_) => {
-                return to_hyper(problem(&ApiError::PayloadTooLarge {
+                return to_hyper(problem(&HttpError::PayloadTooLarge {
                     limit: MAX_BODY_BYTES,
                 }))
             }
@@ -267,7 +267,7 @@ impl Gateway {
             Some(token) => match token::verify(token, &self.secret) {
                 Ok(claims) => claims,
                 Err(_) => {
-                    let mut refused = to_hyper(problem(&ApiError::Unauthenticated));
+                    let mut refused = to_hyper(problem(&ApiError::Unauthenticated.into()));
                     refused.headers_mut().insert(
                         hyper::header::WWW_AUTHENTICATE,
                         hyper::header::HeaderValue::from_static(r#"Bearer error="invalid_token""#),
@@ -275,7 +275,7 @@ impl Gateway {
                     return refused;
                 }
             },
-            None => return to_hyper(problem(&ApiError::Unauthenticated)),
+            None => return to_hyper(problem(&ApiError::Unauthenticated.into())),
         };
         let call = HttpCall {
             method: parts.method.to_string(),
