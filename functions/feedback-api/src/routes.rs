@@ -10,6 +10,7 @@ use riskfeedback::feedback::{DetectionIn, FeedbackAction, PasswordEventKind};
 use riskfeedback::idempotency::validate_idempotency_key;
 use riskfeedback::indicators::IndicatorIn;
 use riskfeedback::intake::{submit, FeedbackRequest};
+use riskfeedback::limits::MAX_TEXT_LEN;
 use riskfeedback::manage_indicators;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::preview::preview;
@@ -26,13 +27,11 @@ use riskfeedback::validate::{check_id, Errors};
 use riskfeedback::views::{RiskySignIn, RiskyUser};
 use riskfeedback_aws::lambda;
 use riskfeedback_http::answers::Submitted;
-use riskfeedback_http::HttpError;
 use riskfeedback_http::{
-    accepted, created, json, json_body, list_page, no_content, segments, Query,
+    accepted, created, json, json_body, list_page, no_content, segments, HttpError, Query,
 };
 
 use crate::{App, RouteResult};
-use riskfeedback::limits::MAX_TEXT_LEN;
 
 pub(crate) async fn route(app: &App, request: &Request) -> RouteResult {
     let caller = lambda::caller(request)?;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use riskfeedback::actions;
 use riskfeedback::auth::Caller;
+use riskfeedback::limits::{MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
 use riskfeedback::problem::ApiError;
 use riskfeedback::remediation::{ActionIn, ActionStatus, EntityType};
 use riskfeedback::role::Role;
@@ -14,11 +15,9 @@ use riskfeedback::store::{ActionFilter, ActionStore};
 use riskfeedback::validate::{check_id, Errors};
 use riskfeedback_aws::lambda;
 use riskfeedback_http::answers::UndoResult;
-use riskfeedback_http::HttpError;
-use riskfeedback_http::{json, json_body, list_page, segments, ListBody, Query};
+use riskfeedback_http::{json, json_body, list_page, segments, HttpError, ListBody, Query};
 
 use crate::App;
-use riskfeedback::limits::{MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
 
 type RouteResult = Result<riskfeedback_http::HttpResponse, HttpError>;
 

@@ -13,6 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::{Body, Request};
+use riskfeedback::limits::{MAX_BODY_BYTES, MAX_TEXT_LEN};
 use riskfeedback::problem::ApiError;
 use riskfeedback_http::{problem, HttpError};
 use serde_json::{json, Value};
@@ -20,7 +21,6 @@ use tokio::net::TcpListener;
 
 use crate::template::{CorsSpec, RouteSpec};
 use crate::token;
-use riskfeedback::limits::{MAX_BODY_BYTES, MAX_TEXT_LEN};
 
 pub struct Gateway {
     pub apps: Apps,
