@@ -68,15 +68,15 @@ fuzz_target!(|request: Request| {
     let claims: HashMap<String, String> = request.claims.into_iter().collect();
     check(Caller::from_claims(&claims));
 
-    if let Some(query) = check(Query::parse_list(
+    if let Some(query) = check(Query::parse(
         &request.query,
-        &["riskLevel", "riskState"],
+        &["riskLevel", "riskState", "limit", "cursor"],
     )) {
         check(query.page());
         check(query.parsed::<RiskLevel>("riskLevel"));
         check(query.parsed::<RiskState>("riskState"));
     }
-    check(Query::none(&request.query));
+    check(Query::parse(&request.query, &[]));
     check(check_id("userId", &request.path_id));
     check(validate_idempotency_key(&request.idempotency_key));
 

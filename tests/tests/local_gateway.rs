@@ -29,7 +29,6 @@ async fn start() -> Local {
         apps: stack.apps.clone(),
         secret: SECRET.to_string(),
         cors: stack.stack.template.cors.clone(),
-        routes: stack.stack.template.routes.clone(),
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local address");

@@ -1,9 +1,9 @@
 //! The feedback API: HTTP intake and reads for risky users, sign-ins, detections and feedback.
-//! Handlers parse, authorize, call the domain and map the result; the rules live in `riskfeedback`.
+//! Handlers parse, call the domain and map the result; the rules live in `riskfeedback`.
 
-#[cfg(feature = "openapi")]
-pub mod openapi;
-mod routes;
+pub mod routes;
+
+use std::sync::LazyLock;
 
 use lambda_http::{Body, Request, Response};
 use riskfeedback::config::Config;
@@ -11,8 +11,13 @@ use riskfeedback::model::RiskLevel;
 use riskfeedback_aws::lambda;
 use riskfeedback_aws::DynamoStore;
 use riskfeedback_aws::SqsQueue;
-use riskfeedback_http::HttpError;
-use riskfeedback_http::HttpResponse;
+use riskfeedback_http::route;
+use riskfeedback_http::router::Routes;
+
+use routes::{
+    detection_quality, feedback, indicators, password_events, risk_detections, risky_sign_ins,
+    risky_users, submissions,
+};
 
 /// What every request needs, built once per cold start.
 #[derive(Clone, Debug)]
@@ -50,13 +55,41 @@ impl App {
     }
 }
 
+/// This function's routes, each declared once, on its handler.
+pub fn routes() -> &'static Routes<App> {
+    static ROUTES: LazyLock<Routes<App>> = LazyLock::new(|| {
+        Routes::new(vec![
+            route!(risky_users::list_users),
+            route!(risky_users::get_user),
+            route!(risky_users::user_history),
+            route!(risky_users::confirm_users_compromised),
+            route!(risky_users::confirm_users_safe),
+            route!(risky_users::dismiss_users),
+            route!(risky_sign_ins::list_sign_ins),
+            route!(risky_sign_ins::get_sign_in),
+            route!(risky_sign_ins::confirm_sign_ins_safe),
+            route!(risky_sign_ins::confirm_sign_ins_compromised),
+            route!(risky_sign_ins::dismiss_sign_ins),
+            route!(risk_detections::list_detections),
+            route!(risk_detections::ingest_detections),
+            route!(password_events::password_event),
+            route!(feedback::get_feedback),
+            route!(indicators::list_indicators),
+            route!(indicators::create_indicator),
+            route!(indicators::get_indicator),
+            route!(indicators::delete_indicator),
+            route!(detection_quality::detection_quality),
+            route!(submissions::create_submission),
+            route!(submissions::get_submission),
+        ])
+    });
+    &ROUTES
+}
+
 /// The Lambda handler: every outcome, including every error, is an HTTP answer.
 pub async fn handle(
     app: &App,
     request: Request,
 ) -> Result<Response<Body>, std::convert::Infallible> {
-    let result = routes::route(app, &request).await;
-    Ok(lambda::respond(&request, result))
+    Ok(lambda::handle(routes(), app, request).await)
 }
-
-pub(crate) type RouteResult = Result<HttpResponse, HttpError>;

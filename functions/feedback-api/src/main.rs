@@ -1,4 +1,4 @@
-use feedback_api::{handle, App};
+use feedback_api::{handle, routes, App};
 use lambda_http::{service_fn, Error};
 use metrics_cloudwatch_embedded::lambda::service::run_http;
 use riskfeedback::config::Config;
@@ -9,5 +9,7 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let sdk = riskfeedback_aws::sdk::load_sdk_config().await;
     let app = App::new(&sdk, &config);
+    // In the init phase, not on the first request.
+    routes();
     run_http(metrics, service_fn(|request| handle(&app, request))).await
 }

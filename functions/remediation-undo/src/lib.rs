@@ -2,15 +2,19 @@
 //! pending and history views, approve / reject, undo with a compensating command to the
 //! remediation command queue, and the executor's undo results.
 
-#[cfg(feature = "openapi")]
-pub mod openapi;
-mod routes;
+pub mod routes;
+
+use std::sync::LazyLock;
 
 use lambda_http::{Body, Request, Response};
 use riskfeedback::config::Config;
 use riskfeedback_aws::lambda;
 use riskfeedback_aws::DynamoStore;
 use riskfeedback_aws::SqsQueue;
+use riskfeedback_http::route;
+use riskfeedback_http::router::Routes;
+
+use routes::{action_center, signals, undo};
 
 #[derive(Clone, Debug)]
 pub struct App {
@@ -40,11 +44,27 @@ impl App {
     }
 }
 
+/// This function's routes, each declared once, on its handler.
+pub fn routes() -> &'static Routes<App> {
+    static ROUTES: LazyLock<Routes<App>> = LazyLock::new(|| {
+        Routes::new(vec![
+            route!(signals::ingest_actions),
+            route!(signals::record_undo_result),
+            route!(action_center::list_actions),
+            route!(action_center::get_action),
+            route!(action_center::approve_action),
+            route!(action_center::reject_action),
+            route!(undo::undo_action),
+            route!(undo::undo_actions),
+        ])
+    });
+    &ROUTES
+}
+
 /// The Lambda handler: every outcome, including every error, is an HTTP answer.
 pub async fn handle(
     app: &App,
     request: Request,
 ) -> Result<Response<Body>, std::convert::Infallible> {
-    let result = routes::route(app, &request).await;
-    Ok(lambda::respond(&request, result))
+    Ok(lambda::handle(routes(), app, request).await)
 }

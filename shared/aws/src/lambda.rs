@@ -12,6 +12,7 @@ use crate::local_token;
 use riskfeedback::auth::Caller;
 use riskfeedback::problem::ApiError;
 use riskfeedback_http::problem::problem_type;
+use riskfeedback_http::router::{self, Routes};
 use riskfeedback_http::{problem, HttpError, HttpResponse};
 
 /// What every function's `main` starts with. Logs: one JSON object a line when Lambda sets
@@ -46,10 +47,34 @@ where
     Ok(collector)
 }
 
+/// A function's Lambda handler over its routes: every outcome, including every error, is an
+/// HTTP answer. Who is calling is settled first, so that an unverified caller learns nothing,
+/// not even which routes exist.
+pub async fn handle<A: Sync>(routes: &Routes<A>, app: &A, request: Request) -> Response<Body> {
+    let method = request.method().clone();
+    let path = path(&request);
+    let result = match caller(&request) {
+        Ok(caller) => {
+            let query = query_pairs(&request);
+            let (parts, body) = request.into_parts();
+            let request = router::Request {
+                method: method.clone(),
+                path: path.clone(),
+                query,
+                headers: parts.headers,
+                body: body.to_vec(),
+            };
+            routes.serve(app, caller, request).await
+        }
+        Err(error) => Err(error.into()),
+    };
+    respond(&method, &path, result)
+}
+
 /// The caller from the claims the API's JWT authorizer verified and passed on in the request
 /// context. Headers are never trusted for identity, with one exception: under `sam local
 /// start-api`, which runs no JWT authorizer, a local token (`local_token`) stands in for it.
-pub fn caller(request: &Request) -> Result<Caller, ApiError> {
+fn caller(request: &Request) -> Result<Caller, ApiError> {
     static SAM_LOCAL_SECRET: OnceLock<Option<String>> = OnceLock::new();
     let secret =
         SAM_LOCAL_SECRET.get_or_init(|| local_token::sam_local_secret(|n| std::env::var(n).ok()));
@@ -75,7 +100,7 @@ fn caller_with(request: &Request, sam_local_secret: Option<&str>) -> Result<Call
 }
 
 /// Every decoded query parameter, repeated names included, so a route can refuse duplicates.
-pub fn query_pairs(request: &Request) -> Vec<(String, String)> {
+fn query_pairs(request: &Request) -> Vec<(String, String)> {
     request
         .query_string_parameters_ref()
         .map(|params| {
@@ -88,22 +113,25 @@ pub fn query_pairs(request: &Request) -> Vec<(String, String)> {
 }
 
 /// The path the route matches on, without any stage prefix.
-pub fn path(request: &Request) -> String {
+fn path(request: &Request) -> String {
     request.raw_http_path().to_string()
 }
 
 /// The Lambda answer for a route's result: every error becomes problem+json, and is logged
 /// (server faults as errors, refusals as information).
-pub fn respond(request: &Request, result: Result<HttpResponse, HttpError>) -> Response<Body> {
+fn respond(
+    method: &http::Method,
+    path: &str,
+    result: Result<HttpResponse, HttpError>,
+) -> Response<Body> {
     let response = match result {
         Ok(response) => response,
         Err(error) => {
             let status = problem_type(&error).status;
-            let path = path(request);
             if status >= 500 {
-                tracing::error!(%status, method = %request.method(), path, %error, "request failed");
+                tracing::error!(%status, %method, path, %error, "request failed");
             } else {
-                tracing::info!(%status, method = %request.method(), path, %error, "request refused");
+                tracing::info!(%status, %method, path, %error, "request refused");
             }
             problem(&error)
         }

@@ -2,6 +2,11 @@
 
 pub mod answers;
 pub mod problem;
+pub mod router;
+
+// `route!` names it from the functions' crates, which need not depend on it themselves.
+#[doc(hidden)]
+pub use paste;
 
 pub use problem::HttpError;
 
@@ -104,7 +109,7 @@ pub struct Query {
 }
 
 impl Query {
-    /// `pairs` are the decoded parameters; `allowed` the ones the route takes.
+    /// `pairs` are the decoded parameters; `allowed` the ones the route declares.
     pub fn parse(pairs: &[(String, String)], allowed: &[&str]) -> Result<Query, ApiError> {
         let mut params = HashMap::new();
         for (name, value) in pairs {
@@ -119,17 +124,6 @@ impl Query {
             }
         }
         Ok(Query { params })
-    }
-
-    /// A list route's parameters: `allowed`, plus `limit` and `cursor`.
-    pub fn parse_list(pairs: &[(String, String)], allowed: &[&str]) -> Result<Query, ApiError> {
-        let with_paging: Vec<&str> = allowed.iter().copied().chain(["limit", "cursor"]).collect();
-        Query::parse(pairs, &with_paging)
-    }
-
-    /// A route that takes no parameters at all.
-    pub fn none(pairs: &[(String, String)]) -> Result<(), ApiError> {
-        Query::parse(pairs, &[]).map(|_| ())
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {

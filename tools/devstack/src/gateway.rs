@@ -1,6 +1,7 @@
 //! A local stand-in for API Gateway's HTTP API: verifies local tokens as the JWT authorizer
 //! would, turns each HTTP request into the same v2 event the deployed functions receive, and
-//! routes it to the function the template routes it to.
+//! routes it to the function whose routes (`feedback_api::routes`, `remediation_undo::routes`)
+//! it is one of. `template.yaml` routes the same paths (a test keeps the two the same).
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -19,7 +20,7 @@ use riskfeedback_http::{problem, HttpError};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use crate::template::{CorsSpec, RouteSpec};
+use crate::template::CorsSpec;
 use crate::token;
 
 pub struct Gateway {
@@ -27,8 +28,6 @@ pub struct Gateway {
     pub secret: String,
     /// The template's CORS rules, which API Gateway applies before any function runs.
     pub cors: CorsSpec,
-    /// The template's routes: a method none of a path's routes takes is refused here.
-    pub routes: Vec<RouteSpec>,
 }
 
 /// One HTTP request, as the pieces an API Gateway event is made of.
@@ -114,7 +113,7 @@ impl Apps {
     }
 }
 
-/// Routes an event to the function that serves its path, as `template.yaml` does.
+/// Routes an event to the function that serves its path, as API Gateway does.
 pub async fn invoke(apps: &Apps, event: &Value) -> lambda_http::Response<Body> {
     let request: Request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
@@ -124,7 +123,7 @@ pub async fn invoke(apps: &Apps, event: &Value) -> lambda_http::Response<Body> {
         }
     };
     let path = request.uri().path().to_string();
-    let response = if path.starts_with("/remediation-actions") {
+    let response = if !remediation_undo::routes().methods_of(&path).is_empty() {
         remediation_undo::handle(&apps.remediation, request).await
     } else {
         feedback_api::handle(&apps.feedback, request).await
@@ -151,7 +150,6 @@ impl Gateway {
             apps: Apps::new(stack),
             secret,
             cors: stack.template.cors.clone(),
-            routes: stack.template.routes.clone(),
         }
     }
 
@@ -188,8 +186,7 @@ impl Gateway {
             .and_then(|o| o.to_str().ok())
             .filter(|o| is_local_origin(o))
             .map(str::to_string);
-        let mut response = if let Some(allow) =
-            method_not_allowed(&self.routes, &parts.method, parts.uri.path())
+        let mut response = if let Some(allow) = method_not_allowed(&parts.method, parts.uri.path())
         {
             // API Gateway answers an unrouted method itself too, before the authorizer.
             let mut refused = to_hyper(problem(&HttpError::MethodNotAllowed {
@@ -293,29 +290,21 @@ impl Gateway {
 /// The methods of the routes `path` is one of, as an `Allow` value, if `method` is not among
 /// them (HEAD goes with GET, and OPTIONS is every route's preflight). A path can be two routes'
 /// at once: `/remediation-actions/undo` is POST's literal route and GET's `/{actionId}`.
-fn method_not_allowed(routes: &[RouteSpec], method: &hyper::Method, path: &str) -> Option<String> {
-    let segments: Vec<&str> = path.split('/').collect();
-    let matches = |template: &str| {
-        let parts: Vec<&str> = template.split('/').collect();
-        parts.len() == segments.len()
-            && parts
-                .iter()
-                .zip(&segments)
-                .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
-    };
-    let mut allow: Vec<&str> = routes
-        .iter()
-        .filter(|route| matches(&route.path))
-        .map(|route| route.method.as_str())
+fn method_not_allowed(method: &hyper::Method, path: &str) -> Option<String> {
+    let mut allow: Vec<String> = feedback_api::routes()
+        .methods_of(path)
+        .into_iter()
+        .chain(remediation_undo::routes().methods_of(path))
+        .map(|method| method.to_string())
         .collect();
     if allow.is_empty() {
         return None;
     }
-    if allow.contains(&"GET") {
-        allow.push("HEAD");
+    if allow.iter().any(|m| m == "GET") {
+        allow.push("HEAD".to_string());
     }
-    allow.push("OPTIONS");
-    (!allow.contains(&method.as_str())).then(|| allow.join(", "))
+    allow.push("OPTIONS".to_string());
+    (!allow.iter().any(|m| m == method.as_str())).then(|| allow.join(", "))
 }
 
 /// The longest path and query the gateway takes. API Gateway refuses a request line and headers

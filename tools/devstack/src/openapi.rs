@@ -1,30 +1,34 @@
-//! The API's OpenAPI 3.1 document, assembled from the two HTTP functions' descriptions
-//! (`feedback_api::openapi`, `remediation_undo::openapi`), whose schemas the API's own types
-//! derive. `openapi.json` at the repository root is this document, checked in: `scripts/openapi`
+//! The API's OpenAPI 3.1 document, assembled from the two HTTP functions' routes
+//! (`feedback_api::routes`, `remediation_undo::routes`): each route's declaration is its
+//! operation, and the schemas are the API's own types'. `openapi.json` at the repository root is this document, checked in: `scripts/openapi`
 //! rewrites it, the tests fail when the two differ, and the local gateway serves it at
 //! `GET /openapi.json`.
 
 mod cross_field_rules;
 
-use feedback_api::openapi::FeedbackApiDoc;
-use remediation_undo::openapi::RemediationDoc;
 use riskfeedback::role::Role;
-use riskfeedback_http::problem::ProblemType;
+use riskfeedback_http::problem::{Problem, ProblemType};
+use riskfeedback_http::router::Routes;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::info::{InfoBuilder, LicenseBuilder};
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::schema::{Object, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr, ResponseBuilder};
-use utoipa::OpenApi;
+use utoipa::{PartialSchema, ToSchema};
 
 /// The media type of every error answer.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// The whole document.
 pub fn document() -> Document {
-    let mut doc = FeedbackApiDoc::openapi();
-    doc.merge(RemediationDoc::openapi());
+    let mut doc = Document::default();
+    add_routes(&mut doc, feedback_api::routes());
+    add_routes(&mut doc, remediation_undo::routes());
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .insert(Problem::name().into_owned(), Problem::schema());
     doc.info = InfoBuilder::new()
         .title("riskfeedback")
         .version(env!("CARGO_PKG_VERSION"))
@@ -86,6 +90,32 @@ pub fn json() -> String {
         serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
+}
+
+/// Each route's operation, and the schemas it refers to.
+fn add_routes<A>(doc: &mut Document, routes: &Routes<A>) {
+    let mut schemas = Vec::new();
+    for route in routes.iter() {
+        let methods = route.methods.iter().filter_map(http_method).collect();
+        doc.paths
+            .add_path_operation(&route.path, methods, route.operation.clone());
+        (route.schemas)(&mut schemas);
+    }
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .extend(schemas);
+}
+
+fn http_method(method: &http::Method) -> Option<HttpMethod> {
+    Some(match *method {
+        http::Method::GET => HttpMethod::Get,
+        http::Method::POST => HttpMethod::Post,
+        http::Method::PUT => HttpMethod::Put,
+        http::Method::DELETE => HttpMethod::Delete,
+        http::Method::PATCH => HttpMethod::Patch,
+        _ => return None,
+    })
 }
 
 const DESCRIPTION: &str = "Feedback on risky users, sign-ins and detections (recomputed \

@@ -1,0 +1,106 @@
+//! Feedback: reading one, and what every feedback and ingestion route shares, preview
+//! (`?dryRun=true`) or acceptance (`202`, honouring `Idempotency-Key`).
+
+use chrono::Utc;
+use http::StatusCode;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use riskfeedback::feedback::{Feedback, FeedbackAction};
+use riskfeedback::intake::{submit, FeedbackRequest};
+use riskfeedback::openapi::Id;
+use riskfeedback::preview::preview;
+use riskfeedback::problem::ApiError;
+use riskfeedback::store::{FeedbackStore, IntakeState};
+use riskfeedback_http::router::{Call, RouteResult};
+use riskfeedback_http::{accepted, json};
+
+use crate::App;
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct FeedbackOptions {
+    /// `true`: answer `200` with what would change, and change nothing.
+    pub dry_run: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/feedback/{feedbackId}", tag = "Feedback",
+    params(("feedbackId" = Id, Path)),
+    responses((status = 200, description = "The feedback and each target's result", body = Feedback)),
+    security(("jwt" = ["Risk.Read"])))]
+pub async fn get_feedback(app: &App, call: Call) -> RouteResult {
+    let id = call.id("feedbackId")?;
+    match app.store.work(&call.caller.tenant_id, id).await? {
+        // A request still being stored in several transactions is not accepted, and may never
+        // be: until it is, there is no such feedback (a `202` is only answered after).
+        Some(record) if record.intake_state != IntakeState::Accepting => {
+            Ok(json(StatusCode::OK, &record.view()))
+        }
+        _ => Err(ApiError::NotFound {
+            what: "feedback",
+            id: id.to_string(),
+        }
+        .into()),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserFeedbackBody {
+    #[schema(value_type = riskfeedback::openapi::IdList)]
+    user_ids: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<riskfeedback::openapi::Comment>)]
+    comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignInFeedbackBody {
+    #[schema(value_type = riskfeedback::openapi::IdList)]
+    sign_in_ids: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<riskfeedback::openapi::Comment>)]
+    comment: Option<String>,
+}
+
+/// Every feedback route: validate, then preview (`?dryRun=true`) or accept.
+pub(crate) async fn feedback(app: &App, call: &Call, action: FeedbackAction) -> RouteResult {
+    let dry_run = call.query.flag("dryRun")?;
+    let (field, target_ids, comment) = if action.targets_sign_ins() {
+        let body: SignInFeedbackBody = call.json()?;
+        ("signInIds", body.sign_in_ids, body.comment)
+    } else {
+        let body: UserFeedbackBody = call.json()?;
+        ("userIds", body.user_ids, body.comment)
+    };
+    let work = FeedbackRequest::feedback(action, field, target_ids, comment)?;
+    if dry_run {
+        // A dry run stores nothing under the key, but a bad key is as bad as in a real run.
+        call.idempotency_key()?;
+        let preview = preview(&app.store, &call.caller, &work, Utc::now()).await?;
+        return Ok(json(StatusCode::OK, &preview));
+    }
+    accept(app, call, work).await
+}
+
+/// `202` with the feedback and where to watch it; honours `Idempotency-Key`.
+pub(crate) async fn accept(app: &App, call: &Call, work: FeedbackRequest) -> RouteResult {
+    let key = call.idempotency_key()?;
+    let caller = &call.caller;
+    let record = submit(
+        &app.store,
+        &app.work_queue,
+        &app.events,
+        caller,
+        work,
+        key,
+        Utc::now(),
+    )
+    .await?;
+    tracing::info!(tenant = %caller.tenant_id, feedback = %record.id, action = ?record.action, "accepted");
+    Ok(accepted(
+        &format!("/feedback/{}", record.id),
+        &record.view(),
+    ))
+}

@@ -1,0 +1,28 @@
+//! The routes of SPEC 8 this function serves, a file per resource. Each handler's
+//! `#[utoipa::path]` is the route's one declaration (`riskfeedback_http::router`); `crate::routes`
+//! lists them.
+
+pub mod detection_quality;
+pub mod feedback;
+pub mod indicators;
+pub mod password_events;
+pub mod risk_detections;
+pub mod risky_sign_ins;
+pub mod risky_users;
+pub mod submissions;
+
+use utoipa::IntoParams;
+
+/// A retry with the same key and body answers with the first attempt's feedback.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct Idempotency {
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[!-~]+$"
+    )]
+    pub idempotency_key: Option<String>,
+}

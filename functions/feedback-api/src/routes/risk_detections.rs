@@ -1,0 +1,75 @@
+//! Risk detections: the list, and ingestion by identity-protection systems.
+
+use utoipa::{IntoParams, ToSchema};
+
+use riskfeedback::feedback::{DetectionIn, Feedback};
+use riskfeedback::intake::FeedbackRequest;
+use riskfeedback::model::{Detection, RiskState};
+use riskfeedback::openapi::{Id, Name, Paging};
+use riskfeedback::store::{DetectionFilter, ReadStore};
+use riskfeedback::validate::Errors;
+use riskfeedback_http::router::{Call, RouteResult};
+use riskfeedback_http::{list_page, ListBody};
+use serde::Deserialize;
+
+use super::feedback::accept;
+use super::Idempotency;
+use crate::App;
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct DetectionQuery {
+    #[param(value_type = Option<Id>)]
+    pub user_id: Option<String>,
+    #[param(value_type = Option<Id>)]
+    pub sign_in_id: Option<String>,
+    /// For example `unfamiliarFeatures`, `leakedCredentials`, `adminConfirmedUserCompromised`.
+    #[param(value_type = Option<Name>)]
+    pub risk_event_type: Option<String>,
+    pub risk_state: Option<RiskState>,
+}
+
+#[utoipa::path(get, path = "/risk-detections", tag = "Risk detections",
+    params(DetectionQuery, Paging),
+    responses((status = 200, description = "One page of detections, with or without a sign-in", body = ListBody<Detection>)),
+    security(("jwt" = ["Risk.Read"])))]
+pub async fn list_detections(app: &App, call: Call) -> RouteResult {
+    let query = &call.query;
+    let mut errors = Errors::default();
+    for name in ["userId", "signInId"] {
+        if let Some(value) = query.get(name) {
+            errors.id(name, value);
+        }
+    }
+    if let Some(value) = query.get("riskEventType") {
+        errors.name("riskEventType", value);
+    }
+    errors.into_result()?;
+    let filter = DetectionFilter {
+        user_id: query.get("userId").map(str::to_string),
+        sign_in_id: query.get("signInId").map(str::to_string),
+        risk_event_type: query.get("riskEventType").map(str::to_string),
+        risk_state: query.parsed::<RiskState>("riskState")?,
+    };
+    let page = app
+        .store
+        .detections(&call.caller.tenant_id, &filter, &query.page()?)
+        .await?;
+    Ok(list_page(page))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DetectionsBody {
+    #[schema(min_items = 1, max_items = 100)]
+    detections: Vec<DetectionIn>,
+}
+
+#[utoipa::path(post, path = "/risk-detections", tag = "Risk detections",
+    params(Idempotency), request_body = DetectionsBody,
+    responses((status = 202, description = "Accepted; watch it at `Location`", body = Feedback)),
+    security(("jwt" = ["Signals.Ingest"])))]
+pub async fn ingest_detections(app: &App, call: Call) -> RouteResult {
+    let body: DetectionsBody = call.json()?;
+    accept(app, &call, FeedbackRequest::detections(body.detections)?).await
+}

@@ -1,0 +1,110 @@
+//! Risky users: the list, one user and its history, and the analyst's feedback on users.
+
+use http::StatusCode;
+use utoipa::IntoParams;
+
+use riskfeedback::feedback::{Feedback, FeedbackAction, HistoryEntry};
+use riskfeedback::model::{RiskLevel, RiskState};
+use riskfeedback::openapi::{Id, Paging};
+use riskfeedback::preview::Preview;
+use riskfeedback::problem::ApiError;
+use riskfeedback::store::{ReadStore, UserFilter};
+use riskfeedback::views::RiskyUser;
+use riskfeedback_http::router::{Call, RouteResult};
+use riskfeedback_http::{json, list_page, ListBody};
+
+use super::feedback::{feedback, FeedbackOptions, UserFeedbackBody};
+use super::Idempotency;
+use crate::App;
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct UserQuery {
+    pub risk_level: Option<RiskLevel>,
+    pub risk_state: Option<RiskState>,
+}
+
+#[utoipa::path(get, path = "/risky-users", tag = "Risky users",
+    params(UserQuery, Paging),
+    responses((status = 200, description = "One page of risky users", body = ListBody<RiskyUser>)),
+    security(("jwt" = ["Risk.Read"])))]
+pub async fn list_users(app: &App, call: Call) -> RouteResult {
+    let filter = UserFilter {
+        risk_level: call.query.parsed::<RiskLevel>("riskLevel")?,
+        risk_state: call.query.parsed::<RiskState>("riskState")?,
+    };
+    let page = app
+        .store
+        .users(&call.caller.tenant_id, &filter, &call.query.page()?)
+        .await?;
+    Ok(list_page(
+        page.map(|row| RiskyUser::new(row, app.policy_level)),
+    ))
+}
+
+#[utoipa::path(get, path = "/risky-users/{userId}", tag = "Risky users",
+    params(("userId" = Id, Path)),
+    responses((status = 200, description = "The user", body = RiskyUser)),
+    security(("jwt" = ["Risk.Read"])))]
+pub async fn get_user(app: &App, call: Call) -> RouteResult {
+    let id = call.id("userId")?;
+    match app.store.user(&call.caller.tenant_id, id).await? {
+        Some(row) => Ok(json(StatusCode::OK, &RiskyUser::new(row, app.policy_level))),
+        None => Err(no_user(id)),
+    }
+}
+
+#[utoipa::path(get, path = "/risky-users/{userId}/history", tag = "Risky users",
+    params(("userId" = Id, Path), Paging),
+    responses((status = 200, description = "The user's history, newest first", body = ListBody<HistoryEntry>)),
+    security(("jwt" = ["Risk.Read"])))]
+pub async fn user_history(app: &App, call: Call) -> RouteResult {
+    let id = call.id("userId")?;
+    let tenant = &call.caller.tenant_id;
+    if app.store.user(tenant, id).await?.is_none() {
+        return Err(no_user(id));
+    }
+    let page = app
+        .store
+        .user_history(tenant, id, &call.query.page()?)
+        .await?;
+    Ok(list_page(page))
+}
+
+fn no_user(id: &str) -> riskfeedback_http::HttpError {
+    ApiError::NotFound {
+        what: "user",
+        id: id.to_string(),
+    }
+    .into()
+}
+
+#[utoipa::path(post, path = "/risky-users/confirm-compromised", tag = "Risky users",
+    params(FeedbackOptions, Idempotency), request_body = UserFeedbackBody,
+    responses(
+        (status = 202, description = "Accepted; watch it at `Location`", body = Feedback),
+        (status = 200, description = "Dry run: what would change", body = Preview)),
+    security(("jwt" = ["Risk.Feedback"])))]
+pub async fn confirm_users_compromised(app: &App, call: Call) -> RouteResult {
+    feedback(app, &call, FeedbackAction::ConfirmUserCompromised).await
+}
+
+#[utoipa::path(post, path = "/risky-users/confirm-safe", tag = "Risky users",
+    params(FeedbackOptions, Idempotency), request_body = UserFeedbackBody,
+    responses(
+        (status = 202, description = "Accepted; watch it at `Location`", body = Feedback),
+        (status = 200, description = "Dry run: what would change", body = Preview)),
+    security(("jwt" = ["Risk.Feedback"])))]
+pub async fn confirm_users_safe(app: &App, call: Call) -> RouteResult {
+    feedback(app, &call, FeedbackAction::ConfirmUserSafe).await
+}
+
+#[utoipa::path(post, path = "/risky-users/dismiss", tag = "Risky users",
+    params(FeedbackOptions, Idempotency), request_body = UserFeedbackBody,
+    responses(
+        (status = 202, description = "Accepted; watch it at `Location`", body = Feedback),
+        (status = 200, description = "Dry run: what would change", body = Preview)),
+    security(("jwt" = ["Risk.Feedback"])))]
+pub async fn dismiss_users(app: &App, call: Call) -> RouteResult {
+    feedback(app, &call, FeedbackAction::DismissUser).await
+}
