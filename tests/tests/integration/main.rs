@@ -1,0 +1,22 @@
+//! The integration tests, one module per capability, in one test binary: one link step, and
+//! every module shares the binary's test threads. Each test stands up its own stack (tables and
+//! queues of its own) on the DynamoDB Local and SQS endpoint `scripts/test` starts.
+//! `tests/telemetry.rs` is a binary of its own: a process has one log subscriber and one metrics
+//! recorder, and that test installs both.
+
+mod bad_input;
+mod bad_request_corpus;
+mod concurrency;
+mod dead_letters;
+mod detection_quality;
+mod faults;
+mod feedback_scenarios;
+mod indicators;
+mod layers;
+mod local_gateway;
+mod openapi;
+mod queue_failures;
+mod remediation_actions;
+mod sample_events;
+mod submissions;
+mod tenant_isolation;
