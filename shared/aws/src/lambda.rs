@@ -9,8 +9,8 @@ use metrics_cloudwatch_embedded::Collector;
 use std::sync::OnceLock;
 
 use crate::local_token;
+use riskfeedback::auth::AuthError;
 use riskfeedback::auth::Caller;
-use riskfeedback::problem::ApiError;
 use riskfeedback_http::problem::problem_type;
 use riskfeedback_http::router::{self, Routes};
 use riskfeedback_http::{problem, HttpError, HttpResponse};
@@ -74,7 +74,7 @@ pub async fn handle<A: Sync>(routes: &Routes<A>, app: &A, request: Request) -> R
 /// The caller from the claims the API's JWT authorizer verified and passed on in the request
 /// context. Headers are never trusted for identity, with one exception: under `sam local
 /// start-api`, which runs no JWT authorizer, a local token (`local_token`) stands in for it.
-fn caller(request: &Request) -> Result<Caller, ApiError> {
+fn caller(request: &Request) -> Result<Caller, AuthError> {
     static SAM_LOCAL_SECRET: OnceLock<Option<String>> = OnceLock::new();
     let secret =
         SAM_LOCAL_SECRET.get_or_init(|| local_token::sam_local_secret(|n| std::env::var(n).ok()));
@@ -82,20 +82,20 @@ fn caller(request: &Request) -> Result<Caller, ApiError> {
 }
 
 /// `caller`, verifying local tokens with `sam_local_secret` when there is one.
-fn caller_with(request: &Request, sam_local_secret: Option<&str>) -> Result<Caller, ApiError> {
+fn caller_with(request: &Request, sam_local_secret: Option<&str>) -> Result<Caller, AuthError> {
     if let Some(RequestContext::ApiGatewayV2(ctx)) = request.request_context_ref() {
         if let Some(jwt) = ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()) {
             return Caller::from_claims(&jwt.claims);
         }
     }
-    let secret = sam_local_secret.ok_or(ApiError::Unauthenticated)?;
+    let secret = sam_local_secret.ok_or(AuthError::Unauthenticated)?;
     let token = request
         .headers()
         .get("authorization")
         .and_then(|h| h.to_str().ok())
         .and_then(local_token::bearer_token)
-        .ok_or(ApiError::Unauthenticated)?;
-    let claims = local_token::verify(token, secret).map_err(|_| ApiError::Unauthenticated)?;
+        .ok_or(AuthError::Unauthenticated)?;
+    let claims = local_token::verify(token, secret).map_err(|_| AuthError::Unauthenticated)?;
     Caller::from_claims(&claims)
 }
 
@@ -169,15 +169,15 @@ mod tests {
         let signed = with_authorization(&format!("Bearer {}", token("s")));
         let caller = caller_with(&signed, Some("s")).map(|c| c.tenant_id);
         assert_eq!(caller, Ok("contoso".to_string()));
-        assert_eq!(caller_with(&signed, None), Err(ApiError::Unauthenticated));
+        assert_eq!(caller_with(&signed, None), Err(AuthError::Unauthenticated));
         assert_eq!(
             caller_with(&signed, Some("other")),
-            Err(ApiError::Unauthenticated)
+            Err(AuthError::Unauthenticated)
         );
         let basic = with_authorization(&format!("Basic {}", token("s")));
         assert_eq!(
             caller_with(&basic, Some("s")),
-            Err(ApiError::Unauthenticated)
+            Err(AuthError::Unauthenticated)
         );
     }
 }

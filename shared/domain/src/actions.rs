@@ -6,15 +6,43 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::auth::Caller;
+use crate::errors::{Invalid, NotFound};
 use crate::limits::{MAX_ACTIONS_PER_CALL, MAX_INVESTIGATION_ACTIONS, MAX_TEXT_LEN};
-use crate::problem::ApiError;
-use crate::queue::{Message, Queue};
+use crate::queue::{Message, Queue, QueueError};
 use crate::remediation::{
     ActionIn, ActionStatus, Decided, Refusal, RemediationAction, RemediationCommand,
 };
 use crate::retry::retry_after_conflict;
 use crate::store::{ActionFilter, ActionStore, PageRequest, StoreError};
 use crate::validate::Errors;
+
+/// Why a change to an action is not made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+impl ActionError {
+    /// A dependency failed, not the action: the whole call is answered with it, to be retried.
+    fn is_dependency_failure(&self) -> bool {
+        matches!(
+            self,
+            ActionError::Queue(_)
+                | ActionError::Store(
+                    StoreError::Throttled | StoreError::Unavailable(_) | StoreError::Conflict
+                )
+        )
+    }
+}
 
 /// Conflicts in a row a change retries before it answers `503`.
 const CHANGE_CONFLICTS: u32 = 4;
@@ -25,16 +53,13 @@ async fn change(
     tenant: &str,
     id: &str,
     decide: impl Fn(&RemediationAction) -> Result<Decided, Refusal>,
-) -> Result<RemediationAction, ApiError> {
+) -> Result<RemediationAction, ActionError> {
     let mut conflicts = 0;
     loop {
         let stored = store
             .action(tenant, id)
             .await?
-            .ok_or_else(|| ApiError::NotFound {
-                what: "remediation action",
-                id: id.to_string(),
-            })?;
+            .ok_or_else(|| NotFound::new("remediation action", id))?;
         let decided = decide(&stored.action)?;
         if !decided.changed {
             return Ok(decided.action);
@@ -51,7 +76,7 @@ async fn change(
             Err(StoreError::Conflict) => {
                 conflicts += 1;
                 if !retry_after_conflict(conflicts, CHANGE_CONFLICTS).await {
-                    return Err(ApiError::Unavailable);
+                    return Err(StoreError::Conflict.into());
                 }
             }
             Err(e) => return Err(e.into()),
@@ -71,7 +96,7 @@ pub struct IngestResult {
 
 /// The rules of an ingestion batch: 1 to `MAX_ACTIONS_PER_CALL` actions with distinct ids, each
 /// valid, reported as they stand (an executor reports `pending`, `completed` or `failed`).
-fn check_batch(actions: &[ActionIn]) -> Result<(), ApiError> {
+fn check_batch(actions: &[ActionIn]) -> Result<(), Invalid> {
     let mut errors = Errors::default();
     if actions.is_empty() || actions.len() > MAX_ACTIONS_PER_CALL {
         errors.add(
@@ -109,7 +134,7 @@ pub async fn ingest(
     store: &impl ActionStore,
     tenant: &str,
     actions: Vec<ActionIn>,
-) -> Result<Vec<IngestResult>, ApiError> {
+) -> Result<Vec<IngestResult>, ActionError> {
     check_batch(&actions)?;
     let mut results = Vec::with_capacity(actions.len());
     for input in actions {
@@ -127,7 +152,7 @@ pub async fn ingest(
                 match outcome {
                     Ok(action) if action.status == input.status => Ok("updated"),
                     Ok(_) => Ok("unchanged"),
-                    Err(ApiError::Refused(refusal)) => Err(refusal.to_string()),
+                    Err(ActionError::Refused(refusal)) => Err(refusal.to_string()),
                     Err(e) => return Err(e),
                 }
             }
@@ -155,7 +180,7 @@ pub async fn approve(
     id: &str,
     reason: Option<String>,
     now: DateTime<Utc>,
-) -> Result<RemediationAction, ApiError> {
+) -> Result<RemediationAction, ActionError> {
     change(store, &caller.tenant_id, id, |a| {
         a.approve(&caller.actor, reason.clone(), now)
     })
@@ -168,7 +193,7 @@ pub async fn reject(
     id: &str,
     reason: Option<String>,
     now: DateTime<Utc>,
-) -> Result<RemediationAction, ApiError> {
+) -> Result<RemediationAction, ActionError> {
     change(store, &caller.tenant_id, id, |a| {
         a.reject(&caller.actor, reason.clone(), now)
     })
@@ -185,7 +210,7 @@ pub async fn undo(
     id: &str,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<RemediationAction, ApiError> {
+) -> Result<RemediationAction, ActionError> {
     let tenant = caller.tenant_id.as_str();
     let action = change(store, tenant, id, |a| {
         a.request_undo(&caller.actor, reason, now)
@@ -207,7 +232,7 @@ pub async fn undo(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UndoOutcome {
     pub id: String,
-    pub outcome: Result<RemediationAction, ApiError>,
+    pub outcome: Result<RemediationAction, ActionError>,
 }
 
 /// Undoes each named action independently, or every action of an investigation.
@@ -218,7 +243,7 @@ pub async fn undo_many(
     ids: Vec<String>,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<UndoOutcome>, ApiError> {
+) -> Result<Vec<UndoOutcome>, ActionError> {
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {
         results.push(
@@ -228,7 +253,7 @@ pub async fn undo_many(
                     outcome: Ok(action),
                 },
                 // Dependencies failing fail the call: the caller retries it as a whole.
-                Err(e @ (ApiError::Unavailable | ApiError::Throttled)) => return Err(e),
+                Err(e) if e.is_dependency_failure() => return Err(e),
                 Err(e) => UndoOutcome {
                     id,
                     outcome: Err(e),
@@ -244,7 +269,7 @@ pub async fn investigation_action_ids(
     store: &impl ActionStore,
     tenant: &str,
     investigation_id: &str,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, ActionError> {
     let filter = ActionFilter {
         investigation_id: Some(investigation_id.to_string()),
         ..ActionFilter::default()
@@ -258,12 +283,13 @@ pub async fn investigation_action_ids(
         let found = store.actions(tenant, &filter, &page).await?;
         ids.extend(found.value.into_iter().map(|a| a.id));
         if ids.len() > MAX_INVESTIGATION_ACTIONS {
-            return Err(ApiError::invalid(
+            return Err(Invalid::field(
                 "investigationId",
                 format!(
                     "has more than {MAX_INVESTIGATION_ACTIONS} actions; undo them by actionIds"
                 ),
-            ));
+            )
+            .into());
         }
         match found.next_cursor {
             Some(cursor) => page.cursor = Some(cursor),
@@ -281,7 +307,7 @@ pub async fn record_undo_result(
     undone: bool,
     failure_reason: Option<String>,
     now: DateTime<Utc>,
-) -> Result<RemediationAction, ApiError> {
+) -> Result<RemediationAction, ActionError> {
     if let Some(command_id) = command_id {
         let stored = store.action(tenant, id).await?;
         let expected = stored
@@ -289,10 +315,9 @@ pub async fn record_undo_result(
             .and_then(|s| s.action.undo.as_ref())
             .map(|u| u.command_id.as_str());
         if stored.is_some() && expected != Some(command_id) {
-            return Err(ApiError::invalid(
-                "commandId",
-                "is not the undo command of this action",
-            ));
+            return Err(
+                Invalid::field("commandId", "is not the undo command of this action").into(),
+            );
         }
     }
     let action = change(store, tenant, id, |a| {

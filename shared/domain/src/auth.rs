@@ -3,9 +3,18 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::feedback::Actor;
-use crate::problem::ApiError;
 use crate::role::Role;
 use crate::validate::{is_valid_id, is_valid_name};
+
+/// Why a caller gets no further: no verified identity (`401`), or not the role a route needs
+/// (`403`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("no verified identity")]
+    Unauthenticated,
+    #[error("the caller lacks the role {}", .0.name())]
+    Forbidden(Role),
+}
 
 /// A verified caller. Everything it reads or changes is scoped to `tenant_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,16 +27,16 @@ pub struct Caller {
 impl Caller {
     /// Builds the caller from verified JWT claims (`tid`, `oid` or `sub`, `name`, `roles` or `scp`).
     /// Without a tenant and a subject there is no verified identity: `401`.
-    pub fn from_claims(claims: &HashMap<String, String>) -> Result<Caller, ApiError> {
+    pub fn from_claims(claims: &HashMap<String, String>) -> Result<Caller, AuthError> {
         let tenant_id = claims
             .get("tid")
             .filter(|t| is_valid_name(t))
-            .ok_or(ApiError::Unauthenticated)?;
+            .ok_or(AuthError::Unauthenticated)?;
         let actor_id = claims
             .get("oid")
             .or_else(|| claims.get("sub"))
             .filter(|t| is_valid_id(t))
-            .ok_or(ApiError::Unauthenticated)?;
+            .ok_or(AuthError::Unauthenticated)?;
         let roles = ["roles", "scp"]
             .iter()
             .filter_map(|claim| claims.get(*claim))
@@ -44,11 +53,11 @@ impl Caller {
         })
     }
 
-    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+    pub fn require(&self, role: Role) -> Result<(), AuthError> {
         if self.roles.contains(&role) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(role))
+            Err(AuthError::Forbidden(role))
         }
     }
 }
@@ -108,11 +117,11 @@ mod tests {
     fn no_tenant_or_subject_is_unauthenticated() {
         assert_eq!(
             Caller::from_claims(&claims(&[("oid", "u1")])),
-            Err(ApiError::Unauthenticated)
+            Err(AuthError::Unauthenticated)
         );
         assert_eq!(
             Caller::from_claims(&claims(&[("tid", "t#1"), ("oid", "u1")])),
-            Err(ApiError::Unauthenticated)
+            Err(AuthError::Unauthenticated)
         );
     }
 }

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::digest::hex_sha256;
+use crate::errors::{Invalid, KeyReused};
 use crate::limits::MAX_IDEMPOTENCY_KEY_LEN;
-use crate::problem::ApiError;
 
 /// The id of what a request creates: derived from the caller's `Idempotency-Key` when there is
 /// one, so a retry finds what its first attempt wrote.
@@ -22,14 +22,14 @@ pub fn new_id(caller: &Caller, idempotency_key: Option<&str>) -> String {
     }
 }
 
-pub fn validate_idempotency_key(key: &str) -> Result<(), ApiError> {
+pub fn validate_idempotency_key(key: &str) -> Result<(), Invalid> {
     let ok = !key.is_empty()
         && key.len() <= MAX_IDEMPOTENCY_KEY_LEN
         && key.bytes().all(|b| b.is_ascii_graphic());
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid(
+        Err(Invalid::field(
             "Idempotency-Key",
             format!("must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"),
         ))
@@ -43,11 +43,11 @@ pub fn request_hash<T: Serialize>(request: &T) -> String {
 }
 
 /// A stored result found under the request's id is a replay only if it came from the same body.
-pub fn same_request(stored_hash: &str, hash: &str) -> Result<(), ApiError> {
+pub fn same_request(stored_hash: &str, hash: &str) -> Result<(), KeyReused> {
     if stored_hash == hash {
         Ok(())
     } else {
-        Err(ApiError::IdempotencyKeyReused)
+        Err(KeyReused)
     }
 }
 
@@ -98,9 +98,6 @@ mod tests {
         let first = request_hash(&serde_json::json!({"title": "a"}));
         assert!(same_request(&first, &request_hash(&serde_json::json!({"title": "a"}))).is_ok());
         let other = request_hash(&serde_json::json!({"title": "b"}));
-        assert!(matches!(
-            same_request(&first, &other),
-            Err(ApiError::IdempotencyKeyReused)
-        ));
+        assert!(matches!(same_request(&first, &other), Err(KeyReused)));
     }
 }

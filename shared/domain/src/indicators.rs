@@ -76,7 +76,7 @@ impl Indicator {
         id: String,
         created_by: Actor,
         now: DateTime<Utc>,
-    ) -> Result<Indicator, crate::problem::ApiError> {
+    ) -> Result<Indicator, crate::errors::Invalid> {
         let mut errors = Errors::default();
         validate(&input, now, &mut errors);
         errors.into_result()?;

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::auth::Caller;
+use crate::errors::{Invalid, KeyReused};
 use crate::feedback::{DetectionIn, FeedbackAction, PasswordEventKind, TargetOutcome};
 use crate::idempotency::{new_id, request_hash, same_request};
 use crate::limits::{
@@ -16,8 +17,7 @@ use crate::limits::{
     MAX_EVIDENCE_URL_LEN, MAX_TEXT_LEN,
 };
 use crate::model::RiskLevel;
-use crate::problem::ApiError;
-use crate::queue::{FeedbackNotice, FeedbackProcessed, Message, Queue};
+use crate::queue::{FeedbackNotice, FeedbackProcessed, Message, Queue, QueueError};
 use crate::retry::retry_after_conflict;
 use crate::risk::Command;
 use crate::store::{
@@ -31,6 +31,24 @@ use crate::validate::{check_id, Errors};
 pub const DETECTIONS_PER_STEP: usize = 25;
 /// Conflicts in a row an intake retries before it answers `503`.
 const ACCEPT_CONFLICTS: u32 = 3;
+
+/// Why a request is not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error(transparent)]
+    KeyReused(#[from] KeyReused),
+    #[error(
+        "the request under this Idempotency-Key was abandoned before it was stored whole, and \
+         none of it applies; send it again under a new Idempotency-Key"
+    )]
+    Abandoned,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
 
 /// What a caller asks for, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,7 +74,7 @@ impl FeedbackRequest {
         field: &str,
         target_ids: Vec<String>,
         comment: Option<String>,
-    ) -> Result<FeedbackRequest, ApiError> {
+    ) -> Result<FeedbackRequest, Invalid> {
         let mut errors = Errors::default();
         errors.id_list(field, &target_ids, MAX_BULK_TARGETS);
         errors.optional_text("comment", comment.as_deref(), MAX_COMMENT_LEN);
@@ -70,7 +88,7 @@ impl FeedbackRequest {
 
     /// Detections as a sensor sends them: 1 to `MAX_DETECTIONS_PER_CALL`, with distinct ids,
     /// each valid.
-    pub fn detections(detections: Vec<DetectionIn>) -> Result<FeedbackRequest, ApiError> {
+    pub fn detections(detections: Vec<DetectionIn>) -> Result<FeedbackRequest, Invalid> {
         let mut errors = Errors::default();
         if detections.is_empty() {
             errors.add("detections", "must hold at least one detection");
@@ -143,7 +161,7 @@ impl FeedbackRequest {
     }
 
     /// A password event of one user.
-    pub fn password(user_id: String, kind: PasswordEventKind) -> Result<FeedbackRequest, ApiError> {
+    pub fn password(user_id: String, kind: PasswordEventKind) -> Result<FeedbackRequest, Invalid> {
         check_id("userId", &user_id)?;
         Ok(FeedbackRequest::Password { user_id, kind })
     }
@@ -187,7 +205,7 @@ pub async fn submit(
     request: FeedbackRequest,
     idempotency_key: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<FeedbackRecord, ApiError> {
+) -> Result<FeedbackRecord, IntakeError> {
     let tenant = caller.tenant_id.as_str();
     let id = new_id(caller, idempotency_key);
     let hash = request_hash(&request);
@@ -296,10 +314,10 @@ async fn replay(
     tenant: &str,
     existing: FeedbackRecord,
     hash: &str,
-) -> Result<FeedbackRecord, ApiError> {
+) -> Result<FeedbackRecord, IntakeError> {
     same_request(&existing.request_hash, hash)?;
     if existing.intake_state == IntakeState::Abandoned {
-        return Err(ApiError::IntakeAbandoned);
+        return Err(IntakeError::Abandoned);
     }
     announce(work_queue, events, tenant, &existing).await?;
     Ok(existing)
@@ -312,7 +330,7 @@ async fn announce(
     events: &impl Queue,
     tenant: &str,
     record: &FeedbackRecord,
-) -> Result<(), ApiError> {
+) -> Result<(), QueueError> {
     if record.users.is_empty() {
         let event = FeedbackProcessed::new(tenant, record.view());
         events.send(&[Message::event(&event)]).await?;
@@ -336,7 +354,7 @@ async fn resolve_users(
     users: &[String],
     by_user: &mut StepsByUser,
     not_found: &mut Vec<String>,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let existing = store.existing_users(tenant, users).await?;
     for user in users {
         if existing.contains(user) {
@@ -354,7 +372,7 @@ pub(crate) async fn plan(
     tenant: &str,
     feedback_id: &str,
     request: &FeedbackRequest,
-) -> Result<(Vec<UserSteps>, Vec<String>), ApiError> {
+) -> Result<(Vec<UserSteps>, Vec<String>), StoreError> {
     let mut by_user = StepsByUser::new();
     let mut not_found = Vec::new();
     match request {
@@ -422,13 +440,11 @@ pub(crate) async fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::problem::FieldError;
+    use crate::errors::FieldError;
 
-    fn fields(result: Result<FeedbackRequest, ApiError>) -> Vec<String> {
+    fn fields(result: Result<FeedbackRequest, Invalid>) -> Vec<String> {
         match result {
-            Err(ApiError::Validation(errors)) => {
-                errors.into_iter().map(|e: FieldError| e.field).collect()
-            }
+            Err(Invalid(errors)) => errors.into_iter().map(|e: FieldError| e.field).collect(),
             other => panic!("not refused: {other:?}"),
         }
     }

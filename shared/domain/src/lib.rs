@@ -7,6 +7,7 @@ pub mod actions;
 pub mod auth;
 pub mod config;
 pub mod digest;
+pub mod errors;
 pub mod feedback;
 pub mod idempotency;
 pub mod indicators;
@@ -17,7 +18,6 @@ pub mod model;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod preview;
-pub mod problem;
 pub mod processing;
 pub mod quality;
 pub mod queue;

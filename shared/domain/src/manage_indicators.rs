@@ -4,11 +4,23 @@
 use chrono::{DateTime, Utc};
 
 use crate::auth::Caller;
+use crate::errors::{Invalid, KeyReused, NotFound};
 use crate::idempotency::{new_id, request_hash, same_request};
 use crate::indicators::{Indicator, IndicatorIn};
-use crate::problem::ApiError;
-use crate::role::Role;
-use crate::store::IndicatorStore;
+use crate::store::{IndicatorStore, StoreError};
+
+/// Why an indicator is not created or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IndicatorError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
+    #[error(transparent)]
+    KeyReused(#[from] KeyReused),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// Creates the indicator; a retry under the same `Idempotency-Key` and body answers with what
 /// the first attempt stored, and the same key with another body is refused.
@@ -18,8 +30,7 @@ pub async fn create(
     input: IndicatorIn,
     idempotency_key: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Indicator, ApiError> {
-    caller.require(Role::IndicatorsManage)?;
+) -> Result<Indicator, IndicatorError> {
     let tenant = caller.tenant_id.as_str();
     let id = new_id(caller, idempotency_key);
     let hash = request_hash(&input);
@@ -32,7 +43,9 @@ pub async fn create(
     let stored = store
         .indicator(tenant, &id)
         .await?
-        .ok_or(ApiError::Unavailable)?;
+        .ok_or(StoreError::Unavailable(
+            "the indicator it found is gone".into(),
+        ))?;
     same_request(&stored.request_hash, &hash)?;
     Ok(stored.indicator)
 }
@@ -42,14 +55,10 @@ pub async fn delete(
     store: &impl IndicatorStore,
     caller: &Caller,
     id: &str,
-) -> Result<(), ApiError> {
-    caller.require(Role::IndicatorsManage)?;
+) -> Result<(), IndicatorError> {
     let tenant = caller.tenant_id.as_str();
     let Some(stored) = store.indicator(tenant, id).await? else {
-        return Err(ApiError::NotFound {
-            what: "indicator",
-            id: id.to_string(),
-        });
+        return Err(NotFound::new("indicator", id).into());
     };
     store.delete_indicator(tenant, &stored.indicator).await?;
     tracing::info!(tenant, indicator = %id, "indicator deleted");

@@ -9,10 +9,9 @@ use crate::auth::Caller;
 use crate::feedback::TargetOutcome;
 use crate::intake::{plan, FeedbackRequest};
 use crate::model::{Detection, SignIn, User, UserAggregate};
-use crate::problem::ApiError;
 use crate::processing::verdicts;
 use crate::risk::{apply, Context};
-use crate::store::{FeedbackStore, IndicatorStore};
+use crate::store::{FeedbackStore, IndicatorStore, StoreError};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
@@ -49,7 +48,7 @@ pub async fn preview(
     caller: &Caller,
     request: &FeedbackRequest,
     now: DateTime<Utc>,
-) -> Result<Preview, ApiError> {
+) -> Result<Preview, StoreError> {
     let tenant = caller.tenant_id.as_str();
     let (steps, not_found) = plan(store, tenant, "dry-run", request).await?;
     let mut by_target: HashMap<String, PreviewTarget> = not_found

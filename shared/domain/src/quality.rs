@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::errors::Invalid;
 use crate::limits::{DEFAULT_QUALITY_DAYS, MAX_QUALITY_DAYS};
 use crate::model::{RiskState, UserAggregate};
-use crate::problem::ApiError;
 
 /// The days a report covers, from `from` and `to` as the caller gave them: RFC 3339 times or
 /// `YYYY-MM-DD` dates, a date standing for its whole day. The two are compared as times, so
@@ -19,7 +19,7 @@ pub fn report_days(
     from: Option<&str>,
     to: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(NaiveDate, NaiveDate), ApiError> {
+) -> Result<(NaiveDate, NaiveDate), Invalid> {
     let to = match to {
         Some(v) => parse_bound("to", v, Bound::End)?,
         None => now,
@@ -29,11 +29,11 @@ pub fn report_days(
         None => start_of(to.date_naive() - Duration::days(DEFAULT_QUALITY_DAYS - 1)),
     };
     if from > to {
-        return Err(ApiError::invalid("from", "must not be after to"));
+        return Err(Invalid::field("from", "must not be after to"));
     }
     let (first, last) = (from.date_naive(), to.date_naive());
     if (last - first).num_days() >= MAX_QUALITY_DAYS {
-        return Err(ApiError::invalid(
+        return Err(Invalid::field(
             "from",
             format!("the period may span at most {MAX_QUALITY_DAYS} days"),
         ));
@@ -50,12 +50,12 @@ fn start_of(day: NaiveDate) -> DateTime<Utc> {
     day.and_time(NaiveTime::MIN).and_utc()
 }
 
-fn parse_bound(name: &str, value: &str, bound: Bound) -> Result<DateTime<Utc>, ApiError> {
+fn parse_bound(name: &str, value: &str, bound: Bound) -> Result<DateTime<Utc>, Invalid> {
     if let Ok(time) = DateTime::parse_from_rfc3339(value) {
         return Ok(time.with_timezone(&Utc));
     }
     let day = NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| ApiError::invalid(name, "must be an RFC 3339 time or a YYYY-MM-DD date"))?;
+        .map_err(|_| Invalid::field(name, "must be an RFC 3339 time or a YYYY-MM-DD date"))?;
     Ok(match bound {
         Bound::Start => start_of(day),
         Bound::End => start_of(day) + Duration::days(1) - Duration::nanoseconds(1),
@@ -211,7 +211,7 @@ mod period_tests {
 
     fn refused(from: Option<&str>, to: Option<&str>) -> String {
         match report_days(from, to, now()) {
-            Err(ApiError::Validation(errors)) => errors[0].message.clone(),
+            Err(Invalid(errors)) => errors[0].message.clone(),
             other => panic!("{from:?}..{to:?} gave {other:?}"),
         }
     }

@@ -10,18 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::hex_sha256;
 use crate::feedback::Feedback;
-use crate::problem::ApiError;
 use crate::remediation::RemediationCommand;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("queue unavailable: {0}")]
 pub struct QueueError(pub String);
-
-impl From<QueueError> for ApiError {
-    fn from(_: QueueError) -> ApiError {
-        ApiError::Unavailable
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -13,7 +13,6 @@ use crate::feedback::{
 };
 use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{RiskLevel, RiskState, SignIn, User, UserAggregate};
-use crate::problem::ApiError;
 use crate::quality::{Counts, Kind};
 use crate::remediation::{ActionStatus, EntityType, RemediationAction};
 use crate::submissions::Submission;
@@ -31,19 +30,6 @@ pub enum StoreError {
     InvalidCursor,
     #[error("stored item cannot be read: {0}")]
     Corrupt(String),
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::Throttled => ApiError::Throttled,
-            StoreError::Conflict | StoreError::Unavailable(_) => ApiError::Unavailable,
-            StoreError::InvalidCursor => {
-                ApiError::invalid("cursor", "is not a cursor this API issued for this query")
-            }
-            StoreError::Corrupt(_) => ApiError::Internal,
-        }
-    }
 }
 
 /// One step of work waiting in a user's queue. Steps are kept on the user item in acceptance

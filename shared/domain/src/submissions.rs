@@ -6,11 +6,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Caller;
+use crate::errors::Invalid;
 use crate::feedback::Actor;
 use crate::indicators::{normalize, IndicatorType};
 use crate::limits::{MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
-use crate::problem::ApiError;
 use crate::role::Role;
 use crate::validate::Errors;
 
@@ -117,19 +116,20 @@ pub(crate) fn indicator_value(
     }
 }
 
-/// Field rules, and the roles the optional parts need (checked before anything is written).
-pub(crate) fn validate(
-    input: &SubmissionIn,
-    caller: &Caller,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    caller.require(Role::RiskFeedback)?;
+/// The roles a submission needs: its optional parts act as their own routes would.
+pub(crate) fn roles_needed(input: &SubmissionIn) -> Vec<Role> {
+    let mut roles = vec![Role::RiskFeedback];
     if input.undo_remediation {
-        caller.require(Role::RemediationManage)?;
+        roles.push(Role::RemediationManage);
     }
     if input.allow_indicator.is_some() {
-        caller.require(Role::IndicatorsManage)?;
+        roles.push(Role::IndicatorsManage);
     }
+    roles
+}
+
+/// Field rules.
+pub(crate) fn validate(input: &SubmissionIn, now: DateTime<Utc>) -> Result<(), Invalid> {
     let mut errors = Errors::default();
     let item = &input.item;
     let required: &[(&str, Option<&String>)] = match input.item_type {

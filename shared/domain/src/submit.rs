@@ -6,17 +6,39 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::actions::{undo_many, UndoOutcome};
-use crate::auth::Caller;
+use crate::actions::{undo_many, ActionError, UndoOutcome};
+use crate::auth::{AuthError, Caller};
+use crate::errors::{Invalid, KeyReused};
 use crate::idempotency::{new_id, request_hash, same_request};
 use crate::indicators::{Indicator, IndicatorAction, IndicatorIn};
-use crate::problem::ApiError;
 use crate::quality::{Counts, Kind};
 use crate::queue::Queue;
-use crate::store::{ActionStore, IndicatorStore, SubmissionStore};
+use crate::remediation::Refusal;
+use crate::store::{ActionStore, IndicatorStore, StoreError, SubmissionStore};
 use crate::submissions::{
-    indicator_value, validate, AllowIndicatorRequest, Category, Submission, SubmissionIn,
+    indicator_value, roles_needed, validate, AllowIndicatorRequest, Category, Submission,
+    SubmissionIn,
 };
+
+/// Why a submission is not recorded, or not done whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// An optional part needs a role of its own (`roles_needed`).
+    #[error(transparent)]
+    Forbidden(#[from] AuthError),
+    /// An action it asks to undo cannot be.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    KeyReused(#[from] KeyReused),
+    /// Undoing the actions met a failing dependency.
+    #[error(transparent)]
+    Action(#[from] ActionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// What a submission came to: the submission, and what it undid and allowed besides.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,27 +58,30 @@ pub async fn submit(
     input: SubmissionIn,
     idempotency_key: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Submitted, ApiError> {
-    validate(&input, caller, now)?;
+) -> Result<Submitted, SubmitError> {
+    for role in roles_needed(&input) {
+        caller.require(role)?;
+    }
+    validate(&input, now)?;
     let tenant = caller.tenant_id.as_str();
     let mut kinds = Vec::new();
     for (i, id) in input.detection_ids.iter().enumerate() {
         match store.detection_kind(tenant, id).await? {
             Some(kind) => kinds.push(kind),
             None => {
-                return Err(ApiError::invalid(
-                    format!("detectionIds[{i}]"),
-                    "no such detection",
-                ))
+                return Err(
+                    Invalid::field(format!("detectionIds[{i}]"), "no such detection").into(),
+                )
             }
         }
     }
     for (i, id) in input.remediation_action_ids.iter().enumerate() {
         let Some(stored) = store.action(tenant, id).await? else {
-            return Err(ApiError::invalid(
+            return Err(Invalid::field(
                 format!("remediationActionIds[{i}]"),
                 "no such remediation action",
-            ));
+            )
+            .into());
         };
         if input.undo_remediation {
             stored
@@ -93,7 +118,9 @@ pub async fn submit(
         let existing = store
             .submission(tenant, &id)
             .await?
-            .ok_or(ApiError::Unavailable)?;
+            .ok_or(StoreError::Unavailable(
+                "the submission it found is gone".into(),
+            ))?;
         same_request(&existing.request_hash, &hash)?;
         existing.submission
     };
@@ -139,7 +166,7 @@ async fn allow_indicator(
     allow: &AllowIndicatorRequest,
     indicator_id: &str,
     now: DateTime<Utc>,
-) -> Result<Indicator, ApiError> {
+) -> Result<Indicator, SubmitError> {
     let tenant = caller.tenant_id.as_str();
     // The id derives from the submission's, whose request was checked to be the same.
     if let Some(existing) = store.indicator(tenant, indicator_id).await? {
@@ -147,7 +174,7 @@ async fn allow_indicator(
     }
     let (indicator_type, indicator_value) =
         indicator_value(submission.request.item_type, &submission.request.item).ok_or_else(
-            || ApiError::invalid("allowIndicator", "needs an item with a fileSha256 or url"),
+            || Invalid::field("allowIndicator", "needs an item with a fileSha256 or url"),
         )?;
     let indicator = Indicator::create(
         IndicatorIn {

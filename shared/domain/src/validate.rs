@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use serde::de::DeserializeOwned;
 
+use crate::errors::{FieldError, Invalid};
 use crate::limits::{MAX_ENTITY_ID_LEN, MAX_ID_LEN, MAX_NAME_LEN};
-use crate::problem::{ApiError, FieldError};
 
 /// Why `value` is not an id of at most `max_chars` characters, if it is not one: ids are
 /// printable text, without control or bidirectional-override characters. `.` and `..` are
@@ -42,20 +42,20 @@ pub fn is_valid_name(value: &str) -> bool {
 }
 
 /// An id taken from the path or the query string.
-pub fn check_id(field: &str, id: &str) -> Result<(), ApiError> {
+pub fn check_id(field: &str, id: &str) -> Result<(), Invalid> {
     let mut errors = Errors::default();
     errors.id(field, id);
     errors.into_result()
 }
 
 /// Parses a JSON body; unknown fields, wrong types and syntax errors name the JSON path at fault.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Invalid> {
     if body.is_empty() {
-        return Err(ApiError::invalid("body", "a JSON body is required"));
+        return Err(Invalid::field("body", "a JSON body is required"));
     }
     // serde would also read a struct from an array of its fields in order: refuse that form.
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ApiError::invalid("body", "must be a JSON object"));
+        return Err(Invalid::field("body", "must be a JSON object"));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -65,10 +65,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         } else {
             path
         };
-        ApiError::invalid(field, clean_serde_message(&e.inner().to_string()))
+        Invalid::field(field, clean_serde_message(&e.inner().to_string()))
     })?;
     de.end()
-        .map_err(|e| ApiError::invalid("body", clean_serde_message(&e.to_string())))?;
+        .map_err(|e| Invalid::field("body", clean_serde_message(&e.to_string())))?;
     Ok(value)
 }
 
@@ -153,11 +153,11 @@ impl Errors {
         }
     }
 
-    pub fn into_result(self) -> Result<(), ApiError> {
+    pub fn into_result(self) -> Result<(), Invalid> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Validation(self.0))
+            Err(Invalid(self.0))
         }
     }
 }
@@ -302,14 +302,10 @@ mod tests {
     #[test]
     fn json_errors_name_the_field() {
         let err = parse_json::<Body>(br#"{"ids": [1]}"#).expect_err("wrong type");
-        let ApiError::Validation(errors) = err else {
-            panic!("expected a validation error")
-        };
+        let Invalid(errors) = err;
         assert_eq!(errors[0].field, "ids[0]");
         let err = parse_json::<Body>(br#"{"ids": [], "extra": 1}"#).expect_err("unknown field");
-        let ApiError::Validation(errors) = err else {
-            panic!("expected a validation error")
-        };
+        let Invalid(errors) = err;
         assert!(errors[0].message.contains("unknown field"), "{errors:?}");
     }
 

@@ -16,8 +16,8 @@ use http::{header, HeaderMap, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use riskfeedback::errors::Invalid;
 use riskfeedback::limits::{DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_CURSOR_LEN, MAX_PAGE_SIZE};
-use riskfeedback::problem::ApiError;
 use riskfeedback::store::{Page, PageRequest};
 use riskfeedback::validate::parse_json;
 
@@ -26,7 +26,7 @@ pub type HttpResponse = Response<Vec<u8>>;
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> HttpResponse {
     match serde_json::to_vec(value) {
         Ok(body) => with_body(status, "application/json", body),
-        Err(_) => problem(&ApiError::Internal.into()),
+        Err(_) => problem(&HttpError::Internal),
     }
 }
 
@@ -110,17 +110,17 @@ pub struct Query {
 
 impl Query {
     /// `pairs` are the decoded parameters; `allowed` the ones the route declares.
-    pub fn parse(pairs: &[(String, String)], allowed: &[&str]) -> Result<Query, ApiError> {
+    pub fn parse(pairs: &[(String, String)], allowed: &[&str]) -> Result<Query, Invalid> {
         let mut params = HashMap::new();
         for (name, value) in pairs {
             if !allowed.contains(&name.as_str()) {
-                return Err(ApiError::invalid(
+                return Err(Invalid::field(
                     name.clone(),
                     "is not a parameter of this route",
                 ));
             }
             if params.insert(name.clone(), value.clone()).is_some() {
-                return Err(ApiError::invalid(name.clone(), "may be given only once"));
+                return Err(Invalid::field(name.clone(), "may be given only once"));
             }
         }
         Ok(Query { params })
@@ -131,24 +131,24 @@ impl Query {
     }
 
     /// An enum-valued parameter, parsed with the same names as in JSON.
-    pub fn parsed<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, ApiError> {
+    pub fn parsed<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, Invalid> {
         self.get(name)
             .map(|v| {
                 serde_json::from_value(serde_json::Value::String(v.to_string()))
-                    .map_err(|_| ApiError::invalid(name, format!("{v:?} is not a valid value")))
+                    .map_err(|_| Invalid::field(name, format!("{v:?} is not a valid value")))
             })
             .transpose()
     }
 
-    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
+    pub fn flag(&self, name: &str) -> Result<bool, Invalid> {
         match self.get(name) {
             None | Some("false") => Ok(false),
             Some("true") => Ok(true),
-            Some(_) => Err(ApiError::invalid(name, "must be true or false")),
+            Some(_) => Err(Invalid::field(name, "must be true or false")),
         }
     }
 
-    pub fn page(&self) -> Result<PageRequest, ApiError> {
+    pub fn page(&self) -> Result<PageRequest, Invalid> {
         let limit = match self.get("limit") {
             None => DEFAULT_PAGE_SIZE,
             Some(v) => v
@@ -156,7 +156,7 @@ impl Query {
                 .ok()
                 .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
                 .ok_or_else(|| {
-                    ApiError::invalid(
+                    Invalid::field(
                         "limit",
                         format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
                     )
@@ -167,10 +167,7 @@ impl Query {
             .as_deref()
             .is_some_and(|c| c.is_empty() || c.len() > MAX_CURSOR_LEN)
         {
-            return Err(ApiError::invalid(
-                "cursor",
-                "is not a cursor this API issued",
-            ));
+            return Err(Invalid::field("cursor", "is not a cursor this API issued"));
         }
         Ok(PageRequest { limit, cursor })
     }
@@ -199,7 +196,7 @@ pub fn list_page<T: Serialize>(page: Page<T>) -> HttpResponse {
 
 /// Path segments after the leading slash, without empty ones from a trailing slash, each
 /// percent-decoded (SPEC 1: an id in a path is percent-encoded, and decoded before use).
-pub fn segments(path: &str) -> Result<Vec<String>, ApiError> {
+pub fn segments(path: &str) -> Result<Vec<String>, Invalid> {
     // Split before decoding, so that an encoded `/` stays inside its id. Decoding is lenient:
     // a `%` not followed by two hex digits stays as it is.
     path.split('/')
@@ -208,7 +205,7 @@ pub fn segments(path: &str) -> Result<Vec<String>, ApiError> {
             percent_encoding::percent_decode_str(segment)
                 .decode_utf8()
                 .map(|decoded| decoded.into_owned())
-                .map_err(|_| ApiError::invalid("path", "must be UTF-8 once percent-decoded"))
+                .map_err(|_| Invalid::field("path", "must be UTF-8 once percent-decoded"))
         })
         .collect()
 }

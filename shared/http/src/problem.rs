@@ -1,11 +1,17 @@
-//! RFC 9457 problem details: the one mapping from everything the use cases can refuse or fail
-//! with (`riskfeedback::problem::ApiError`) to a status code and a problem+json body.
+//! RFC 9457 problem details: the one mapping from every use case's error, and from what the
+//! edge itself refuses, to a status code and a problem+json body.
 
 use serde::{Deserialize, Serialize};
 
-use riskfeedback::problem::{ApiError, FieldError};
+use riskfeedback::actions::ActionError;
+use riskfeedback::auth::AuthError;
+use riskfeedback::errors::{FieldError, Invalid, KeyReused, NotFound};
+use riskfeedback::intake::IntakeError;
+use riskfeedback::manage_indicators::IndicatorError;
+use riskfeedback::queue::QueueError;
 use riskfeedback::remediation::Refusal;
 use riskfeedback::store::StoreError;
+use riskfeedback::submit::SubmitError;
 
 /// Seconds a caller should wait before retrying after `429` or `503`.
 pub const RETRY_AFTER_SECONDS: u32 = 2;
@@ -15,7 +21,21 @@ pub const RETRY_AFTER_SECONDS: u32 = 2;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HttpError {
     #[error(transparent)]
-    Domain(#[from] ApiError),
+    Invalid(#[from] Invalid),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Intake(#[from] IntakeError),
+    #[error(transparent)]
+    Action(#[from] ActionError),
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    #[error(transparent)]
+    Indicator(#[from] IndicatorError),
     #[error("no route {method} {path}")]
     RouteNotFound { method: String, path: String },
     /// The path is a route's, the method none of its: the answer's `Allow` names them.
@@ -25,63 +45,162 @@ pub enum HttpError {
     UnsupportedMediaType,
     #[error("the body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// A fault of the service itself, such as a route declared without a role.
+    #[error("internal error")]
+    Internal,
 }
 
-impl From<StoreError> for HttpError {
-    fn from(error: StoreError) -> HttpError {
-        HttpError::Domain(error.into())
+/// What an error answers: its kind, the `detail` in the API's words, and the fields at fault.
+struct Answer {
+    kind: ProblemType,
+    detail: String,
+    errors: Vec<FieldError>,
+}
+
+impl Answer {
+    fn new(kind: ProblemType, detail: impl ToString) -> Answer {
+        Answer {
+            kind,
+            detail: detail.to_string(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+fn answer(error: &HttpError) -> Answer {
+    match error {
+        HttpError::Invalid(invalid) => invalid_answer(invalid),
+        HttpError::Auth(auth) => auth_answer(auth),
+        HttpError::NotFound(missing) => Answer::new(ProblemType::NOT_FOUND, missing),
+        HttpError::Store(store) => store_answer(store),
+        HttpError::Intake(intake) => intake_answer(intake),
+        HttpError::Action(action) => action_answer(action),
+        HttpError::Submit(submit) => submit_answer(submit),
+        HttpError::Indicator(indicator) => indicator_answer(indicator),
+        HttpError::RouteNotFound { .. } => Answer::new(ProblemType::ROUTE_NOT_FOUND, error),
+        HttpError::MethodNotAllowed { .. } => Answer::new(ProblemType::METHOD_NOT_ALLOWED, error),
+        HttpError::UnsupportedMediaType => Answer::new(ProblemType::UNSUPPORTED_MEDIA_TYPE, error),
+        HttpError::PayloadTooLarge { .. } => Answer::new(ProblemType::PAYLOAD_TOO_LARGE, error),
+        HttpError::Internal => internal(),
+    }
+}
+
+fn invalid_answer(invalid: &Invalid) -> Answer {
+    Answer {
+        kind: ProblemType::VALIDATION,
+        detail: invalid.to_string(),
+        errors: invalid.0.clone(),
+    }
+}
+
+fn auth_answer(error: &AuthError) -> Answer {
+    match error {
+        AuthError::Unauthenticated => Answer::new(ProblemType::UNAUTHENTICATED, error),
+        AuthError::Forbidden(_) => Answer::new(ProblemType::FORBIDDEN, error),
+    }
+}
+
+fn key_reused(error: &KeyReused) -> Answer {
+    Answer::new(ProblemType::IDEMPOTENCY_KEY_REUSED, error)
+}
+
+/// A dependency's fault says no more than that: what the store found stays in the logs.
+fn store_answer(error: &StoreError) -> Answer {
+    match error {
+        StoreError::Throttled => Answer::new(ProblemType::THROTTLED, "too many requests"),
+        StoreError::Conflict | StoreError::Unavailable(_) => unavailable(),
+        StoreError::InvalidCursor => invalid_answer(&Invalid::field(
+            "cursor",
+            "is not a cursor this API issued for this query",
+        )),
+        StoreError::Corrupt(_) => internal(),
+    }
+}
+
+fn queue_answer(_: &QueueError) -> Answer {
+    unavailable()
+}
+
+fn unavailable() -> Answer {
+    Answer::new(ProblemType::UNAVAILABLE, "a dependency is unavailable")
+}
+
+fn internal() -> Answer {
+    Answer::new(ProblemType::INTERNAL, "internal error")
+}
+
+fn refusal_answer(refusal: &Refusal) -> Answer {
+    let kind = match refusal {
+        Refusal::WrongStatus { .. } => ProblemType::INVALID_ACTION_STATUS,
+        Refusal::NotUndoable { .. } => ProblemType::ACTION_NOT_UNDOABLE,
+        Refusal::Conflicting { .. } => ProblemType::ACTION_CONFLICT,
+    };
+    Answer::new(kind, refusal)
+}
+
+fn intake_answer(error: &IntakeError) -> Answer {
+    match error {
+        IntakeError::Invalid(invalid) => invalid_answer(invalid),
+        IntakeError::KeyReused(reused) => key_reused(reused),
+        IntakeError::Abandoned => Answer::new(ProblemType::INTAKE_ABANDONED, error),
+        IntakeError::Store(store) => store_answer(store),
+        IntakeError::Queue(queue) => queue_answer(queue),
+    }
+}
+
+fn action_answer(error: &ActionError) -> Answer {
+    match error {
+        ActionError::Invalid(invalid) => invalid_answer(invalid),
+        ActionError::NotFound(missing) => Answer::new(ProblemType::NOT_FOUND, missing),
+        ActionError::Refused(refusal) => refusal_answer(refusal),
+        ActionError::Store(store) => store_answer(store),
+        ActionError::Queue(queue) => queue_answer(queue),
+    }
+}
+
+fn submit_answer(error: &SubmitError) -> Answer {
+    match error {
+        SubmitError::Invalid(invalid) => invalid_answer(invalid),
+        SubmitError::Forbidden(auth) => auth_answer(auth),
+        SubmitError::Refused(refusal) => refusal_answer(refusal),
+        SubmitError::KeyReused(reused) => key_reused(reused),
+        SubmitError::Action(action) => action_answer(action),
+        SubmitError::Store(store) => store_answer(store),
+    }
+}
+
+fn indicator_answer(error: &IndicatorError) -> Answer {
+    match error {
+        IndicatorError::Invalid(invalid) => invalid_answer(invalid),
+        IndicatorError::NotFound(missing) => Answer::new(ProblemType::NOT_FOUND, missing),
+        IndicatorError::KeyReused(reused) => key_reused(reused),
+        IndicatorError::Store(store) => store_answer(store),
     }
 }
 
 /// The kind of problem each error is: its status, title and `type`.
 pub fn problem_type(error: &HttpError) -> ProblemType {
-    match error {
-        HttpError::Domain(error) => domain_problem_type(error),
-        HttpError::RouteNotFound { .. } => ProblemType::ROUTE_NOT_FOUND,
-        HttpError::MethodNotAllowed { .. } => ProblemType::METHOD_NOT_ALLOWED,
-        HttpError::UnsupportedMediaType => ProblemType::UNSUPPORTED_MEDIA_TYPE,
-        HttpError::PayloadTooLarge { .. } => ProblemType::PAYLOAD_TOO_LARGE,
-    }
-}
-
-fn domain_problem_type(error: &ApiError) -> ProblemType {
-    match error {
-        ApiError::Validation(_) => ProblemType::VALIDATION,
-        ApiError::Unauthenticated => ProblemType::UNAUTHENTICATED,
-        ApiError::Forbidden(_) => ProblemType::FORBIDDEN,
-        ApiError::NotFound { .. } => ProblemType::NOT_FOUND,
-        ApiError::IdempotencyKeyReused => ProblemType::IDEMPOTENCY_KEY_REUSED,
-        ApiError::IntakeAbandoned => ProblemType::INTAKE_ABANDONED,
-        ApiError::Refused(Refusal::WrongStatus { .. }) => ProblemType::INVALID_ACTION_STATUS,
-        ApiError::Refused(Refusal::NotUndoable { .. }) => ProblemType::ACTION_NOT_UNDOABLE,
-        ApiError::Refused(Refusal::Conflicting { .. }) => ProblemType::ACTION_CONFLICT,
-        ApiError::Throttled => ProblemType::THROTTLED,
-        ApiError::Unavailable => ProblemType::UNAVAILABLE,
-        ApiError::Internal => ProblemType::INTERNAL,
-    }
+    answer(error).kind
 }
 
 /// `Retry-After` for the answers that invite a retry.
 pub fn retry_after(error: &HttpError) -> Option<u32> {
-    matches!(
-        error,
-        HttpError::Domain(ApiError::Throttled | ApiError::Unavailable)
-    )
-    .then_some(RETRY_AFTER_SECONDS)
+    matches!(answer(error).kind.status, 429 | 503).then_some(RETRY_AFTER_SECONDS)
 }
 
 /// The problem+json body of an error.
 pub fn to_problem(error: &HttpError) -> Problem {
-    let kind = problem_type(error);
+    let Answer {
+        kind,
+        detail,
+        errors,
+    } = answer(error);
     Problem {
         r#type: kind.uri(),
         title: kind.title.to_string(),
         status: kind.status,
-        detail: error.to_string(),
-        errors: match error {
-            HttpError::Domain(ApiError::Validation(errors)) => errors.clone(),
-            _ => Vec::new(),
-        },
+        detail,
+        errors,
     }
 }
 

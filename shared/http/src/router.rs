@@ -17,9 +17,9 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::RefOr;
 
 use riskfeedback::auth::Caller;
+use riskfeedback::errors::Invalid;
 use riskfeedback::idempotency::validate_idempotency_key;
 use riskfeedback::limits::MAX_TEXT_LEN;
-use riskfeedback::problem::ApiError;
 use riskfeedback::role::Role;
 use riskfeedback::validate::check_id;
 
@@ -160,11 +160,7 @@ impl<A> Routes<A> {
     }
 
     /// The route `method` and `path` name, and its parameters.
-    fn find(
-        &self,
-        method: &Method,
-        path: &str,
-    ) -> Result<(&Route<A>, Params), HttpError> {
+    fn find(&self, method: &Method, path: &str) -> Result<(&Route<A>, Params), HttpError> {
         let segments = segments(path)?;
         self.routes
             .iter()
@@ -193,7 +189,7 @@ impl<A> Routes<A> {
     /// that a caller without the role learns nothing from validation.
     pub async fn serve(&self, app: &A, caller: Caller, request: Request) -> RouteResult {
         let (route, params) = self.find(&request.method, &request.path)?;
-        let role = route.role.ok_or(ApiError::Internal)?;
+        let role = route.role.ok_or(HttpError::Internal)?;
         caller.require(role)?;
         let declared: Vec<&str> = route.query.iter().map(String::as_str).collect();
         let query = Query::parse(&request.query, &declared)?;
@@ -230,12 +226,12 @@ pub struct Call {
 
 impl Call {
     /// The path parameter `name`, a valid id.
-    pub fn id(&self, name: &str) -> Result<&str, ApiError> {
+    pub fn id(&self, name: &str) -> Result<&str, HttpError> {
         let (_, value) = self
             .params
             .iter()
             .find(|(n, _)| n == name)
-            .ok_or(ApiError::Internal)?;
+            .ok_or(HttpError::Internal)?;
         check_id(name, value)?;
         Ok(value)
     }
@@ -246,12 +242,12 @@ impl Call {
     }
 
     /// The caller's `Idempotency-Key`, if it sent a valid one.
-    pub fn idempotency_key(&self) -> Result<Option<&str>, ApiError> {
+    pub fn idempotency_key(&self) -> Result<Option<&str>, Invalid> {
         match self.headers.get("idempotency-key") {
             Some(value) => {
                 let key = value
                     .to_str()
-                    .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;
+                    .map_err(|_| Invalid::field("Idempotency-Key", "must be visible ASCII"))?;
                 validate_idempotency_key(key)?;
                 Ok(Some(key))
             }
@@ -263,6 +259,7 @@ impl Call {
 #[cfg(test)]
 mod tests {
     use http::StatusCode;
+    use riskfeedback::auth::AuthError;
     use riskfeedback::feedback::Actor;
 
     use super::*;
@@ -375,15 +372,15 @@ mod tests {
     async fn the_declared_role_is_required_and_a_route_that_declares_none_serves_no_one() {
         assert_eq!(
             serve(&[Role::RiskFeedback], Method::GET, "/things/1", &[]).await,
-            Err(ApiError::Forbidden(Role::RiskRead).into())
+            Err(AuthError::Forbidden(Role::RiskRead).into())
         );
         assert_eq!(
             serve(&[Role::RiskRead], Method::POST, "/things/undo", &[]).await,
-            Err(ApiError::Forbidden(Role::RemediationManage).into())
+            Err(AuthError::Forbidden(Role::RemediationManage).into())
         );
         assert_eq!(
             serve(&Role::ALL, Method::GET, "/unguarded", &[]).await,
-            Err(ApiError::Internal.into())
+            Err(HttpError::Internal)
         );
     }
 
@@ -400,12 +397,12 @@ mod tests {
         ] {
             assert!(matches!(
                 serve(&read, Method::GET, "/things", query).await,
-                Err(HttpError::Domain(ApiError::Validation(_)))
+                Err(HttpError::Invalid(_))
             ));
         }
         assert!(matches!(
             serve(&read, Method::GET, "/things/1", &[("limit", "5")]).await,
-            Err(HttpError::Domain(ApiError::Validation(_)))
+            Err(HttpError::Invalid(_))
         ));
     }
 
@@ -429,7 +426,7 @@ mod tests {
             body: Vec::new(),
             params: vec![("thingId".to_string(), "\u{7}".to_string())],
         };
-        assert!(matches!(call.id("thingId"), Err(ApiError::Validation(_))));
-        assert_eq!(call.id("otherId"), Err(ApiError::Internal));
+        assert!(matches!(call.id("thingId"), Err(HttpError::Invalid(_))));
+        assert_eq!(call.id("otherId"), Err(HttpError::Internal));
     }
 }

@@ -14,8 +14,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::{Body, Request};
+use riskfeedback::auth::AuthError;
+use riskfeedback::errors::Invalid;
 use riskfeedback::limits::{MAX_BODY_BYTES, MAX_TEXT_LEN};
-use riskfeedback::problem::ApiError;
 use riskfeedback_http::{problem, HttpError};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -118,7 +119,7 @@ pub async fn invoke(apps: &Apps, event: &Value) -> lambda_http::Response<Body> {
     let request: Request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
         Err(e) => {
-            let error = ApiError::invalid("request", e.to_string());
+            let error = Invalid::field("request", e.to_string());
             return problem(&error.into()).map(Body::from);
         }
     };
@@ -264,7 +265,7 @@ impl Gateway {
             Some(token) => match token::verify(token, &self.secret) {
                 Ok(claims) => claims,
                 Err(_) => {
-                    let mut refused = to_hyper(problem(&ApiError::Unauthenticated.into()));
+                    let mut refused = to_hyper(problem(&AuthError::Unauthenticated.into()));
                     refused.headers_mut().insert(
                         hyper::header::WWW_AUTHENTICATE,
                         hyper::header::HeaderValue::from_static(r#"Bearer error="invalid_token""#),
@@ -272,7 +273,7 @@ impl Gateway {
                     return refused;
                 }
             },
-            None => return to_hyper(problem(&ApiError::Unauthenticated.into())),
+            None => return to_hyper(problem(&AuthError::Unauthenticated.into())),
         };
         let call = HttpCall {
             method: parts.method.to_string(),

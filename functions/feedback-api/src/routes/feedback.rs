@@ -6,11 +6,11 @@ use http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use riskfeedback::errors::NotFound;
 use riskfeedback::feedback::{Feedback, FeedbackAction};
 use riskfeedback::intake::{submit, FeedbackRequest};
 use riskfeedback::openapi::Id;
 use riskfeedback::preview::preview;
-use riskfeedback::problem::ApiError;
 use riskfeedback::store::{FeedbackStore, IntakeState};
 use riskfeedback_http::router::{Call, RouteResult};
 use riskfeedback_http::{accepted, json};
@@ -36,11 +36,7 @@ pub async fn get_feedback(app: &App, call: Call) -> RouteResult {
         Some(record) if record.intake_state != IntakeState::Accepting => {
             Ok(json(StatusCode::OK, &record.view()))
         }
-        _ => Err(ApiError::NotFound {
-            what: "feedback",
-            id: id.to_string(),
-        }
-        .into()),
+        _ => Err(NotFound::new("feedback", id).into()),
     }
 }
 

@@ -3,10 +3,10 @@
 use chrono::Utc;
 use http::StatusCode;
 
+use riskfeedback::errors::NotFound;
 use riskfeedback::indicators::{Indicator, IndicatorIn};
 use riskfeedback::manage_indicators;
 use riskfeedback::openapi::{Id, Paging};
-use riskfeedback::problem::ApiError;
 use riskfeedback::store::IndicatorStore;
 use riskfeedback_http::router::{Call, RouteResult};
 use riskfeedback_http::{created, json, list_page, no_content, ListBody};
@@ -48,11 +48,7 @@ pub async fn get_indicator(app: &App, call: Call) -> RouteResult {
     let id = call.id("indicatorId")?;
     match app.store.indicator(&call.caller.tenant_id, id).await? {
         Some(stored) => Ok(json(StatusCode::OK, &stored.indicator)),
-        None => Err(ApiError::NotFound {
-            what: "indicator",
-            id: id.to_string(),
-        }
-        .into()),
+        None => Err(NotFound::new("indicator", id).into()),
     }
 }
 

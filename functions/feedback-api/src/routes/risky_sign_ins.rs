@@ -3,11 +3,11 @@
 use http::StatusCode;
 use utoipa::IntoParams;
 
+use riskfeedback::errors::NotFound;
 use riskfeedback::feedback::{Feedback, FeedbackAction};
 use riskfeedback::model::RiskState;
 use riskfeedback::openapi::{Id, Paging};
 use riskfeedback::preview::Preview;
-use riskfeedback::problem::ApiError;
 use riskfeedback::store::{ReadStore, SignInFilter};
 use riskfeedback::validate::check_id;
 use riskfeedback::views::RiskySignIn;
@@ -54,11 +54,7 @@ pub async fn get_sign_in(app: &App, call: Call) -> RouteResult {
     let id = call.id("signInId")?;
     match app.store.sign_in(&call.caller.tenant_id, id).await? {
         Some(row) => Ok(json(StatusCode::OK, &RiskySignIn::from(row))),
-        None => Err(ApiError::NotFound {
-            what: "sign-in",
-            id: id.to_string(),
-        }
-        .into()),
+        None => Err(NotFound::new("sign-in", id).into()),
     }
 }
 

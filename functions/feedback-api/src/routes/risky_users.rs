@@ -3,11 +3,11 @@
 use http::StatusCode;
 use utoipa::IntoParams;
 
+use riskfeedback::errors::NotFound;
 use riskfeedback::feedback::{Feedback, FeedbackAction, HistoryEntry};
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::openapi::{Id, Paging};
 use riskfeedback::preview::Preview;
-use riskfeedback::problem::ApiError;
 use riskfeedback::store::{ReadStore, UserFilter};
 use riskfeedback::views::RiskyUser;
 use riskfeedback_http::router::{Call, RouteResult};
@@ -50,7 +50,7 @@ pub async fn get_user(app: &App, call: Call) -> RouteResult {
     let id = call.id("userId")?;
     match app.store.user(&call.caller.tenant_id, id).await? {
         Some(row) => Ok(json(StatusCode::OK, &RiskyUser::new(row, app.policy_level))),
-        None => Err(no_user(id)),
+        None => Err(NotFound::new("user", id).into()),
     }
 }
 
@@ -62,21 +62,13 @@ pub async fn user_history(app: &App, call: Call) -> RouteResult {
     let id = call.id("userId")?;
     let tenant = &call.caller.tenant_id;
     if app.store.user(tenant, id).await?.is_none() {
-        return Err(no_user(id));
+        return Err(NotFound::new("user", id).into());
     }
     let page = app
         .store
         .user_history(tenant, id, &call.query.page()?)
         .await?;
     Ok(list_page(page))
-}
-
-fn no_user(id: &str) -> riskfeedback_http::HttpError {
-    ApiError::NotFound {
-        what: "user",
-        id: id.to_string(),
-    }
-    .into()
 }
 
 #[utoipa::path(post, path = "/risky-users/confirm-compromised", tag = "Risky users",

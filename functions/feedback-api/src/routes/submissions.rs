@@ -3,8 +3,8 @@
 use chrono::Utc;
 use http::StatusCode;
 
+use riskfeedback::errors::NotFound;
 use riskfeedback::openapi::Id;
-use riskfeedback::problem::ApiError;
 use riskfeedback::store::SubmissionStore;
 use riskfeedback::submissions::{Submission, SubmissionIn};
 use riskfeedback::submit;
@@ -42,10 +42,6 @@ pub async fn get_submission(app: &App, call: Call) -> RouteResult {
     let id = call.id("submissionId")?;
     match app.store.submission(&call.caller.tenant_id, id).await? {
         Some(stored) => Ok(json(StatusCode::OK, &stored.submission)),
-        None => Err(ApiError::NotFound {
-            what: "submission",
-            id: id.to_string(),
-        }
-        .into()),
+        None => Err(NotFound::new("submission", id).into()),
     }
 }

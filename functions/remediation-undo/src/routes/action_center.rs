@@ -5,8 +5,8 @@ use http::StatusCode;
 use utoipa::{IntoParams, ToSchema};
 
 use riskfeedback::actions;
+use riskfeedback::errors::{Invalid, NotFound};
 use riskfeedback::openapi::{Id, Paging};
-use riskfeedback::problem::ApiError;
 use riskfeedback::remediation::{ActionStatus, EntityType, RemediationAction};
 use riskfeedback::store::{ActionFilter, ActionStore};
 use riskfeedback::validate::check_id;
@@ -52,11 +52,11 @@ pub async fn list_actions(app: &App, call: Call) -> RouteResult {
             ActionStatus::Undone,
             ActionStatus::UndoFailed,
         ],
-        Some(_) => return Err(ApiError::invalid("view", "must be pending or history").into()),
+        Some(_) => return Err(Invalid::field("view", "must be pending or history").into()),
     };
     let statuses = match query.parsed::<ActionStatus>("status")? {
         Some(status) if view_statuses.is_empty() || view_statuses.contains(&status) => vec![status],
-        Some(_) => return Err(ApiError::invalid("status", "is not a status of this view").into()),
+        Some(_) => return Err(Invalid::field("status", "is not a status of this view").into()),
         None => view_statuses,
     };
     if let Some(investigation) = query.get("investigationId") {
@@ -82,11 +82,7 @@ pub async fn get_action(app: &App, call: Call) -> RouteResult {
     let id = call.id("actionId")?;
     match app.store.action(&call.caller.tenant_id, id).await? {
         Some(stored) => Ok(json(StatusCode::OK, &stored.action)),
-        None => Err(ApiError::NotFound {
-            what: "remediation action",
-            id: id.to_string(),
-        }
-        .into()),
+        None => Err(NotFound::new("remediation action", id).into()),
     }
 }
 

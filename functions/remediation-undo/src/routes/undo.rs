@@ -7,9 +7,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use riskfeedback::actions;
+use riskfeedback::errors::Invalid;
 use riskfeedback::limits::{MAX_BULK_TARGETS, MAX_COMMENT_LEN};
 use riskfeedback::openapi::{Comment, Id};
-use riskfeedback::problem::ApiError;
 use riskfeedback::remediation::RemediationAction;
 use riskfeedback::validate::Errors;
 use riskfeedback_http::answers::UndoResult;
@@ -35,7 +35,7 @@ pub struct UndoBody {
 pub async fn undo_action(app: &App, call: Call) -> RouteResult {
     let id = call.id("actionId")?;
     let reason =
-        reason_body(&call)?.ok_or_else(|| ApiError::invalid("reason", "an undo must say why"))?;
+        reason_body(&call)?.ok_or_else(|| Invalid::field("reason", "an undo must say why"))?;
     let action = actions::undo(
         &app.store,
         &app.commands,
