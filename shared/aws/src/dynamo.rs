@@ -16,39 +16,11 @@ mod read_store;
 mod steps;
 mod submission_store;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Debug;
-use std::time::Duration;
 
-use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, KeysAndAttributes, Put, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
-
-use items::*;
-
-use riskfeedback::feedback::HistoryEntry;
-use riskfeedback::indicators::{Indicator, IndicatorType};
-use riskfeedback::model::{Detection, UserAggregate};
-use riskfeedback::quality::{Counts, Kind};
-use riskfeedback::remediation::RemediationAction;
-use riskfeedback::store::{
-    Accepted, ActionFilter, ActionStore, DetectionFilter, FeedbackRecord, FeedbackStore,
-    IndicatorStore, IntakeState, LoadedUser, Page, PageRequest, QualityStore, ReadStore,
-    SignInFilter, SignInRow, StepCommit, StoreError, StoredAction, StoredIndicator,
-    StoredSubmission, SubmissionStore, UserFilter, UserRow, UserSteps,
-};
-use riskfeedback::submissions::Submission;
-
-// The files of this module share these imports through `use super::*`.
-use client::*;
-use query::*;
 
 type Item = HashMap<String, AttributeValue>;
 

@@ -1,6 +1,15 @@
 //! `ActionStore` over the table. Remediation actions.
 
-use super::*;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use riskfeedback::remediation::RemediationAction;
+use riskfeedback::store::{ActionFilter, ActionStore, Page, PageRequest, StoreError, StoredAction};
+
+use super::client::{condition_held, encode};
+use super::items::{action_pk, actions_index, ActionItem, ACTION_SK, GSI1};
+use super::query::{string_filter, Query};
+use super::DynamoStore;
 
 #[async_trait]
 impl ActionStore for DynamoStore {

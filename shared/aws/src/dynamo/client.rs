@@ -1,7 +1,21 @@
 //! The SDK calls every store makes, and what their answers mean: keys, encoding, single reads,
 //! batch reads and transactions, and the classification of DynamoDB's errors into `StoreError`.
 
-use super::*;
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
+
+use riskfeedback::store::StoreError;
+
+use super::{DynamoStore, Item, MAX_BATCH_GET_KEYS};
 
 impl DynamoStore {
     pub(super) fn key(pk: String, sk: &str) -> Item {
@@ -132,16 +146,26 @@ impl DynamoStore {
 
     /// Every item of one partition, read consistently, page by page.
     pub(super) async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .consistent_read(true);
+        self.query_all(query).await
+    }
+
+    /// Every item `query` finds, over all of its pages.
+    pub(super) async fn query_all(
+        &self,
+        query: QueryFluentBuilder,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .consistent_read(true)
+            let out = query
+                .clone()
                 .set_exclusive_start_key(start)
                 .send()
                 .await

@@ -1,6 +1,25 @@
 //! `FeedbackStore` over the table. The write path: intake and processing.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use riskfeedback::model::UserAggregate;
+use riskfeedback::store::{
+    Accepted, FeedbackRecord, FeedbackStore, IntakeState, LoadedUser, StepCommit, StoreError,
+    UserSteps,
+};
+
+use super::client::{
+    classify, condition_held, decode, put_write, sort_key, to_value, TransactError,
+};
+use super::items::{
+    pointer_pk, user_pk, work_pk, DetectionItem, FeedbackItem, HistoryItem, ResultItem, SignInItem,
+    SignInPointer, UserItem, DETECTION_PREFIX, POINTER_SK, RESULT_PREFIX, SIGN_IN_PREFIX, USER_SK,
+    WORK_SK,
+};
+use super::{DynamoStore, MAX_TRANSACTION_ITEMS};
 
 #[async_trait]
 impl FeedbackStore for DynamoStore {

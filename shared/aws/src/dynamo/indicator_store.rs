@@ -1,6 +1,19 @@
 //! `IndicatorStore` over the table. Allow and block indicators.
 
-use super::*;
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+
+use riskfeedback::indicators::{Indicator, IndicatorType};
+use riskfeedback::store::{IndicatorStore, Page, PageRequest, StoreError, StoredIndicator};
+
+use super::client::{classify, corrupt, decode, encode, put_write, TransactError};
+use super::items::{
+    indicator_pk, indicator_value_pk, indicators_index, IndicatorItem, GSI1, INDICATOR_SK,
+};
+use super::query::Query;
+use super::DynamoStore;
 
 #[async_trait]
 impl IndicatorStore for DynamoStore {

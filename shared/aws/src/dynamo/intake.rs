@@ -1,7 +1,17 @@
 //! Intake's writes: a request's record and its steps, queued on each user item in transactions
 //! that fit DynamoDB's limit.
 
-use super::*;
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+
+use riskfeedback::store::{
+    Accepted, FeedbackRecord, FeedbackStore, IntakeState, StoreError, UserSteps,
+};
+
+use super::client::{corrupt, encode, put_write, to_value};
+use super::items::{key_id, user_pk, users_index, work_pk, FeedbackItem, USER_SK, WORK_SK};
+use super::{DynamoStore, MAX_TRANSACTION_ITEMS};
 
 /// The users (indexes into a request's steps, in order) whose steps each intake transaction
 /// queues: as many as fit beside the write of the record, so up to 99 users take one

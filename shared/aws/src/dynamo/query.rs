@@ -1,6 +1,14 @@
 //! Queries of one partition or index, a page at a time, with filters and opaque cursors.
 
-use super::*;
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::de::DeserializeOwned;
+
+use riskfeedback::store::{Page, PageRequest, StoreError};
+
+use super::client::{classify, decode};
+use super::{cursor, DynamoStore};
 
 pub(super) struct Query<'a> {
     pub(super) index: Option<&'a str>,

@@ -1,6 +1,21 @@
 //! `ReadStore` over the table. The read path of the `GET` routes: users, sign-ins and detections.
 
-use super::*;
+use async_trait::async_trait;
+
+use riskfeedback::feedback::HistoryEntry;
+use riskfeedback::model::Detection;
+use riskfeedback::store::{
+    DetectionFilter, FeedbackStore, Page, PageRequest, ReadStore, SignInFilter, SignInRow,
+    StoreError, UserFilter, UserRow,
+};
+
+use super::client::decode;
+use super::items::{
+    detections_index, history_pk, key_id, sign_ins_index, user_pk, users_index, DetectionItem,
+    HistoryItem, SignInItem, UserItem, DETECTION_PREFIX, GSI1, SIGN_IN_PREFIX, USER_SK,
+};
+use super::query::{string_filter, Query};
+use super::DynamoStore;
 
 #[async_trait]
 impl ReadStore for DynamoStore {

@@ -1,7 +1,19 @@
 //! Processing's writes: one step committed to its user, its results and the quality counts, in
 //! one transaction guarded by the user's version.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
+
+use riskfeedback::quality::{Counts, Kind};
+use riskfeedback::store::{StepCommit, StoreError};
+
+use super::client::{corrupt, put_write, to_value};
+use super::items::{
+    pointer_pk, quality_pk, quality_sk, user_pk, DetectionItem, ResultItem, SignInItem,
+    SignInPointer, POINTER_SK, USER_SK,
+};
+use super::DynamoStore;
 
 impl DynamoStore {
     /// Which of these users have queued work, for `isProcessing` on sign-ins.

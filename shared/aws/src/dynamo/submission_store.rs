@@ -1,6 +1,19 @@
 //! `SubmissionStore` over the table. False-positive and false-negative submissions.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Put};
+
+use riskfeedback::quality::{Counts, Kind};
+use riskfeedback::store::{StoreError, StoredSubmission, SubmissionStore};
+use riskfeedback::submissions::Submission;
+
+use super::client::{classify, corrupt, decode, encode, put_write};
+use super::items::{
+    detections_index, key_id, submission_pk, DetectionItem, SubmissionItem, GSI1, SUBMISSION_SK,
+};
+use super::DynamoStore;
 
 #[async_trait]
 impl SubmissionStore for DynamoStore {
