@@ -242,6 +242,124 @@ mod tests {
         assert!(normalize(IndicatorType::DomainName, "-bad.com").is_err());
     }
 
+    fn indicator_in(value: &str, expiry: Option<DateTime<Utc>>) -> IndicatorIn {
+        IndicatorIn {
+            indicator_type: IndicatorType::DomainName,
+            indicator_value: value.to_string(),
+            action: IndicatorAction::Block,
+            title: "t".to_string(),
+            description: None,
+            expiration_date_time: expiry,
+        }
+    }
+
+    fn analyst() -> Actor {
+        Actor {
+            id: "a".into(),
+            display_name: None,
+        }
+    }
+
+    #[test]
+    fn an_indicator_is_created_valid_and_normalized_or_not_at_all() {
+        let now = DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default();
+        let hour = chrono::Duration::hours(1);
+        let created = Indicator::create(
+            indicator_in("Contoso.com", Some(now + hour)),
+            "i".into(),
+            analyst(),
+            now,
+        );
+        assert_eq!(
+            created.map(|i| (i.indicator_value, i.created_date_time)),
+            Ok(("contoso.com".to_string(), now))
+        );
+        let fields = |input: IndicatorIn| match Indicator::create(input, "i".into(), analyst(), now)
+        {
+            Err(crate::errors::Invalid(errors)) => {
+                errors.into_iter().map(|e| e.field).collect::<Vec<_>>()
+            }
+            Ok(_) => Vec::new(),
+        };
+        assert_eq!(fields(indicator_in("contoso", None)), ["indicatorValue"]);
+        for expired in [now, now - hour] {
+            assert_eq!(
+                fields(indicator_in("contoso.com", Some(expired))),
+                ["expirationDateTime"]
+            );
+        }
+        let untitled = IndicatorIn {
+            title: " ".to_string(),
+            ..indicator_in("contoso.com", None)
+        };
+        assert_eq!(fields(untitled), ["title"]);
+    }
+
+    #[test]
+    fn an_indicator_is_active_until_its_expiry() {
+        let now = DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default();
+        let with_expiry = |expiry| Indicator {
+            expiration_date_time: expiry,
+            ..Indicator::create(
+                indicator_in("contoso.com", None),
+                "i".into(),
+                analyst(),
+                now,
+            )
+            .expect("valid")
+        };
+        let second = chrono::Duration::seconds(1);
+        assert!(with_expiry(None).is_active(now));
+        assert!(with_expiry(Some(now + second)).is_active(now));
+        assert!(!with_expiry(Some(now)).is_active(now));
+        assert!(!with_expiry(Some(now - second)).is_active(now));
+    }
+
+    #[test]
+    fn evidence_matches_by_its_normalized_values_and_ignores_invalid_ones() {
+        let evidence = Evidence {
+            ip_address: Some("203.0.113.7".into()),
+            file_sha256: Some("AB".repeat(32)),
+            url: Some("HTTPS://Contoso.com/a".into()),
+            domain_name: Some("Contoso.com.".into()),
+        };
+        assert_eq!(
+            evidence_keys(&evidence),
+            vec![
+                (IndicatorType::IpAddress, "203.0.113.7".to_string()),
+                (IndicatorType::FileSha256, "ab".repeat(32)),
+                (IndicatorType::Url, "https://contoso.com/a".to_string()),
+                (IndicatorType::DomainName, "contoso.com".to_string()),
+            ]
+        );
+        let invalid = Evidence {
+            ip_address: Some("123.456.7.89".into()),
+            file_sha256: None,
+            url: Some("not a url".into()),
+            domain_name: Some("contoso".into()),
+        };
+        assert_eq!(evidence_keys(&invalid), Vec::new());
+    }
+
+    #[test]
+    fn a_domain_label_takes_letters_digits_and_inner_hyphens() {
+        assert_eq!(
+            normalize(IndicatorType::DomainName, "my-site.example"),
+            Ok("my-site.example".into())
+        );
+        for bad in [
+            "my_site.example",
+            "bad-.example",
+            "a..example",
+            &format!("{}.com", "a".repeat(64)),
+        ] {
+            assert!(
+                normalize(IndicatorType::DomainName, bad).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
     #[test]
     fn allow_wins_and_expired_indicators_do_not_count() {
         let now = Utc::now();

@@ -193,6 +193,150 @@ mod tests {
         assert_eq!(counts.precision(), Some(0.5));
         assert_eq!(Counts::default().precision(), None);
     }
+
+    fn counts(base: u64) -> Counts {
+        Counts {
+            detections: base,
+            confirmed_compromised: base + 1,
+            confirmed_safe: base + 2,
+            dismissed: base + 3,
+            false_positives: base + 4,
+            false_negatives: base + 5,
+        }
+    }
+
+    #[test]
+    fn counts_add_field_by_field() {
+        let mut sum = counts(2);
+        sum.add(&counts(3));
+        assert_eq!(
+            sum,
+            Counts {
+                detections: 5,
+                confirmed_compromised: 7,
+                confirmed_safe: 9,
+                dismissed: 11,
+                false_positives: 13,
+                false_negatives: 15,
+            }
+        );
+        assert!(Counts::default().is_zero());
+        assert!(!counts(0).is_zero());
+        assert!(!Counts {
+            false_negatives: 1,
+            ..Counts::default()
+        }
+        .is_zero());
+    }
+
+    fn detection(id: &str, kind: &str, state: RiskState) -> crate::model::Detection {
+        let at = DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default();
+        crate::model::Detection {
+            id: id.to_string(),
+            user_id: "alice".to_string(),
+            user_principal_name: None,
+            risk_event_type: kind.to_string(),
+            risk_level: crate::model::RiskLevel::Medium,
+            detection_timing_type: crate::model::DetectionTimingType::Realtime,
+            source: "idp".to_string(),
+            detected_date_time: at,
+            activity: crate::model::Activity::Signin,
+            risk_state: state,
+            risk_detail: crate::model::RiskDetail::None,
+            last_updated_date_time: at,
+            sign_in_id: None,
+            evidence: None,
+        }
+    }
+
+    fn aggregate(detections: &[crate::model::Detection]) -> UserAggregate {
+        let mut aggregate = UserAggregate::new(crate::model::User::new("alice"));
+        for d in detections {
+            aggregate.detections.insert(d.id.clone(), d.clone());
+        }
+        aggregate
+    }
+
+    fn kind(risk_event_type: &str) -> Kind {
+        Kind {
+            risk_event_type: risk_event_type.to_string(),
+            source: "idp".to_string(),
+        }
+    }
+
+    #[test]
+    fn deltas_count_new_detections_and_moves_into_a_verdict() {
+        use RiskState::*;
+        let before = aggregate(&[
+            detection("d1", "t1", AtRisk),
+            detection("d2", "t2", AtRisk),
+            detection("d3", "t3", AtRisk),
+            detection("d4", "t4", ConfirmedSafe),
+            detection("d5", "t5", AtRisk),
+        ]);
+        let after = aggregate(&[
+            detection("d1", "t1", ConfirmedCompromised),
+            detection("d2", "t2", ConfirmedSafe),
+            detection("d3", "t3", Dismissed),
+            // Unchanged, or moved to a state that is no verdict: nothing to count.
+            detection("d4", "t4", ConfirmedSafe),
+            detection("d5", "t5", Remediated),
+            detection("d6", "t6", AtRisk),
+            detection("d7", "t7", Dismissed),
+        ]);
+        let one = |f: fn(&mut Counts)| {
+            let mut c = Counts::default();
+            f(&mut c);
+            c
+        };
+        let expected: BTreeMap<Kind, Counts> = [
+            (kind("t1"), one(|c| c.confirmed_compromised = 1)),
+            (kind("t2"), one(|c| c.confirmed_safe = 1)),
+            (kind("t3"), one(|c| c.dismissed = 1)),
+            (kind("t6"), one(|c| c.detections = 1)),
+            (
+                kind("t7"),
+                Counts {
+                    detections: 1,
+                    dismissed: 1,
+                    ..Counts::default()
+                },
+            ),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(deltas(&before, &after), expected);
+        assert!(deltas(&after, &after).is_empty());
+    }
+
+    #[test]
+    fn a_report_has_a_row_per_kind_with_its_precision() {
+        let totals: BTreeMap<Kind, Counts> =
+            [(kind("t1"), counts(0)), (kind("t2"), Counts::default())]
+                .into_iter()
+                .collect();
+        let from = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default();
+        let to = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default();
+        let report = QualityReport::new(from, to, totals);
+        assert_eq!((report.from, report.to), (from, to));
+        assert_eq!(
+            report.value,
+            vec![
+                QualityRow {
+                    risk_event_type: "t1".to_string(),
+                    source: "idp".to_string(),
+                    counts: counts(0),
+                    precision: Some(1.0 / 7.0),
+                },
+                QualityRow {
+                    risk_event_type: "t2".to_string(),
+                    source: "idp".to_string(),
+                    counts: Counts::default(),
+                    precision: None,
+                },
+            ]
+        );
+    }
 }
 
 #[cfg(test)]

@@ -202,3 +202,181 @@ pub(crate) fn validate(input: &SubmissionIn, now: DateTime<Utc>) -> Result<(), I
     }
     errors.into_result()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()
+    }
+
+    fn file() -> SubmittedItem {
+        SubmittedItem {
+            file_sha256: Some("ab".repeat(32)),
+            ..SubmittedItem::default()
+        }
+    }
+
+    /// A false positive on a file that undoes one action and allows the file.
+    fn full() -> SubmissionIn {
+        SubmissionIn {
+            category: Category::FalsePositive,
+            item_type: ItemType::File,
+            item: file(),
+            detection_ids: vec!["d1".into()],
+            remediation_action_ids: vec!["a1".into()],
+            notes: Some("benign".into()),
+            undo_remediation: true,
+            allow_indicator: Some(AllowIndicatorRequest {
+                expiration_date_time: Some(now() + chrono::Duration::days(1)),
+            }),
+        }
+    }
+
+    fn fields(input: &SubmissionIn) -> Vec<String> {
+        match validate(input, now()) {
+            Ok(()) => Vec::new(),
+            Err(Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+        }
+    }
+
+    #[test]
+    fn each_optional_part_needs_the_role_of_its_own_route() {
+        let plain = SubmissionIn {
+            undo_remediation: false,
+            allow_indicator: None,
+            ..full()
+        };
+        assert_eq!(roles_needed(&plain), [Role::RiskFeedback]);
+        assert_eq!(
+            roles_needed(&full()),
+            [
+                Role::RiskFeedback,
+                Role::RemediationManage,
+                Role::IndicatorsManage
+            ]
+        );
+        let allow_only = SubmissionIn {
+            undo_remediation: false,
+            ..full()
+        };
+        assert_eq!(
+            roles_needed(&allow_only),
+            [Role::RiskFeedback, Role::IndicatorsManage]
+        );
+    }
+
+    #[test]
+    fn the_allow_indicator_is_the_items_file_hash_or_url() {
+        let item = SubmittedItem {
+            file_sha256: Some("ab".repeat(32)),
+            url: Some("https://contoso.com/a".into()),
+            ..SubmittedItem::default()
+        };
+        for kind in [ItemType::EmailAttachment, ItemType::File, ItemType::App] {
+            assert_eq!(
+                indicator_value(kind, &item),
+                Some((IndicatorType::FileSha256, "ab".repeat(32)))
+            );
+        }
+        for kind in [ItemType::EmailUrl, ItemType::OfficeFileUrl] {
+            assert_eq!(
+                indicator_value(kind, &item),
+                Some((IndicatorType::Url, "https://contoso.com/a".into()))
+            );
+        }
+        assert_eq!(indicator_value(ItemType::EmailMessage, &item), None);
+        assert_eq!(
+            indicator_value(ItemType::File, &SubmittedItem::default()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_whole_false_positive_is_valid() {
+        assert_eq!(fields(&full()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_item_type_needs_its_identifying_field() {
+        for (item_type, field) in [
+            (ItemType::EmailMessage, "item.networkMessageId"),
+            (ItemType::EmailUrl, "item.url"),
+            (ItemType::OfficeFileUrl, "item.url"),
+            (ItemType::EmailAttachment, "item.fileSha256"),
+            (ItemType::App, "item.fileSha256"),
+        ] {
+            let input = SubmissionIn {
+                item_type,
+                item: SubmittedItem::default(),
+                category: Category::FalseNegative,
+                undo_remediation: false,
+                allow_indicator: None,
+                ..full()
+            };
+            assert_eq!(fields(&input), [field], "{item_type:?}");
+        }
+        let bad_values = SubmissionIn {
+            item: SubmittedItem {
+                file_sha256: Some("abc".into()),
+                url: Some("ftp://contoso.com/".into()),
+                device_id: Some("\u{7}".into()),
+                ..SubmittedItem::default()
+            },
+            allow_indicator: None,
+            ..full()
+        };
+        assert_eq!(
+            fields(&bad_values),
+            ["item.deviceId", "item.fileSha256", "item.url"]
+        );
+    }
+
+    #[test]
+    fn only_a_false_positive_undoes_or_allows_and_each_needs_what_it_acts_on() {
+        let negative = SubmissionIn {
+            category: Category::FalseNegative,
+            ..full()
+        };
+        assert_eq!(fields(&negative), ["undoRemediation", "allowIndicator"]);
+        let nothing_to_undo = SubmissionIn {
+            remediation_action_ids: Vec::new(),
+            allow_indicator: None,
+            ..full()
+        };
+        assert_eq!(fields(&nothing_to_undo), ["undoRemediation"]);
+        let nothing_to_allow = SubmissionIn {
+            item_type: ItemType::EmailMessage,
+            item: SubmittedItem {
+                network_message_id: Some("<m@contoso.com>".into()),
+                ..SubmittedItem::default()
+            },
+            undo_remediation: false,
+            ..full()
+        };
+        assert_eq!(fields(&nothing_to_allow), ["allowIndicator"]);
+        for expired in [now(), now() - chrono::Duration::days(1)] {
+            let input = SubmissionIn {
+                allow_indicator: Some(AllowIndicatorRequest {
+                    expiration_date_time: Some(expired),
+                }),
+                ..full()
+            };
+            assert_eq!(fields(&input), ["allowIndicator.expirationDateTime"]);
+        }
+    }
+
+    #[test]
+    fn linked_ids_are_valid_and_distinct() {
+        let input = SubmissionIn {
+            detection_ids: vec!["d1".into(), "d1".into()],
+            remediation_action_ids: vec!["\u{202E}".into()],
+            ..full()
+        };
+        assert_eq!(
+            fields(&input),
+            ["detectionIds[1]", "remediationActionIds[0]"]
+        );
+    }
+}

@@ -269,6 +269,31 @@ mod tests {
     }
 
     #[test]
+    fn an_error_of_the_whole_body_names_the_body() {
+        let missing = parse_json::<Body>(b"{}").expect_err("ids is required");
+        assert_eq!(missing.0[0].field, "body");
+        assert!(missing.0[0].message.contains("missing field"), "{missing:?}");
+    }
+
+    #[test]
+    fn text_may_be_as_long_as_its_limit() {
+        let mut errors = Errors::default();
+        errors.text("comment", &"x".repeat(10), 10);
+        assert!(errors.0.is_empty(), "{errors:?}");
+        errors.text("comment", &"x".repeat(11), 10);
+        assert_eq!(errors.0[0].message, "must be at most 10 characters");
+    }
+
+    #[test]
+    fn a_name_outside_the_key_alphabet_is_a_field_error() {
+        let mut errors = Errors::default();
+        errors.name("riskEventType", "unfamiliarFeatures");
+        assert!(errors.0.is_empty());
+        errors.name("riskEventType", "a#b");
+        assert_eq!(errors.0[0].field, "riskEventType");
+    }
+
+    #[test]
     fn names_keep_the_key_alphabet() {
         assert!(is_valid_name("unfamiliarFeatures"));
         assert!(is_valid_name(&"n".repeat(MAX_NAME_LEN)));
