@@ -1,5 +1,5 @@
 //! The OpenAPI document: generated from the code, checked in as `openapi.json`, valid OpenAPI
-//! 3.1, and true to the template's routes, the router and the role each handler enforces.
+//! 3.1, and true to the template's routes, the router and the role each route declares.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -8,6 +8,7 @@ use riskfeedback::role::Role;
 use riskfeedback_devstack::openapi::{document, json, roles};
 use riskfeedback_devstack::repo_root;
 use riskfeedback_devstack::template::Template;
+use riskfeedback_http::router::Routes;
 use riskfeedback_tests::harness::{As, TestStack};
 
 #[test]
@@ -58,6 +59,34 @@ fn every_route_of_the_template_is_documented_and_nothing_else() {
         .map(|(method, path, _)| (method, path))
         .collect();
     assert_eq!(routed, documented);
+}
+
+/// The method and path of every route a function declares.
+fn declared<A>(routes: &Routes<A>) -> BTreeSet<(String, String)> {
+    routes
+        .iter()
+        .flat_map(|r| r.methods.iter().map(|m| (m.to_string(), r.path.clone())))
+        .collect()
+}
+
+/// API Gateway sends each route of the template to the function whose own routes declare it.
+#[test]
+fn the_template_routes_each_path_to_the_function_that_declares_it() {
+    let template = Template::load(&repo_root().join("template.yaml")).expect("template");
+    for route in &template.routes {
+        let declared = match route.function.as_str() {
+            "FeedbackApiFunction" => declared(feedback_api::routes()),
+            "RemediationUndoFunction" => declared(remediation_undo::routes()),
+            _ => BTreeSet::new(),
+        };
+        assert!(
+            declared.contains(&(route.method.clone(), route.path.clone())),
+            "{} {} goes to {}, which does not declare it",
+            route.method,
+            route.path,
+            route.function
+        );
+    }
 }
 
 /// Each operation names one role; a caller with every other role gets `403`, and a caller with
