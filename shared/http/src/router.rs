@@ -56,7 +56,9 @@ pub struct Route<A> {
     /// `None` where the declaration names no single known role: the route then refuses every
     /// call (`500`) rather than serve it unguarded, and the role tests fail.
     pub role: Option<Role>,
-    pub operation: Operation,
+    /// The operation's description, for the document. Made on demand: a function needs only
+    /// what `new` takes from it, not the description itself.
+    pub operation: fn() -> Operation,
     pub schemas: SchemaRefs,
     query: Vec<String>,
     handler: Handler<A>,
@@ -67,11 +69,7 @@ impl<A> Route<A> {
     where
         P: utoipa::Path + SchemaReferences + Tags<'static>,
     {
-        let mut operation = P::operation();
-        operation
-            .tags
-            .get_or_insert_with(Vec::new)
-            .extend(P::tags().into_iter().map(str::to_string));
+        let operation = described::<P>();
         Route {
             methods: P::methods().into_iter().map(method).collect(),
             path: P::path(),
@@ -83,7 +81,7 @@ impl<A> Route<A> {
                 .filter(|p| p.parameter_in == ParameterIn::Query)
                 .map(|p| p.name.clone())
                 .collect(),
-            operation,
+            operation: described::<P>,
             schemas: P::schemas,
             handler,
         }
@@ -111,6 +109,16 @@ impl<A> Route<A> {
     fn literals(&self) -> usize {
         self.path.split('/').filter(|s| !s.starts_with('{')).count()
     }
+}
+
+/// The operation `#[utoipa::path]` declares, with its tags.
+fn described<P: utoipa::Path + Tags<'static>>() -> Operation {
+    let mut operation = P::operation();
+    operation
+        .tags
+        .get_or_insert_with(Vec::new)
+        .extend(P::tags().into_iter().map(str::to_string));
+    operation
 }
 
 /// The role the operation's security requirement names, if it names exactly one.

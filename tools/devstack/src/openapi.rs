@@ -98,7 +98,7 @@ fn add_routes<A>(doc: &mut Document, routes: &Routes<A>) {
     for route in routes.iter() {
         let methods = route.methods.iter().filter_map(http_method).collect();
         doc.paths
-            .add_path_operation(&route.path, methods, route.operation.clone());
+            .add_path_operation(&route.path, methods, (route.operation)());
         (route.schemas)(&mut schemas);
     }
     doc.components
