@@ -311,6 +311,21 @@ fn confirm_user_compromised(
     event_types: &mut BTreeSet<String>,
 ) {
     let detail = RiskDetail::AdminConfirmedUserCompromised;
+    // What was at risk is now known compromised. What an analyst already confirmed compromised
+    // keeps the detail that says which sign-in they confirmed.
+    for sign_in in agg.sign_ins.values_mut() {
+        if sign_in.risk_state == RiskState::AtRisk {
+            sign_in.risk_state = RiskState::ConfirmedCompromised;
+            sign_in.risk_level_aggregated = RiskLevel::High;
+            sign_in.risk_detail = detail;
+        }
+    }
+    for d in agg.detections.values_mut() {
+        if d.risk_state == RiskState::AtRisk {
+            event_types.insert(d.risk_event_type.clone());
+            set_detection(d, RiskState::ConfirmedCompromised, detail, ctx.now);
+        }
+    }
     let id = format!("{}-adminConfirmedUserCompromised", ctx.step_id);
     let risk_event_type = "adminConfirmedUserCompromised".to_string();
     event_types.insert(risk_event_type.clone());

@@ -272,7 +272,10 @@ mod tests {
     fn an_error_of_the_whole_body_names_the_body() {
         let missing = parse_json::<Body>(b"{}").expect_err("ids is required");
         assert_eq!(missing.0[0].field, "body");
-        assert!(missing.0[0].message.contains("missing field"), "{missing:?}");
+        assert!(
+            missing.0[0].message.contains("missing field"),
+            "{missing:?}"
+        );
     }
 
     #[test]

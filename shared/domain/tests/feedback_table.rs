@@ -265,16 +265,43 @@ fn dismiss_sign_in_with_nothing_left_active_dismisses_the_user() {
 }
 
 #[test]
-fn confirm_user_compromised_adds_an_admin_detection_and_leaves_sign_ins_alone() {
+fn confirm_user_compromised_confirms_what_was_at_risk_and_adds_an_admin_detection() {
     let before = seeded();
     let out = run(&before, Command::ConfirmUserCompromised, 1);
     let agg = &out.aggregate;
 
     assert_eq!(out.results, vec![applied("u1")]);
-    assert_eq!(agg.sign_ins, before.sign_ins);
-    for (id, d) in &before.detections {
-        assert_eq!(&agg.detections[id], d);
+    for id in ["s1", "s2"] {
+        assert_eq!(
+            sign_in_risk(agg, id),
+            (
+                RiskState::ConfirmedCompromised,
+                High,
+                RiskDetail::AdminConfirmedUserCompromised
+            ),
+            "{id}"
+        );
+        assert_eq!(
+            agg.sign_ins[id].risk_level_during_sign_in,
+            before.sign_ins[id].risk_level_during_sign_in
+        );
     }
+    for id in ["d1", "d2", "d3"] {
+        let d = &agg.detections[id];
+        assert_eq!(
+            (d.risk_state, d.risk_detail, d.risk_level),
+            (
+                RiskState::ConfirmedCompromised,
+                RiskDetail::AdminConfirmedUserCompromised,
+                before.detections[id].risk_level
+            ),
+            "{id}"
+        );
+    }
+    assert_eq!(
+        out.history.activity.risk_event_types,
+        ["adminConfirmedUserCompromised", "unfamiliarFeatures"]
+    );
     let added: Vec<_> = agg
         .detections
         .values()
@@ -297,6 +324,24 @@ fn confirm_user_compromised_adds_an_admin_detection_and_leaves_sign_ins_alone() 
             RiskDetail::AdminConfirmedUserCompromised
         )
     );
+}
+
+#[test]
+fn confirm_user_compromised_keeps_what_was_already_closed_or_confirmed() {
+    let before = run(
+        &seeded(),
+        Command::ConfirmSignInsCompromised(ids(&["s1"])),
+        1,
+    )
+    .aggregate;
+    let before = run(&before, Command::DismissSignIns(ids(&["s2"])), 2).aggregate;
+    let out = run(&before, Command::ConfirmUserCompromised, 3);
+    let agg = &out.aggregate;
+    assert_eq!(agg.sign_ins["s1"], before.sign_ins["s1"]);
+    assert_eq!(agg.detections["d1"], before.detections["d1"]);
+    assert_eq!(agg.sign_ins["s2"], before.sign_ins["s2"]);
+    assert_eq!(detection_state(agg, "d2"), RiskState::Dismissed);
+    assert_eq!(detection_state(agg, "d3"), RiskState::ConfirmedCompromised);
 }
 
 #[test]

@@ -41,6 +41,7 @@ async fn quality_counts_verdicts_per_detection_type() {
             typed("u3", "carol", "unfamiliarFeatures", Some("s-carol")),
             typed("l1", "dave", "leakedCredentials", None),
             typed("l2", "erin", "leakedCredentials", None),
+            typed("a1", "frank", "anonymizedIPAddress", None),
         ]}),
     )
     .await;
@@ -80,12 +81,20 @@ async fn quality_counts_verdicts_per_detection_type() {
     assert_eq!(unfamiliar["confirmedCompromised"], 1);
     assert_eq!(unfamiliar["confirmedSafe"], 1);
     assert_eq!(unfamiliar["precision"], 0.5);
+    // Confirming erin compromised confirms her leaked credentials (SPEC 3).
     let leaked = row(report, "leakedCredentials");
     assert_eq!(
-        (leaked["detections"].as_u64(), leaked["dismissed"].as_u64()),
-        (Some(2), Some(1))
+        (
+            leaked["detections"].as_u64(),
+            leaked["dismissed"].as_u64(),
+            leaked["confirmedCompromised"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1))
     );
-    assert_eq!(leaked["precision"], Value::Null, "nothing judged");
+    assert_eq!(leaked["precision"], 1.0);
+    let anonymized = row(report, "anonymizedIPAddress");
+    assert_eq!(anonymized["detections"], 1);
+    assert_eq!(anonymized["precision"], Value::Null, "nothing judged");
     let admin = row(report, "adminConfirmedUserCompromised");
     assert_eq!(
         (

@@ -242,7 +242,7 @@ async fn dismiss_sign_in_risk() {
 }
 
 #[tokio::test]
-async fn confirm_user_compromised_adds_an_admin_detection() {
+async fn confirm_user_compromised_confirms_what_was_at_risk_and_adds_an_admin_detection() {
     let t = seeded().await;
     feedback(
         &t,
@@ -269,8 +269,47 @@ async fn confirm_user_compromised_adds_an_admin_detection() {
     assert_eq!(admin["riskLevel"], "high");
     assert_eq!(admin["detectionTimingType"], "offline");
     assert_eq!(admin["source"], "admin");
-    // Sign-ins are unchanged.
-    assert_eq!(get(&t, "/risky-signins/si-a1").await["riskState"], "atRisk");
+    // What was at risk is confirmed compromised (SPEC 3); real-time risk stays as it was.
+    for (id, during) in [("si-a1", "medium"), ("si-a2", "low")] {
+        let sign_in = get(&t, &format!("/risky-signins/{id}")).await;
+        assert_eq!(
+            (
+                &sign_in["riskState"],
+                &sign_in["riskLevelAggregated"],
+                &sign_in["riskDetail"],
+                &sign_in["riskLevelDuringSignIn"]
+            ),
+            (
+                &json!("confirmedCompromised"),
+                &json!("high"),
+                &json!("adminConfirmedUserCompromised"),
+                &json!(during)
+            ),
+            "{id}"
+        );
+    }
+    let detections = get(&t, "/risk-detections?userId=alice").await;
+    let states: Vec<(&Value, &Value)> = detections["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| (&d["riskState"], &d["riskDetail"]))
+        .collect();
+    assert_eq!(states.len(), 3, "{detections}");
+    for state in states {
+        assert_eq!(
+            state,
+            (
+                &json!("confirmedCompromised"),
+                &json!("adminConfirmedUserCompromised")
+            )
+        );
+    }
+    // Another user's risk is untouched.
+    assert_eq!(
+        get(&t, "/risk-detections?userId=bob").await["value"][0]["riskState"],
+        "atRisk"
+    );
 }
 
 #[tokio::test]
