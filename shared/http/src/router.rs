@@ -53,6 +53,8 @@ pub struct Route<A> {
     pub methods: Vec<Method>,
     /// The path template, `{name}` for each parameter, as in the document.
     pub path: String,
+    /// Its segments, split once.
+    template: Vec<String>,
     /// `None` where the declaration names no single known role: the route then refuses every
     /// call (`500`) rather than serve it unguarded, and the role tests fail.
     pub role: Option<Role>,
@@ -70,10 +72,19 @@ impl<A> Route<A> {
         P: utoipa::Path + SchemaReferences + Tags<'static>,
     {
         let operation = described::<P>();
+        let path = P::path();
         Route {
             methods: P::methods().into_iter().map(method).collect(),
-            path: P::path(),
-            role: declared_role(&operation),
+            template: path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            path,
+            role: match declared_roles(&operation).as_slice() {
+                [role] => Some(*role),
+                _ => None,
+            },
             query: operation
                 .parameters
                 .iter()
@@ -90,12 +101,11 @@ impl<A> Route<A> {
     /// The path parameters, by name, if `segments` (decoded, without empty ones) are this
     /// route's path.
     fn matches(&self, segments: &[String]) -> Option<Params> {
-        let template: Vec<&str> = self.path.split('/').filter(|s| !s.is_empty()).collect();
-        if template.len() != segments.len() {
+        if self.template.len() != segments.len() {
             return None;
         }
         let mut params = Vec::new();
-        for (part, segment) in template.iter().zip(segments) {
+        for (part, segment) in self.template.iter().zip(segments) {
             match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
                 Some(name) => params.push((name.to_string(), segment.clone())),
                 None if part == segment => {}
@@ -107,7 +117,7 @@ impl<A> Route<A> {
 
     /// How literal the route is: API Gateway prefers the route with the most literal segments.
     fn literals(&self) -> usize {
-        self.path.split('/').filter(|s| !s.starts_with('{')).count()
+        self.template.iter().filter(|s| !s.starts_with('{')).count()
     }
 }
 
@@ -121,10 +131,10 @@ fn described<P: utoipa::Path + Tags<'static>>() -> Operation {
     operation
 }
 
-/// The role the operation's security requirement names, if it names exactly one.
-fn declared_role(operation: &Operation) -> Option<Role> {
+/// The roles an operation's security requirement names.
+pub fn declared_roles(operation: &Operation) -> Vec<Role> {
     let value = serde_json::to_value(&operation.security).unwrap_or_default();
-    let names: Vec<Role> = value
+    value
         .as_array()
         .into_iter()
         .flatten()
@@ -132,12 +142,8 @@ fn declared_role(operation: &Operation) -> Option<Role> {
         .flat_map(|schemes| schemes.values())
         .filter_map(|scopes| scopes.as_array())
         .flatten()
-        .map(|name| name.as_str().and_then(Role::from_name))
-        .collect::<Option<_>>()?;
-    match names.as_slice() {
-        [role] => Some(*role),
-        _ => None,
-    }
+        .filter_map(|name| name.as_str().and_then(Role::from_name))
+        .collect()
 }
 
 fn method(method: HttpMethod) -> Method {

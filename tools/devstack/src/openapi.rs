@@ -8,7 +8,7 @@ mod cross_field_rules;
 
 use riskfeedback::role::Role;
 use riskfeedback_http::problem::{Problem, ProblemType};
-use riskfeedback_http::router::Routes;
+use riskfeedback_http::router::{declared_roles, Routes};
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::info::{InfoBuilder, LicenseBuilder};
 use utoipa::openapi::path::{HttpMethod, Operation};
@@ -227,19 +227,7 @@ pub fn roles(doc: &Document) -> Vec<(String, String, Vec<Role>)> {
         ];
         for (method, operation) in operations {
             let Some(operation) = operation else { continue };
-            let value = serde_json::to_value(&operation.security).unwrap_or_default();
-            let names: Vec<String> = value
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|requirement| requirement.get("jwt")?.as_array().cloned())
-                .flatten()
-                .filter_map(|name| name.as_str().map(str::to_string))
-                .collect();
-            let roles = Role::ALL
-                .into_iter()
-                .filter(|role| names.iter().any(|n| n == role.name()))
-                .collect();
+            let roles = declared_roles(operation);
             found.push((method.to_string(), path.clone(), roles));
         }
     }
