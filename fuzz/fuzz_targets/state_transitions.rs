@@ -7,7 +7,7 @@
 use arbitrary::Arbitrary;
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
-use riskfeedback::feedback::{Actor, DetectionIn, PasswordEventKind, SignInIn};
+use riskfeedback::feedback::{Actor, DetectionIn, PasswordEvent, PasswordEventKind, SignInIn};
 use riskfeedback::model::{DetectionTimingType, RiskLevel, RiskState, User, UserAggregate};
 use riskfeedback::risk::{apply, Command, Context};
 
@@ -89,13 +89,13 @@ fn command(step: &Step) -> Command {
         Step::ConfirmUserCompromised => Command::ConfirmUserCompromised,
         Step::ConfirmUserSafe => Command::ConfirmUserSafe,
         Step::DismissUser => Command::DismissUser,
-        Step::Password(n) => Command::Password(
+        Step::Password(n) => Command::Password(PasswordEvent::of(
             [
                 PasswordEventKind::SecurePasswordReset,
                 PasswordEventKind::SecurePasswordChange,
                 PasswordEventKind::AdminTemporaryPassword,
             ][usize::from(*n % 3)],
-        ),
+        )),
     }
 }
 
@@ -110,6 +110,7 @@ fn ctx(index: usize) -> Context {
         comment: None,
         now: at(index as i64 / 2),
         verdicts: Default::default(),
+        on_premises_password_change_resets_risk: false,
     }
 }
 

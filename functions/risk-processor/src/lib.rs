@@ -24,6 +24,8 @@ pub struct App {
     pub max_receive_count: u32,
     /// How long an unfinished intake may yet complete before it is abandoned.
     pub accepting_deadline: Duration,
+    /// `Config::on_premises_password_change_resets_risk`.
+    pub on_premises_password_change_resets_risk: bool,
 }
 
 impl App {
@@ -46,6 +48,7 @@ impl App {
             events: SqsQueue::new(sqs, &config.events_queue_url),
             max_receive_count: config.max_receive_count,
             accepting_deadline: ACCEPTING_DEADLINE,
+            on_premises_password_change_resets_risk: config.on_premises_password_change_resets_risk,
         }
     }
 }
@@ -129,10 +132,16 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
         .map(|(tenant, user)| {
             let records = &records;
             async move {
-                let outcome =
-                    apply_pending(&app.store, records, &tenant, &user, app.accepting_deadline)
-                        .await
-                        .map_err(|e| e.to_string());
+                let outcome = apply_pending(
+                    &app.store,
+                    records,
+                    &tenant,
+                    &user,
+                    app.accepting_deadline,
+                    app.on_premises_password_change_resets_risk,
+                )
+                .await
+                .map_err(|e| e.to_string());
                 ((tenant, user), outcome)
             }
         })

@@ -11,6 +11,11 @@ pub struct Config {
     pub remediation_command_queue_url: String,
     /// At or above this level a user's record asks for a secure password reset.
     pub user_risk_policy_level: RiskLevel,
+    /// The setting `allowOnPremisesPasswordChangeToResetUserRisk`
+    /// (`ALLOW_ON_PREMISES_PASSWORD_CHANGE_TO_RESET_USER_RISK`, `false` unless `true`): whether a
+    /// password changed on premises, as the identity provider reports it, remediates the user's
+    /// risk. Off, as in Entra, the event is only recorded in the user's history.
+    pub on_premises_password_change_resets_risk: bool,
     /// The feedback queue's `maxReceiveCount`: on that receive a failing notice is about to be
     /// dead-lettered, and its feedback is marked `failed`.
     pub max_receive_count: u32,
@@ -24,6 +29,10 @@ pub enum ConfigError {
     PolicyLevel(String),
     #[error("MAX_RECEIVE_COUNT must be a whole number from 1 to 1000, not {0:?}")]
     MaxReceiveCount(String),
+    #[error(
+        "ALLOW_ON_PREMISES_PASSWORD_CHANGE_TO_RESET_USER_RISK must be true or false, not {0:?}"
+    )]
+    OnPremisesSetting(String),
 }
 
 impl Config {
@@ -50,12 +59,20 @@ impl Config {
             .ok()
             .filter(|n| (1..=1000).contains(n))
             .ok_or(ConfigError::MaxReceiveCount(receives))?;
+        let on_premises = lookup("ALLOW_ON_PREMISES_PASSWORD_CHANGE_TO_RESET_USER_RISK")
+            .unwrap_or_else(|| "false".to_string());
+        let on_premises_password_change_resets_risk = match on_premises.as_str() {
+            "true" => true,
+            "false" | "" => false,
+            _ => return Err(ConfigError::OnPremisesSetting(on_premises)),
+        };
         Ok(Config {
             table_name: get("TABLE_NAME")?,
             feedback_queue_url: get("FEEDBACK_QUEUE_URL")?,
             events_queue_url: get("EVENTS_QUEUE_URL")?,
             remediation_command_queue_url: get("REMEDIATION_COMMAND_QUEUE_URL")?,
             user_risk_policy_level,
+            on_premises_password_change_resets_risk,
             max_receive_count,
         })
     }

@@ -41,6 +41,28 @@ pub enum PasswordEventKind {
     SecurePasswordReset,
     SecurePasswordChange,
     AdminTemporaryPassword,
+    /// Counts only while `ALLOW_ON_PREMISES_PASSWORD_CHANGE_TO_RESET_USER_RISK` is on;
+    /// otherwise it is recorded in the user's history and changes nothing.
+    OnPremisesPasswordChange,
+    /// Multifactor authentication passed, under a risk-based policy, for one sign-in.
+    MfaPassed,
+}
+
+/// A password event as processing applies it: its kind, and the sign-in an `mfaPassed` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordEvent {
+    pub kind: PasswordEventKind,
+    pub sign_in_id: Option<String>,
+}
+
+impl PasswordEvent {
+    /// An event that names no sign-in.
+    pub fn of(kind: PasswordEventKind) -> PasswordEvent {
+        PasswordEvent {
+            kind,
+            sign_in_id: None,
+        }
+    }
 }
 
 impl PasswordEventKind {
@@ -53,6 +75,10 @@ impl PasswordEventKind {
             PasswordEventKind::AdminTemporaryPassword => {
                 RiskDetail::AdminGeneratedTemporaryPassword
             }
+            PasswordEventKind::OnPremisesPasswordChange => {
+                RiskDetail::UserChangedPasswordOnPremises
+            }
+            PasswordEventKind::MfaPassed => RiskDetail::UserPassedMfaDrivenByRiskBasedPolicy,
         }
     }
 }

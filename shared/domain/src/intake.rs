@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use crate::auth::Caller;
 use crate::errors::{Invalid, KeyReused};
-use crate::feedback::{DetectionIn, FeedbackAction, PasswordEventKind, TargetOutcome};
+use crate::feedback::{
+    DetectionIn, FeedbackAction, PasswordEvent, PasswordEventKind, TargetOutcome,
+};
 use crate::idempotency::{new_id, request_hash, same_request};
 use crate::limits::{
     MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_EVIDENCE_LEN,
@@ -24,7 +26,7 @@ use crate::store::{
     Accepted, FeedbackRecord, FeedbackStore, IntakeState, PendingStep, StoreError, TargetStatus,
     UserSteps,
 };
-use crate::validate::{check_id, Errors};
+use crate::validate::Errors;
 
 /// Detections per queued step: keeps one step's transaction (detections, sign-ins, their
 /// owner pointers, user, record, history) within DynamoDB's 100 items.
@@ -62,6 +64,9 @@ pub enum FeedbackRequest {
     Password {
         user_id: String,
         kind: PasswordEventKind,
+        /// The sign-in an `mfaPassed` names.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sign_in_id: Option<String>,
     },
     Detections(Vec<DetectionIn>),
 }
@@ -160,10 +165,28 @@ impl FeedbackRequest {
         Ok(FeedbackRequest::Detections(detections))
     }
 
-    /// A password event of one user.
-    pub fn password(user_id: String, kind: PasswordEventKind) -> Result<FeedbackRequest, Invalid> {
-        check_id("userId", &user_id)?;
-        Ok(FeedbackRequest::Password { user_id, kind })
+    /// A password event of one user; `mfaPassed`, and only it, names the sign-in it passed on.
+    pub fn password(
+        user_id: String,
+        kind: PasswordEventKind,
+        sign_in_id: Option<String>,
+    ) -> Result<FeedbackRequest, Invalid> {
+        let mut errors = Errors::default();
+        errors.id("userId", &user_id);
+        match (kind, &sign_in_id) {
+            (PasswordEventKind::MfaPassed, Some(id)) => errors.id("signInId", id),
+            (PasswordEventKind::MfaPassed, None) => {
+                errors.add("signInId", "is required for mfaPassed")
+            }
+            (_, Some(_)) => errors.add("signInId", "only an mfaPassed event names a sign-in"),
+            (_, None) => {}
+        }
+        errors.into_result()?;
+        Ok(FeedbackRequest::Password {
+            user_id,
+            kind,
+            sign_in_id,
+        })
     }
 
     pub(crate) fn action(&self) -> FeedbackAction {
@@ -180,7 +203,12 @@ impl FeedbackRequest {
             FeedbackRequest::Feedback { action, .. } => {
                 Command::for_step(*action, None, &[], targets)
             }
-            FeedbackRequest::Password { kind, .. } => Command::Password(*kind),
+            FeedbackRequest::Password {
+                kind, sign_in_id, ..
+            } => Command::Password(PasswordEvent {
+                kind: *kind,
+                sign_in_id: sign_in_id.clone(),
+            }),
             FeedbackRequest::Detections(d) => {
                 Command::for_step(FeedbackAction::IngestDetections, None, d, targets)
             }
@@ -229,6 +257,10 @@ pub async fn submit(
         },
         password_event_kind: match &request {
             FeedbackRequest::Password { kind, .. } => Some(*kind),
+            _ => None,
+        },
+        password_sign_in_id: match &request {
+            FeedbackRequest::Password { sign_in_id, .. } => sign_in_id.clone(),
             _ => None,
         },
         target_ids: request.target_ids(),
@@ -514,7 +546,22 @@ mod tests {
     #[test]
     fn a_password_event_names_a_valid_user() {
         let kind = PasswordEventKind::SecurePasswordChange;
-        assert!(FeedbackRequest::password("alice".into(), kind).is_ok());
-        assert!(FeedbackRequest::password(String::new(), kind).is_err());
+        assert!(FeedbackRequest::password("alice".into(), kind, None).is_ok());
+        assert!(FeedbackRequest::password(String::new(), kind, None).is_err());
+    }
+
+    #[test]
+    fn only_mfa_passed_names_a_sign_in_and_it_must() {
+        use PasswordEventKind::{MfaPassed, SecurePasswordReset};
+        let password = |kind, sign_in: Option<&str>| {
+            FeedbackRequest::password("alice".into(), kind, sign_in.map(str::to_string))
+        };
+        assert!(password(MfaPassed, Some("s1")).is_ok());
+        assert_eq!(fields(password(MfaPassed, None)), ["signInId"]);
+        assert_eq!(fields(password(MfaPassed, Some("\u{7}"))), ["signInId"]);
+        assert_eq!(
+            fields(password(SecurePasswordReset, Some("s1"))),
+            ["signInId"]
+        );
     }
 }

@@ -73,6 +73,9 @@ pub enum RiskDetail {
     UserPerformedSecuredPasswordChange,
     AdminGeneratedTemporaryPassword,
     AllowIndicatorMatched,
+    UserChangedPasswordOnPremises,
+    #[serde(rename = "userPassedMFADrivenByRiskBasedPolicy")]
+    UserPassedMfaDrivenByRiskBasedPolicy,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

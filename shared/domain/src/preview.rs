@@ -77,6 +77,8 @@ pub async fn preview(
                 comment: None,
                 now,
                 verdicts: verdicts(store, tenant, &command, now).await?,
+                // A preview is of feedback, which no password setting concerns.
+                on_premises_password_change_resets_risk: false,
             };
             let outcome = apply(&aggregate, &command, &ctx);
             for result in outcome.results {

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
+use crate::feedback::PasswordEvent;
 use crate::indicators::{evidence_keys, verdict, Indicator, IndicatorType, Verdict};
 use crate::quality::deltas;
 use crate::queue::{FeedbackProcessed, Message, Queue, QueueError};
@@ -193,6 +194,7 @@ pub async fn apply_pending(
     tenant: &str,
     user_id: &str,
     accepting_deadline: Duration,
+    on_premises_password_change_resets_risk: bool,
 ) -> Result<Applied, ProcessError> {
     let mut applied = Applied::default();
     let mut loaded = store.load_user(tenant, user_id).await?;
@@ -246,6 +248,7 @@ pub async fn apply_pending(
             comment: record.comment.clone(),
             now,
             verdicts: verdicts(store, tenant, &command, now).await?,
+            on_premises_password_change_resets_risk,
         };
         let outcome = apply(&user.aggregate, &command, &ctx);
         let quality = deltas(&user.aggregate, &outcome.aggregate);
@@ -383,12 +386,11 @@ async fn completion_event(
 
 /// The domain command for one queued step of a record.
 fn command_for(record: &FeedbackRecord, step: &PendingStep) -> Command {
-    Command::for_step(
-        record.action,
-        record.password_event_kind,
-        &record.detections,
-        &step.targets,
-    )
+    let password = record.password_event_kind.map(|kind| PasswordEvent {
+        kind,
+        sign_in_id: record.password_sign_in_id.clone(),
+    });
+    Command::for_step(record.action, password, &record.detections, &step.targets)
 }
 
 /// The verdicts of the active indicators matching the evidence of a step's new detections.
@@ -449,6 +451,7 @@ mod tests {
             last_updated_date_time: submitted(),
             comment: None,
             password_event_kind: None,
+            password_sign_in_id: None,
             target_ids: vec!["d1".to_string()],
             results: HashMap::new(),
             users: vec!["alice".to_string()],

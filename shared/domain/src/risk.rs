@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use crate::feedback::{
-    Actor, DetectionIn, FeedbackAction, HistoryActivity, HistoryEntry, PasswordEventKind,
-    RiskSnapshot, TargetOutcome, TargetResult,
+    Actor, DetectionIn, FeedbackAction, HistoryActivity, HistoryEntry, PasswordEvent,
+    PasswordEventKind, RiskSnapshot, TargetOutcome, TargetResult,
 };
 use crate::indicators::Verdict;
 use crate::model::{
@@ -24,15 +24,23 @@ pub enum Command {
     ConfirmUserCompromised,
     ConfirmUserSafe,
     DismissUser,
-    Password(PasswordEventKind),
+    Password(PasswordEvent),
     IngestDetections(Vec<DetectionIn>),
 }
+
+/// Detection types of token theft: a passed MFA prompt does not remediate them, since the
+/// stolen token needs none; only a secure password change does (SPEC 3).
+pub const TOKEN_THEFT_TYPES: [&str; 3] = [
+    "anomalousToken",
+    "tokenIssuerAnomaly",
+    "attackerinTheMiddle",
+];
 
 impl Command {
     /// The command one queued step stands for: the action, with this user's share of the targets.
     pub fn for_step(
         action: FeedbackAction,
-        password_kind: Option<PasswordEventKind>,
+        password: Option<PasswordEvent>,
         detections: &[DetectionIn],
         targets: &[String],
     ) -> Command {
@@ -44,9 +52,9 @@ impl Command {
             FeedbackAction::ConfirmUserCompromised => Command::ConfirmUserCompromised,
             FeedbackAction::ConfirmUserSafe => Command::ConfirmUserSafe,
             FeedbackAction::DismissUser => Command::DismissUser,
-            FeedbackAction::PasswordEvent => {
-                Command::Password(password_kind.unwrap_or(PasswordEventKind::SecurePasswordReset))
-            }
+            FeedbackAction::PasswordEvent => Command::Password(
+                password.unwrap_or(PasswordEvent::of(PasswordEventKind::SecurePasswordReset)),
+            ),
             FeedbackAction::IngestDetections => Command::IngestDetections(
                 detections
                     .iter()
@@ -83,6 +91,9 @@ pub struct Context {
     pub now: DateTime<Utc>,
     /// What matching allow or block indicators say about new detections, by detection id.
     pub verdicts: BTreeMap<String, Verdict>,
+    /// The setting `allowOnPremisesPasswordChangeToResetUserRisk`: whether a password changed
+    /// on premises remediates the user's risk.
+    pub on_premises_password_change_resets_risk: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,23 +169,9 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
                 RiskDetail::AdminDismissedAllRiskForUser,
             )
         }
-        Command::Password(kind) => {
-            // A password event remediates risk; for a user who is not at risk there is nothing to close.
-            let at_risk =
-                agg.user.risk_state.is_active() || agg.active_detections().next().is_some();
-            if at_risk {
-                close_all_risk(
-                    &mut agg,
-                    RiskState::Remediated,
-                    kind.risk_detail(),
-                    ctx.now,
-                    &mut event_types,
-                );
-            }
-            (
-                vec![TargetResult::new(&user_id, TargetOutcome::Applied)],
-                kind.risk_detail(),
-            )
+        Command::Password(event) => {
+            let result = password_event(&mut agg, event, ctx, &mut event_types);
+            (vec![result], event.kind.risk_detail())
         }
         Command::IngestDetections(detections) => {
             let results = ingest(&mut agg, detections, ctx, &mut event_types);
@@ -378,6 +375,67 @@ fn close_all_risk(
         }
     }
     set_user(agg, state, RiskLevel::None, detail, now);
+}
+
+/// A password event remediates the user's risk; for a user who is not at risk there is
+/// nothing to close. A password changed on premises does so only where the setting allows it,
+/// and MFA passed remediates its one sign-in, except for token theft.
+fn password_event(
+    agg: &mut UserAggregate,
+    event: &PasswordEvent,
+    ctx: &Context,
+    event_types: &mut BTreeSet<String>,
+) -> TargetResult {
+    let user_id = agg.user.id.clone();
+    let detail = event.kind.risk_detail();
+    match event.kind {
+        PasswordEventKind::MfaPassed => {
+            let sign_in = event.sign_in_id.as_deref().unwrap_or_default();
+            return mfa_passed(agg, sign_in, ctx.now, event_types);
+        }
+        PasswordEventKind::OnPremisesPasswordChange
+            if !ctx.on_premises_password_change_resets_risk => {}
+        _ => {
+            let at_risk =
+                agg.user.risk_state.is_active() || agg.active_detections().next().is_some();
+            if at_risk {
+                close_all_risk(agg, RiskState::Remediated, detail, ctx.now, event_types);
+            }
+        }
+    }
+    TargetResult::new(user_id, TargetOutcome::Applied)
+}
+
+/// The user passed MFA on one sign-in: that sign-in and its detections are remediated, but
+/// token theft stays active; the user is recomputed without what was remediated.
+fn mfa_passed(
+    agg: &mut UserAggregate,
+    sign_in_id: &str,
+    now: DateTime<Utc>,
+    event_types: &mut BTreeSet<String>,
+) -> TargetResult {
+    let detail = RiskDetail::UserPassedMfaDrivenByRiskBasedPolicy;
+    let Some(sign_in) = agg.sign_ins.get_mut(sign_in_id) else {
+        return TargetResult {
+            reason: Some(format!("the user has no sign-in {sign_in_id}")),
+            ..TargetResult::new(&agg.user.id, TargetOutcome::NotFound)
+        };
+    };
+    sign_in.risk_state = RiskState::Remediated;
+    sign_in.risk_level_aggregated = RiskLevel::None;
+    sign_in.risk_detail = detail;
+    for d in agg.detections.values_mut() {
+        let on_sign_in = d.sign_in_id.as_deref() == Some(sign_in_id);
+        if on_sign_in
+            && d.risk_state.is_active()
+            && !TOKEN_THEFT_TYPES.contains(&d.risk_event_type.as_str())
+        {
+            event_types.insert(d.risk_event_type.clone());
+            set_detection(d, RiskState::Remediated, detail, now);
+        }
+    }
+    recompute_user(agg, Some((RiskState::Remediated, detail)), now);
+    TargetResult::new(&agg.user.id, TargetOutcome::Applied)
 }
 
 /// Stores new detections. A new detection never lowers risk and never changes a user

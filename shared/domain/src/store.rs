@@ -56,6 +56,9 @@ pub struct FeedbackRecord {
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_event_kind: Option<PasswordEventKind>,
+    /// The sign-in an `mfaPassed` event names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_sign_in_id: Option<String>,
     pub target_ids: Vec<String>,
     pub results: HashMap<String, TargetStatus>,
     /// The users the work was queued for, to re-send their notices on a retried request.
@@ -493,6 +496,7 @@ mod tests {
             last_updated_date_time: at(0),
             comment: None,
             password_event_kind: None,
+            password_sign_in_id: None,
             target_ids: vec!["alice".to_string(), "bob".to_string()],
             results: HashMap::new(),
             users: vec!["alice".to_string(), "bob".to_string()],

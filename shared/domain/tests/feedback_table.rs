@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use riskfeedback::feedback::{
-    Actor, DetectionIn, PasswordEventKind, SignInIn, TargetOutcome, TargetResult,
+    Actor, DetectionIn, PasswordEvent, PasswordEventKind, SignInIn, TargetOutcome, TargetResult,
 };
 use riskfeedback::model::{
     Activity, DetectionTimingType, RiskDetail, RiskLevel, RiskState, User, UserAggregate,
@@ -36,6 +36,7 @@ fn ctx_at(step: u32, now: DateTime<Utc>) -> Context {
         comment: None,
         now,
         verdicts: Default::default(),
+        on_premises_password_change_resets_risk: false,
     }
 }
 
@@ -408,7 +409,7 @@ fn dismiss_user_closes_every_active_risk() {
 
 /// The three password rows: every active risk is remediated, with the event's detail.
 fn assert_password_event_remediates(kind: PasswordEventKind, detail: RiskDetail) {
-    let out = run(&seeded(), Command::Password(kind), 1);
+    let out = run(&seeded(), Command::Password(PasswordEvent::of(kind)), 1);
     let agg = &out.aggregate;
 
     assert_eq!(out.results, vec![applied("u1")]);
@@ -453,11 +454,115 @@ fn admin_temporary_password_remediates_every_active_risk() {
 }
 
 #[test]
+fn a_password_changed_on_premises_remediates_only_where_the_setting_allows_it() {
+    let event = Command::Password(PasswordEvent::of(
+        PasswordEventKind::OnPremisesPasswordChange,
+    ));
+    let allowed = Context {
+        on_premises_password_change_resets_risk: true,
+        ..ctx(1)
+    };
+    let out = apply(&seeded(), &event, &allowed);
+    assert_eq!(
+        user_risk(&out.aggregate),
+        (
+            RiskState::Remediated,
+            RiskLevel::None,
+            RiskDetail::UserChangedPasswordOnPremises
+        )
+    );
+    assert_nothing_active(&out.aggregate);
+
+    // Off (the default): recorded in the user's history, nothing else changes.
+    let before = seeded();
+    let out = run(&before, event, 1);
+    assert_eq!(out.aggregate, before);
+    assert_eq!(out.results, vec![applied("u1")]);
+    assert_eq!(
+        out.history.activity.detail,
+        RiskDetail::UserChangedPasswordOnPremises
+    );
+}
+
+fn mfa_passed(sign_in: &str) -> Command {
+    Command::Password(PasswordEvent {
+        kind: PasswordEventKind::MfaPassed,
+        sign_in_id: Some(sign_in.to_string()),
+    })
+}
+
+#[test]
+fn mfa_passed_remediates_its_sign_in_and_recomputes_the_user_without_it() {
+    let before = seeded();
+    let out = run(&before, mfa_passed("s2"), 1);
+    let agg = &out.aggregate;
+    let mfa = RiskDetail::UserPassedMfaDrivenByRiskBasedPolicy;
+    assert_eq!(out.results, vec![applied("u1")]);
+    assert_eq!(
+        sign_in_risk(agg, "s2"),
+        (RiskState::Remediated, RiskLevel::None, mfa)
+    );
+    assert_eq!(
+        agg.sign_ins["s2"].risk_level_during_sign_in,
+        before.sign_ins["s2"].risk_level_during_sign_in
+    );
+    assert_eq!(detection_state(agg, "d2"), RiskState::Remediated);
+    assert_eq!(agg.detections["d2"].risk_detail, mfa);
+    // The other sign-in and the user-level detection still count.
+    assert_eq!(agg.sign_ins["s1"], before.sign_ins["s1"]);
+    assert_eq!(detection_state(agg, "d3"), RiskState::AtRisk);
+    assert_eq!(user_risk(agg).0, RiskState::AtRisk);
+    assert_eq!(user_risk(agg).1, Medium);
+}
+
+#[test]
+fn mfa_passed_on_the_last_risky_sign_in_remediates_the_user() {
+    let out = run(&two_sign_ins(), mfa_passed("s1"), 1);
+    let out = run(&out.aggregate, mfa_passed("s2"), 2);
+    assert_eq!(
+        user_risk(&out.aggregate),
+        (
+            RiskState::Remediated,
+            RiskLevel::None,
+            RiskDetail::UserPassedMfaDrivenByRiskBasedPolicy
+        )
+    );
+    assert_nothing_active(&out.aggregate);
+}
+
+#[test]
+fn mfa_passed_leaves_token_theft_active() {
+    let mut theft = detection("d9", High, Some("s1"));
+    theft.risk_event_type = "anomalousToken".to_string();
+    let before = ingest(&seeded(), vec![theft], 1);
+    let out = run(&before, mfa_passed("s1"), 2);
+    let agg = &out.aggregate;
+    assert_eq!(agg.sign_ins["s1"].risk_state, RiskState::Remediated);
+    assert_eq!(detection_state(agg, "d1"), RiskState::Remediated);
+    assert_eq!(detection_state(agg, "d9"), RiskState::AtRisk);
+    assert_eq!(user_risk(agg).0, RiskState::AtRisk);
+    assert_eq!(user_risk(agg).1, High);
+}
+
+#[test]
+fn mfa_passed_on_a_sign_in_the_user_does_not_have_changes_nothing() {
+    let before = seeded();
+    let out = run(&before, mfa_passed("s-other"), 1);
+    assert_eq!(out.aggregate, before);
+    assert_eq!(out.results.len(), 1);
+    assert_eq!(out.results[0].result, TargetOutcome::NotFound);
+    assert_eq!(
+        out.results[0].reason.as_deref(),
+        Some("the user has no sign-in s-other")
+    );
+}
+
+#[test]
 fn secure_password_reset_remediates_a_confirmed_compromised_user() {
     let before = run(&seeded(), Command::ConfirmUserCompromised, 1).aggregate;
     let out = run(
         &before,
-        Command::Password(PasswordEventKind::SecurePasswordReset),
+        Command::Password(PasswordEvent::of(PasswordEventKind::SecurePasswordReset)),
         2,
     );
 
@@ -579,7 +684,7 @@ fn new_detection_reopens_a_dismissed_user() {
 fn new_detection_reopens_a_remediated_user() {
     let remediated = run(
         &seeded(),
-        Command::Password(PasswordEventKind::SecurePasswordChange),
+        Command::Password(PasswordEvent::of(PasswordEventKind::SecurePasswordChange)),
         1,
     )
     .aggregate;
@@ -641,7 +746,7 @@ fn real_time_risk_of_a_sign_in_never_changes() {
         Command::ConfirmUserCompromised,
         Command::ConfirmUserSafe,
         Command::DismissUser,
-        Command::Password(PasswordEventKind::AdminTemporaryPassword),
+        Command::Password(PasswordEvent::of(PasswordEventKind::AdminTemporaryPassword)),
     ];
     for (step, command) in (1..).zip(commands) {
         agg = run(&agg, command, step).aggregate;
@@ -760,7 +865,7 @@ fn a_password_event_remediates_a_user_at_risk_with_no_active_detection() {
     agg.user.risk_level = Medium;
     let after = run(
         &agg,
-        Command::Password(PasswordEventKind::SecurePasswordReset),
+        Command::Password(PasswordEvent::of(PasswordEventKind::SecurePasswordReset)),
         1,
     )
     .aggregate;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
-use riskfeedback::feedback::{Actor, DetectionIn, PasswordEventKind, SignInIn};
+use riskfeedback::feedback::{Actor, DetectionIn, PasswordEvent, PasswordEventKind, SignInIn};
 use riskfeedback::model::{DetectionTimingType, RiskLevel, RiskState, User, UserAggregate};
 use riskfeedback::risk::{apply, Command, Context};
 
@@ -79,7 +79,7 @@ fn command() -> impl Strategy<Value = Command> {
         1 => Just(Command::ConfirmUserCompromised),
         1 => Just(Command::ConfirmUserSafe),
         1 => Just(Command::DismissUser),
-        1 => password_kind().prop_map(Command::Password),
+        1 => password_kind().prop_map(|kind| Command::Password(PasswordEvent::of(kind))),
     ]
 }
 
@@ -107,6 +107,7 @@ fn ctx(step: usize) -> Context {
         comment: None,
         now: at(step as i64 / 2),
         verdicts: Default::default(),
+        on_premises_password_change_resets_risk: false,
     }
 }
 

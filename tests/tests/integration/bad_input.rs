@@ -214,6 +214,12 @@ async fn detections_are_validated_field_by_field() {
         Some("kind"),
     )
     .await;
+    for body in [
+        &br#"{"userId": "a", "kind": "mfaPassed"}"#[..],
+        br#"{"userId": "a", "kind": "securePasswordReset", "signInId": "s1"}"#,
+    ] {
+        refused(&t, "POST", "/password-events", body, 400, Some("signInId")).await;
+    }
 }
 
 #[tokio::test]

@@ -2,7 +2,9 @@
 //! local SQS endpoint: each row of the SPEC 3 feedback table, processing state, ordering,
 //! redelivery, idempotency, bulk results, preview and completion events.
 
-use riskfeedback_devstack::poller::sqs_record;
+use std::time::Duration;
+
+use riskfeedback_devstack::poller::{sqs_record, Poller};
 use riskfeedback_tests::harness::{detection, one_detection_each, Answer, As, TestStack};
 use serde_json::{json, Value};
 
@@ -414,6 +416,97 @@ async fn password_events_remediate_the_user() {
     assert_eq!(
         risk(&get(&t, "/risky-users/alice").await),
         expect("remediated", "none", "userPerformedSecuredPasswordChange")
+    );
+}
+
+async fn password_event(t: &TestStack, body: Value) {
+    let answer = t
+        .call(&analyst(), "POST", "/password-events", Some(body))
+        .await;
+    assert_eq!(answer.status, 202, "{answer:?}");
+}
+
+#[tokio::test]
+async fn mfa_passed_remediates_its_sign_in_and_the_user_is_recomputed_without_it() {
+    let t = seeded().await;
+    password_event(
+        &t,
+        json!({"userId": "alice", "kind": "mfaPassed", "signInId": "si-a1"}),
+    )
+    .await;
+    t.drain().await;
+    let sign_in = get(&t, "/risky-signins/si-a1").await;
+    assert_eq!(
+        (
+            &sign_in["riskState"],
+            &sign_in["riskLevelAggregated"],
+            &sign_in["riskDetail"],
+            &sign_in["riskLevelDuringSignIn"]
+        ),
+        (
+            &json!("remediated"),
+            &json!("none"),
+            &json!("userPassedMFADrivenByRiskBasedPolicy"),
+            &json!("medium")
+        )
+    );
+    assert_eq!(get(&t, "/risky-signins/si-a2").await["riskState"], "atRisk");
+    assert_eq!(
+        risk(&get(&t, "/risky-users/alice").await),
+        expect("atRisk", "low", "none")
+    );
+    // A sign-in the user does not have is that target's `notFound`, and changes nothing.
+    let answer = t
+        .call(
+            &analyst(),
+            "POST",
+            "/password-events",
+            Some(json!({"userId": "alice", "kind": "mfaPassed", "signInId": "si-b9"})),
+        )
+        .await;
+    t.drain().await;
+    let id = answer.body["id"].as_str().unwrap_or_default();
+    let done = get(&t, &format!("/feedback/{id}")).await;
+    assert_eq!(done["targets"][0]["result"], "notFound", "{done}");
+    assert_eq!(get(&t, "/risky-signins/si-a2").await["riskState"], "atRisk");
+}
+
+#[tokio::test]
+async fn a_password_changed_on_premises_remediates_only_where_the_setting_allows_it() {
+    let t = seeded().await;
+    let on_premises = json!({"userId": "alice", "kind": "onPremisesPasswordChange"});
+    // Off, the default: in the history, and nothing else.
+    password_event(&t, on_premises.clone()).await;
+    t.drain().await;
+    assert_eq!(
+        risk(&get(&t, "/risky-users/alice").await),
+        expect("atRisk", "medium", "none")
+    );
+    let history = get(&t, "/risky-users/alice/history").await;
+    assert_eq!(
+        history["value"][0]["activity"]["detail"], "userChangedPasswordOnPremises",
+        "{history}"
+    );
+    // On: it remediates, as a secure password change does.
+    let allowed = Poller {
+        app: risk_processor::App {
+            on_premises_password_change_resets_risk: true,
+            ..t.poller.app.clone()
+        },
+        ..t.poller.clone()
+    };
+    password_event(&t, on_premises).await;
+    allowed
+        .drain(Duration::from_secs(60))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        risk(&get(&t, "/risky-users/alice").await),
+        expect("remediated", "none", "userChangedPasswordOnPremises")
+    );
+    assert_eq!(
+        get(&t, "/risky-signins/si-a1").await["riskState"],
+        "remediated"
     );
 }
 

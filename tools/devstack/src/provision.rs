@@ -106,6 +106,7 @@ impl Stack {
             events_queue_url: url("EventsQueue")?,
             remediation_command_queue_url: url("RemediationCommandQueue")?,
             user_risk_policy_level: RiskLevel::High,
+            on_premises_password_change_resets_risk: false,
             max_receive_count: template
                 .queue("FeedbackQueue")
                 .and_then(|q| q.redrive.as_ref())

@@ -1,9 +1,10 @@
 //! The rules of the document that span fields, which the types' derived schemas cannot say:
-//! which value an indicator's type takes, which fields each submitted item needs, and the
-//! shape of a bulk undo.
+//! which value an indicator's type takes, which fields each submitted item needs, the shape of
+//! a bulk undo, and which password event names a sign-in.
 
 use std::collections::BTreeMap;
 
+use riskfeedback::feedback::PasswordEventKind;
 use riskfeedback::indicators::IndicatorType;
 use riskfeedback::openapi::{Cursor, DayOrTime, DomainName, HttpUrl, IpAddress, Sha1, Sha256};
 use riskfeedback::submissions::{Category, ItemType};
@@ -50,6 +51,18 @@ pub fn add_cross_field_rules(schemas: &mut BTreeMap<String, Value>) {
         undo["properties"]["reason"] = json!({"$ref": "#/components/schemas/Comment"});
         undo["description"] =
             json!("Exactly one of `actionIds` and `investigationId`, and why (`reason`).");
+    }
+    if let Some(password) = schemas.get_mut("PasswordEventBody") {
+        // `FeedbackRequest::password`: `signInId` for, and only for, `mfaPassed`; `null` is the
+        // same as leaving it out.
+        password["oneOf"] = json!([
+            {"required": ["signInId"], "properties": {
+                "kind": {"const": PasswordEventKind::MfaPassed},
+                "signInId": {"$ref": "#/components/schemas/Id"}}},
+            {"properties": {
+                "kind": {"not": {"const": PasswordEventKind::MfaPassed}},
+                "signInId": {"type": "null"}}},
+        ]);
     }
     // A stored submission is the request's fields and its own, in one object: the derived
     // `allOf` of the request (which refuses other fields) and the rest could match nothing.
