@@ -77,3 +77,63 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let set: Vec<(String, String)> = [
+            ("TABLE_NAME", "t"),
+            ("FEEDBACK_QUEUE_URL", "f"),
+            ("EVENTS_QUEUE_URL", "e"),
+            ("REMEDIATION_COMMAND_QUEUE_URL", "r"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Config::from_lookup(|name| {
+            set.iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn a_password_changed_on_premises_resets_risk_only_when_set_to_true() {
+        let setting = "ALLOW_ON_PREMISES_PASSWORD_CHANGE_TO_RESET_USER_RISK";
+        let resets = |value: Option<&str>| {
+            let extra: Vec<(&str, &str)> = value.map(|v| (setting, v)).into_iter().collect();
+            config(&extra).map(|c| c.on_premises_password_change_resets_risk)
+        };
+        assert_eq!(resets(None), Ok(false));
+        assert_eq!(resets(Some("false")), Ok(false));
+        assert_eq!(resets(Some("")), Ok(false));
+        assert_eq!(resets(Some("true")), Ok(true));
+        assert_eq!(
+            resets(Some("yes")),
+            Err(ConfigError::OnPremisesSetting("yes".to_string()))
+        );
+    }
+
+    #[test]
+    fn defaults_and_refusals() {
+        let defaults = config(&[]).expect("the required names are set");
+        assert_eq!(defaults.user_risk_policy_level, RiskLevel::High);
+        assert_eq!(defaults.max_receive_count, 5);
+        assert_eq!(
+            config(&[("TABLE_NAME", "")]),
+            Err(ConfigError::Missing("TABLE_NAME"))
+        );
+        assert_eq!(
+            config(&[("USER_RISK_POLICY_LEVEL", "none")]),
+            Err(ConfigError::PolicyLevel("none".to_string()))
+        );
+        assert_eq!(
+            config(&[("MAX_RECEIVE_COUNT", "0")]),
+            Err(ConfigError::MaxReceiveCount("0".to_string()))
+        );
+    }
+}
