@@ -1,8 +1,8 @@
 //! The integration tests, one module per capability, in one test binary: one link step, and
 //! every module shares the binary's test threads. Each test stands up its own stack (tables and
-//! queues of its own) on the DynamoDB Local and SQS endpoint `scripts/test` starts.
-//! `tests/telemetry.rs` is a binary of its own: a process has one log subscriber and one metrics
-//! recorder, and that test installs both.
+//! queues of its own) on the DynamoDB Local and SQS endpoint `scripts/test` starts. `telemetry`
+//! runs its test in a process of its own (this binary again), since it installs the process's
+//! one log subscriber and metrics recorder.
 
 mod bad_input;
 mod bad_request_corpus;
@@ -19,4 +19,5 @@ mod queue_failures;
 mod remediation_actions;
 mod sample_events;
 mod submissions;
+mod telemetry;
 mod tenant_isolation;

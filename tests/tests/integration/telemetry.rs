@@ -1,7 +1,9 @@
 //! What an operator reads, from the functions' own telemetry set-up (`lambda::init_telemetry`)
 //! over a local run: JSON log lines (Lambda's `AWS_LAMBDA_LOG_FORMAT=JSON`) that follow one
 //! feedback by its id from acceptance to completion, and metrics in valid CloudWatch Embedded
-//! Metric Format. One test, because a process has one log subscriber and one metrics recorder.
+//! Metric Format. A process has one log subscriber and one metrics recorder, and the function's
+//! set-up installs both: so the test runs in a process of its own, this test binary started
+//! again with only it selected, where no other test's logs or metrics can reach them.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -38,8 +40,33 @@ impl Captured {
     }
 }
 
-#[tokio::test]
-async fn a_feedbacks_journey_is_in_the_json_logs_and_its_metrics_are_valid_emf() {
+/// Set in the process the test starts for itself.
+const ALONE: &str = "RISKFEEDBACK_TELEMETRY_TEST_ALONE";
+
+#[test]
+fn a_feedbacks_journey_is_in_the_json_logs_and_its_metrics_are_valid_emf() {
+    if std::env::var_os(ALONE).is_some() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        return runtime.block_on(journey());
+    }
+    let name = "telemetry::a_feedbacks_journey_is_in_the_json_logs_and_its_metrics_are_valid_emf";
+    let output = std::process::Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(ALONE, "1")
+        .output()
+        .expect("run the test in a process of its own");
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && said.contains("1 passed"),
+        "{said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+async fn journey() {
     // What Lambda sets for a function whose LoggingConfig says JSON (template.yaml).
     std::env::set_var("AWS_LAMBDA_LOG_FORMAT", "JSON");
     let logs = Captured::default();
