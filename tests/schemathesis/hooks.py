@@ -105,6 +105,12 @@ def _explained(field: str, message: str, case) -> bool:
     if message in ("no such detection", "no such remediation action"):
         # A submission links to detections and actions that must exist; generated ids do not.
         return field.startswith(("detectionIds[", "remediationActionIds["))
+    if message in (
+        "no such sign-in, so no address to block",
+        "the sign-in has no valid IP address to block",
+    ):
+        # A blockIndicator blocks the addresses of sign-ins that must exist and have one.
+        return field.startswith("signInIds[") and "blockIndicator" in (case.body or {})
     if field.endswith(".id") and message.startswith("repeats an earlier"):
         # A batch's items must have distinct ids: JSON Schema's uniqueItems compares whole items.
         items = (case.body or {}).get(field.split("[")[0], [])

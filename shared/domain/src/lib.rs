@@ -25,6 +25,7 @@ pub mod remediation;
 pub mod retry;
 pub mod risk;
 pub mod role;
+pub mod sign_in_blocks;
 pub mod store;
 pub mod submissions;
 pub mod submit;

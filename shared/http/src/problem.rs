@@ -10,6 +10,7 @@ use riskfeedback::intake::IntakeError;
 use riskfeedback::manage_indicators::IndicatorError;
 use riskfeedback::queue::QueueError;
 use riskfeedback::remediation::Refusal;
+use riskfeedback::sign_in_blocks::BlockError;
 use riskfeedback::store::StoreError;
 use riskfeedback::submit::SubmitError;
 
@@ -36,6 +37,8 @@ pub enum HttpError {
     Submit(#[from] SubmitError),
     #[error(transparent)]
     Indicator(#[from] IndicatorError),
+    #[error(transparent)]
+    Block(#[from] BlockError),
     #[error("no route {method} {path}")]
     RouteNotFound { method: String, path: String },
     /// The path is a route's, the method none of its: the answer's `Allow` names them.
@@ -77,6 +80,7 @@ fn answer(error: &HttpError) -> Answer {
         HttpError::Action(action) => action_answer(action),
         HttpError::Submit(submit) => submit_answer(submit),
         HttpError::Indicator(indicator) => indicator_answer(indicator),
+        HttpError::Block(block) => block_answer(block),
         HttpError::RouteNotFound { .. } => Answer::new(ProblemType::ROUTE_NOT_FOUND, error),
         HttpError::MethodNotAllowed { .. } => Answer::new(ProblemType::METHOD_NOT_ALLOWED, error),
         HttpError::UnsupportedMediaType => Answer::new(ProblemType::UNSUPPORTED_MEDIA_TYPE, error),
@@ -175,6 +179,14 @@ fn indicator_answer(error: &IndicatorError) -> Answer {
         IndicatorError::NotFound(missing) => Answer::new(ProblemType::NOT_FOUND, missing),
         IndicatorError::KeyReused(reused) => key_reused(reused),
         IndicatorError::Store(store) => store_answer(store),
+    }
+}
+
+fn block_answer(error: &BlockError) -> Answer {
+    match error {
+        BlockError::Invalid(invalid) => invalid_answer(invalid),
+        BlockError::Forbidden(auth) => auth_answer(auth),
+        BlockError::Store(store) => store_answer(store),
     }
 }
 

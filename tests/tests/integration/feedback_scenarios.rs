@@ -510,6 +510,92 @@ async fn a_password_changed_on_premises_remediates_only_where_the_setting_allows
     );
 }
 
+#[tokio::test]
+async fn confirming_a_sign_in_compromised_can_block_its_address_all_or_nothing() {
+    let t = seeded().await;
+    // Not without the role to manage indicators, nor for a sign-in that is not known or has no
+    // address: each refused whole, with nothing written.
+    let mut no_address = detection("d-c1", "carol", "medium", Some("si-c1"));
+    no_address["signIn"]
+        .as_object_mut()
+        .map(|s| s.remove("ipAddress"));
+    ingest(&t, vec![no_address]).await;
+    t.drain().await;
+    let feedback_only = As::with_roles(TENANT, &["Risk.Feedback", "Risk.Read"]);
+    let refusals = [
+        (&feedback_only, json!(["si-a1"]), 403, None),
+        (
+            &analyst(),
+            json!(["si-a1", "si-x9"]),
+            400,
+            Some("signInIds[1]"),
+        ),
+        (&analyst(), json!(["si-c1"]), 400, Some("signInIds[0]")),
+    ];
+    for (caller, sign_ins, status, field) in refusals {
+        let before = t.item_count().await;
+        let answer = t
+            .call(
+                caller,
+                "POST",
+                "/risky-signins/confirm-compromised",
+                Some(json!({"signInIds": sign_ins, "blockIndicator": {}})),
+            )
+            .await;
+        let problem = answer.problem(status);
+        if let Some(field) = field {
+            assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        }
+        assert_eq!(
+            t.item_count().await,
+            before,
+            "{sign_ins}: something was written"
+        );
+    }
+
+    // Both of alice's sign-ins came from one address: one block indicator, and the feedback.
+    feedback(
+        &t,
+        "/risky-signins/confirm-compromised",
+        json!({"signInIds": ["si-a1", "si-a2"], "blockIndicator": {}}),
+    )
+    .await;
+    t.drain().await;
+    assert_eq!(
+        get(&t, "/risky-signins/si-a1").await["riskState"],
+        "confirmedCompromised"
+    );
+    let indicators = get(&t, "/indicators").await;
+    let blocks: Vec<&Value> = indicators["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(blocks.len(), 1, "{indicators}");
+    assert_eq!(
+        (
+            &blocks[0]["indicatorType"],
+            &blocks[0]["indicatorValue"],
+            &blocks[0]["action"]
+        ),
+        (&json!("ipAddress"), &json!("203.0.113.7"), &json!("block"))
+    );
+    // A later detection whose evidence carries that address is raised to high.
+    let mut later = detection("d-b2", "bob", "low", None);
+    later["evidence"] = json!({"ipAddress": "203.0.113.7"});
+    ingest(&t, vec![later]).await;
+    t.drain().await;
+    let bobs = get(&t, "/risk-detections?userId=bob").await;
+    let raised = bobs["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["id"] == "d-b2")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(raised["riskLevel"], "high", "{bobs}");
+}
+
 /// The seed's "remediated outside the product" flow, submitted within the same second, with the
 /// notices handed to the processor in reverse order: acceptance order still wins.
 #[tokio::test]

@@ -8,9 +8,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use riskfeedback::errors::NotFound;
 use riskfeedback::feedback::{Feedback, FeedbackAction};
+use riskfeedback::idempotency::{new_id, request_hash};
 use riskfeedback::intake::{submit, FeedbackRequest};
 use riskfeedback::openapi::Id;
 use riskfeedback::preview::preview;
+use riskfeedback::sign_in_blocks::{self, BlockIndicatorRequest};
 use riskfeedback::store::{FeedbackStore, IntakeState};
 use riskfeedback_http::router::{Call, RouteResult};
 use riskfeedback_http::{accepted, json};
@@ -60,23 +62,57 @@ pub struct SignInFeedbackBody {
     comment: Option<String>,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignInCompromisedBody {
+    #[schema(value_type = riskfeedback::openapi::IdList)]
+    sign_in_ids: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<riskfeedback::openapi::Comment>)]
+    comment: Option<String>,
+    /// Also block each sign-in's IP address, tenant-wide (needs `Indicators.Manage` too): all
+    /// or nothing.
+    #[serde(default)]
+    block_indicator: Option<BlockIndicatorRequest>,
+}
+
 /// Every feedback route: validate, then preview (`?dryRun=true`) or accept.
 pub(crate) async fn feedback(app: &App, call: &Call, action: FeedbackAction) -> RouteResult {
     let dry_run = call.query.flag("dryRun")?;
-    let (field, target_ids, comment) = if action.targets_sign_ins() {
-        let body: SignInFeedbackBody = call.json()?;
-        ("signInIds", body.sign_in_ids, body.comment)
-    } else {
-        let body: UserFeedbackBody = call.json()?;
-        ("userIds", body.user_ids, body.comment)
+    let (field, target_ids, comment, block) = match action {
+        FeedbackAction::ConfirmSignInCompromised => {
+            let body: SignInCompromisedBody = call.json()?;
+            let block = body.block_indicator;
+            ("signInIds", body.sign_in_ids, body.comment, block)
+        }
+        _ if action.targets_sign_ins() => {
+            let body: SignInFeedbackBody = call.json()?;
+            ("signInIds", body.sign_in_ids, body.comment, None)
+        }
+        _ => {
+            let body: UserFeedbackBody = call.json()?;
+            ("userIds", body.user_ids, body.comment, None)
+        }
     };
+    let sign_in_ids = target_ids.clone();
     let work = FeedbackRequest::feedback(action, field, target_ids, comment)?;
+    // A dry run stores nothing under the key, but a bad key is as bad as in a real run.
+    let key = call.idempotency_key()?;
+    let now = Utc::now();
+    let caller = &call.caller;
+    let blocks = match &block {
+        Some(request) => {
+            let id = new_id(caller, key);
+            sign_in_blocks::plan(&app.store, caller, &id, &sign_in_ids, request, now).await?
+        }
+        None => Vec::new(),
+    };
     if dry_run {
-        // A dry run stores nothing under the key, but a bad key is as bad as in a real run.
-        call.idempotency_key()?;
-        let preview = preview(&app.store, &call.caller, &work, Utc::now()).await?;
+        let preview = preview(&app.store, caller, &work, now).await?;
         return Ok(json(StatusCode::OK, &preview));
     }
+    let hash = request_hash(&(&work, &block));
+    sign_in_blocks::create(&app.store, &caller.tenant_id, &blocks, &hash).await?;
     accept(app, call, work).await
 }
 

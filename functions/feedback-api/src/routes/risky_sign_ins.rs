@@ -14,7 +14,7 @@ use riskfeedback::views::RiskySignIn;
 use riskfeedback_http::router::{Call, RouteResult};
 use riskfeedback_http::{json, list_page, ListBody};
 
-use super::feedback::{feedback, FeedbackOptions, SignInFeedbackBody};
+use super::feedback::{feedback, FeedbackOptions, SignInCompromisedBody, SignInFeedbackBody};
 use super::Idempotency;
 use crate::App;
 
@@ -69,7 +69,7 @@ pub async fn confirm_sign_ins_safe(app: &App, call: Call) -> RouteResult {
 }
 
 #[utoipa::path(post, path = "/risky-signins/confirm-compromised", tag = "Risky sign-ins",
-    params(FeedbackOptions, Idempotency), request_body = SignInFeedbackBody,
+    params(FeedbackOptions, Idempotency), request_body = SignInCompromisedBody,
     responses(
         (status = 202, description = "Accepted; watch it at `Location`", body = Feedback),
         (status = 200, description = "Dry run: what would change", body = Preview)),
