@@ -110,7 +110,7 @@ fn ctx(index: usize) -> Context {
         comment: None,
         now: at(index as i64 / 2),
         verdicts: Default::default(),
-        on_premises_password_change_resets_risk: false,
+        settings: Default::default(),
     }
 }
 

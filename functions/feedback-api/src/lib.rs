@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 use lambda_http::{Body, Request, Response};
 use riskfeedback::config::Config;
 use riskfeedback::model::RiskLevel;
+use riskfeedback::risk::Settings;
 use riskfeedback_aws::lambda;
 use riskfeedback_aws::DynamoStore;
 use riskfeedback_aws::SqsQueue;
@@ -28,6 +29,8 @@ pub struct App {
     /// Where a false-positive submission's undo commands go.
     pub commands: SqsQueue,
     pub policy_level: RiskLevel,
+    /// What the deployment decides about the rules, for previews.
+    pub settings: Settings,
 }
 
 impl App {
@@ -51,6 +54,7 @@ impl App {
             events: SqsQueue::new(sqs.clone(), &config.events_queue_url),
             commands: SqsQueue::new(sqs, &config.remediation_command_queue_url),
             policy_level: config.user_risk_policy_level,
+            settings: config.settings(),
         }
     }
 }

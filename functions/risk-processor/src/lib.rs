@@ -12,6 +12,7 @@ use riskfeedback::processing::{
     apply_pending, publish_completed, Applied, Records, Report, ACCEPTING_DEADLINE,
 };
 use riskfeedback::queue::FeedbackNotice;
+use riskfeedback::risk::Settings;
 use riskfeedback::store::FeedbackStore;
 use riskfeedback::telemetry;
 use riskfeedback_aws::DynamoStore;
@@ -24,8 +25,8 @@ pub struct App {
     pub max_receive_count: u32,
     /// How long an unfinished intake may yet complete before it is abandoned.
     pub accepting_deadline: Duration,
-    /// `Config::on_premises_password_change_resets_risk`.
-    pub on_premises_password_change_resets_risk: bool,
+    /// What the deployment decides about the rules.
+    pub settings: Settings,
 }
 
 impl App {
@@ -48,7 +49,7 @@ impl App {
             events: SqsQueue::new(sqs, &config.events_queue_url),
             max_receive_count: config.max_receive_count,
             accepting_deadline: ACCEPTING_DEADLINE,
-            on_premises_password_change_resets_risk: config.on_premises_password_change_resets_risk,
+            settings: config.settings(),
         }
     }
 }
@@ -138,7 +139,7 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
                     &tenant,
                     &user,
                     app.accepting_deadline,
-                    app.on_premises_password_change_resets_risk,
+                    app.settings,
                 )
                 .await
                 .map_err(|e| e.to_string());

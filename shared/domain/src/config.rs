@@ -1,7 +1,9 @@
 //! Settings every function reads from its environment (set by `template.yaml`, or by the local
 //! stack). AWS endpoints, region and credentials are the SDK's own standard environment.
 
+use crate::limits::{DEFAULT_LEARNING_DAYS, MAX_LEARNING_DAYS};
 use crate::model::RiskLevel;
+use crate::risk::Settings;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -16,6 +18,9 @@ pub struct Config {
     /// password changed on premises, as the identity provider reports it, remediates the user's
     /// risk. Off, as in Entra, the event is only recorded in the user's history.
     pub on_premises_password_change_resets_risk: bool,
+    /// `LEARNING_DAYS` (1 to 365, default 14): how long confirming a user safe puts the user in
+    /// learning mode (SPEC 3a).
+    pub learning_days: u32,
     /// The feedback queue's `maxReceiveCount`: on that receive a failing notice is about to be
     /// dead-lettered, and its feedback is marked `failed`.
     pub max_receive_count: u32,
@@ -33,6 +38,8 @@ pub enum ConfigError {
         "ALLOW_ON_PREMISES_PASSWORD_CHANGE_TO_RESET_USER_RISK must be true or false, not {0:?}"
     )]
     OnPremisesSetting(String),
+    #[error("LEARNING_DAYS must be a whole number from 1 to 365, not {0:?}")]
+    LearningDays(String),
 }
 
 impl Config {
@@ -66,6 +73,12 @@ impl Config {
             "false" | "" => false,
             _ => return Err(ConfigError::OnPremisesSetting(on_premises)),
         };
+        let learning = lookup("LEARNING_DAYS").unwrap_or_else(|| DEFAULT_LEARNING_DAYS.to_string());
+        let learning_days = learning
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LEARNING_DAYS).contains(n))
+            .ok_or(ConfigError::LearningDays(learning))?;
         Ok(Config {
             table_name: get("TABLE_NAME")?,
             feedback_queue_url: get("FEEDBACK_QUEUE_URL")?,
@@ -73,8 +86,17 @@ impl Config {
             remediation_command_queue_url: get("REMEDIATION_COMMAND_QUEUE_URL")?,
             user_risk_policy_level,
             on_premises_password_change_resets_risk,
+            learning_days,
             max_receive_count,
         })
+    }
+
+    /// What the rules take from the configuration.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            on_premises_password_change_resets_risk: self.on_premises_password_change_resets_risk,
+            learning_days: self.learning_days,
+        }
     }
 }
 
@@ -123,6 +145,17 @@ mod tests {
         let defaults = config(&[]).expect("the required names are set");
         assert_eq!(defaults.user_risk_policy_level, RiskLevel::High);
         assert_eq!(defaults.max_receive_count, 5);
+        assert_eq!(defaults.learning_days, 14);
+        assert_eq!(
+            config(&[("LEARNING_DAYS", "30")]).map(|c| c.learning_days),
+            Ok(30)
+        );
+        for bad in ["0", "366", "two weeks"] {
+            assert_eq!(
+                config(&[("LEARNING_DAYS", bad)]),
+                Err(ConfigError::LearningDays(bad.to_string()))
+            );
+        }
         assert_eq!(
             config(&[("TABLE_NAME", "")]),
             Err(ConfigError::Missing("TABLE_NAME"))

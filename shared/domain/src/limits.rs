@@ -38,3 +38,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// The largest `limit` of a page.
 pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// How long confirming a user safe puts the user in learning mode, unless `LEARNING_DAYS` says
+/// otherwise (SPEC 3a), and the most it may say.
+pub const DEFAULT_LEARNING_DAYS: u32 = 14;
+pub const MAX_LEARNING_DAYS: u32 = 365;

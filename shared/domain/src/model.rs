@@ -74,6 +74,8 @@ pub enum RiskDetail {
     AdminGeneratedTemporaryPassword,
     AllowIndicatorMatched,
     UserChangedPasswordOnPremises,
+    /// The service judged the sign-in safe, from what feedback taught it (SPEC 3a).
+    AiConfirmedSigninSafe,
     #[serde(rename = "userPassedMFADrivenByRiskBasedPolicy")]
     UserPassedMfaDrivenByRiskBasedPolicy,
 }
@@ -135,6 +137,9 @@ pub struct User {
     pub risk_detail: RiskDetail,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_last_updated_date_time: Option<DateTime<Utc>>,
+    /// Until when the user is in learning mode (SPEC 3a), after an analyst confirmed it safe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_until_date_time: Option<DateTime<Utc>>,
 }
 
 impl User {
@@ -146,6 +151,7 @@ impl User {
             risk_state: RiskState::None,
             risk_detail: RiskDetail::None,
             risk_last_updated_date_time: None,
+            learning_until_date_time: None,
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::feedback::TargetOutcome;
 use crate::intake::{plan, FeedbackRequest};
 use crate::model::{Detection, SignIn, User, UserAggregate};
 use crate::processing::verdicts;
-use crate::risk::{apply, Context};
+use crate::risk::{apply, Context, Settings};
 use crate::store::{FeedbackStore, IndicatorStore, StoreError};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -48,6 +48,7 @@ pub async fn preview(
     caller: &Caller,
     request: &FeedbackRequest,
     now: DateTime<Utc>,
+    settings: Settings,
 ) -> Result<Preview, StoreError> {
     let tenant = caller.tenant_id.as_str();
     let (steps, not_found) = plan(store, tenant, "dry-run", request).await?;
@@ -77,8 +78,7 @@ pub async fn preview(
                 comment: None,
                 now,
                 verdicts: verdicts(store, tenant, &command, now).await?,
-                // A preview is of feedback, which no password setting concerns.
-                on_premises_password_change_resets_risk: false,
+                settings,
             };
             let outcome = apply(&aggregate, &command, &ctx);
             for result in outcome.results {

@@ -20,7 +20,7 @@ use crate::indicators::{evidence_keys, verdict, Indicator, IndicatorType, Verdic
 use crate::quality::deltas;
 use crate::queue::{FeedbackProcessed, Message, Queue, QueueError};
 use crate::retry::retry_after_conflict;
-use crate::risk::{apply, Command, Context};
+use crate::risk::{apply, Command, Context, Settings};
 use crate::store::{
     FeedbackRecord, FeedbackStore, IndicatorStore, IntakeState, LoadedUser, PendingStep,
     StepCommit, StoreError,
@@ -194,7 +194,7 @@ pub async fn apply_pending(
     tenant: &str,
     user_id: &str,
     accepting_deadline: Duration,
-    on_premises_password_change_resets_risk: bool,
+    settings: Settings,
 ) -> Result<Applied, ProcessError> {
     let mut applied = Applied::default();
     let mut loaded = store.load_user(tenant, user_id).await?;
@@ -248,7 +248,7 @@ pub async fn apply_pending(
             comment: record.comment.clone(),
             now,
             verdicts: verdicts(store, tenant, &command, now).await?,
-            on_premises_password_change_resets_risk,
+            settings,
         };
         let outcome = apply(&user.aggregate, &command, &ctx);
         let quality = deltas(&user.aggregate, &outcome.aggregate);

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::Invalid;
 use crate::limits::{DEFAULT_QUALITY_DAYS, MAX_QUALITY_DAYS};
-use crate::model::{RiskState, UserAggregate};
+use crate::model::{RiskDetail, RiskState, UserAggregate};
 
 /// The days a report covers, from `from` and `to` as the caller gave them: RFC 3339 times or
 /// `YYYY-MM-DD` dates, a date standing for its whole day. The two are compared as times, so
@@ -79,6 +79,9 @@ pub struct Counts {
     pub false_positives: u64,
     #[serde(default)]
     pub false_negatives: u64,
+    /// New detections that what feedback taught kept from raising risk (SPEC 3a).
+    #[serde(default)]
+    pub suppressed_by_feedback: u64,
 }
 
 impl Counts {
@@ -89,6 +92,7 @@ impl Counts {
         self.dismissed += other.dismissed;
         self.false_positives += other.false_positives;
         self.false_negatives += other.false_negatives;
+        self.suppressed_by_feedback += other.suppressed_by_feedback;
     }
 
     pub fn is_zero(&self) -> bool {
@@ -120,7 +124,10 @@ pub fn deltas(before: &UserAggregate, after: &UserAggregate) -> BTreeMap<Kind, C
         if previous.is_none() {
             counts.detections = 1;
         }
-        if previous.map(|p| p.risk_state) != Some(detection.risk_state) {
+        if previous.is_none() && detection.risk_detail == RiskDetail::AiConfirmedSigninSafe {
+            // Taught away, not judged: no analyst dismissed it.
+            counts.suppressed_by_feedback = 1;
+        } else if previous.map(|p| p.risk_state) != Some(detection.risk_state) {
             match detection.risk_state {
                 RiskState::ConfirmedCompromised => counts.confirmed_compromised = 1,
                 RiskState::ConfirmedSafe => counts.confirmed_safe = 1,
@@ -202,6 +209,7 @@ mod tests {
             dismissed: base + 3,
             false_positives: base + 4,
             false_negatives: base + 5,
+            suppressed_by_feedback: base + 6,
         }
     }
 
@@ -218,12 +226,13 @@ mod tests {
                 dismissed: 11,
                 false_positives: 13,
                 false_negatives: 15,
+                suppressed_by_feedback: 17,
             }
         );
         assert!(Counts::default().is_zero());
         assert!(!counts(0).is_zero());
         assert!(!Counts {
-            false_negatives: 1,
+            suppressed_by_feedback: 1,
             ..Counts::default()
         }
         .is_zero());
@@ -283,6 +292,10 @@ mod tests {
             detection("d5", "t5", Remediated),
             detection("d6", "t6", AtRisk),
             detection("d7", "t7", Dismissed),
+            crate::model::Detection {
+                risk_detail: crate::model::RiskDetail::AiConfirmedSigninSafe,
+                ..detection("d8", "t8", Dismissed)
+            },
         ]);
         let one = |f: fn(&mut Counts)| {
             let mut c = Counts::default();
@@ -299,6 +312,14 @@ mod tests {
                 Counts {
                     detections: 1,
                     dismissed: 1,
+                    ..Counts::default()
+                },
+            ),
+            (
+                kind("t8"),
+                Counts {
+                    detections: 1,
+                    suppressed_by_feedback: 1,
                     ..Counts::default()
                 },
             ),

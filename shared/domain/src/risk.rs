@@ -10,6 +10,7 @@ use crate::feedback::{
     PasswordEventKind, RiskSnapshot, TargetOutcome, TargetResult,
 };
 use crate::indicators::Verdict;
+use crate::limits::DEFAULT_LEARNING_DAYS;
 use crate::model::{
     Activity, Detection, DetectionTimingType, RiskDetail, RiskLevel, RiskState, SignIn,
     UserAggregate,
@@ -27,6 +28,20 @@ pub enum Command {
     Password(PasswordEvent),
     IngestDetections(Vec<DetectionIn>),
 }
+
+/// The detection types that judge a sign-in by its context (network, location), which what
+/// feedback taught can keep from raising risk (SPEC 3a). Credential, token and admin types,
+/// and detections not linked to a sign-in, are never taught away.
+pub const CONTEXT_BASED_TYPES: [&str; 8] = [
+    "unfamiliarFeatures",
+    "anonymizedIPAddress",
+    "suspiciousIPAddress",
+    "riskyIPAddress",
+    "maliciousIPAddress",
+    "newCountry",
+    "impossibleTravel",
+    "unlikelyTravel",
+];
 
 /// Detection types of token theft: a passed MFA prompt does not remediate them, since the
 /// stolen token needs none; only a secure password change does (SPEC 3).
@@ -91,9 +106,26 @@ pub struct Context {
     pub now: DateTime<Utc>,
     /// What matching allow or block indicators say about new detections, by detection id.
     pub verdicts: BTreeMap<String, Verdict>,
-    /// The setting `allowOnPremisesPasswordChangeToResetUserRisk`: whether a password changed
-    /// on premises remediates the user's risk.
+    pub settings: Settings,
+}
+
+/// What a deployment decides about the rules (`Config::settings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// `allowOnPremisesPasswordChangeToResetUserRisk`: whether a password changed on premises
+    /// remediates the user's risk.
     pub on_premises_password_change_resets_risk: bool,
+    /// How long confirming a user safe puts the user in learning mode.
+    pub learning_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            on_premises_password_change_resets_risk: false,
+            learning_days: DEFAULT_LEARNING_DAYS,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +183,9 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
                 ctx.now,
                 &mut event_types,
             );
+            // The seed: it "places it in learning mode to relearn the usage properties".
+            let days = chrono::Duration::days(i64::from(ctx.settings.learning_days));
+            agg.user.learning_until_date_time = Some(ctx.now + days);
             (
                 vec![TargetResult::new(&user_id, TargetOutcome::Applied)],
                 RiskDetail::AdminConfirmedAccountSafe,
@@ -269,6 +304,8 @@ fn confirm_sign_ins_compromised(
             detail,
             now,
         );
+        // What an attacker did is nothing to learn from: learning mode ends.
+        agg.user.learning_until_date_time = None;
     }
     results
 }
@@ -308,6 +345,8 @@ fn confirm_user_compromised(
     event_types: &mut BTreeSet<String>,
 ) {
     let detail = RiskDetail::AdminConfirmedUserCompromised;
+    // What an attacker did is nothing to learn from: learning mode ends.
+    agg.user.learning_until_date_time = None;
     // What was at risk is now known compromised. What an analyst already confirmed compromised
     // keeps the detail that says which sign-in they confirmed.
     for sign_in in agg.sign_ins.values_mut() {
@@ -394,7 +433,7 @@ fn password_event(
             return mfa_passed(agg, sign_in, ctx.now, event_types);
         }
         PasswordEventKind::OnPremisesPasswordChange
-            if !ctx.on_premises_password_change_resets_risk => {}
+            if !ctx.settings.on_premises_password_change_resets_risk => {}
         _ => {
             let at_risk =
                 agg.user.risk_state.is_active() || agg.active_detections().next().is_some();
@@ -466,6 +505,11 @@ fn ingest(
                 input.risk_level,
             ),
             Some(Verdict::Block) => (RiskState::AtRisk, RiskDetail::None, RiskLevel::High),
+            None if in_learning_mode(&agg.user, now) && is_teachable(input) => (
+                RiskState::Dismissed,
+                RiskDetail::AiConfirmedSigninSafe,
+                input.risk_level,
+            ),
             None => (RiskState::AtRisk, RiskDetail::None, input.risk_level),
         };
         let detection = Detection {
@@ -526,6 +570,17 @@ fn ingest(
         recompute_user(agg, None, now);
     }
     results
+}
+
+fn in_learning_mode(user: &crate::model::User, now: DateTime<Utc>) -> bool {
+    user.learning_until_date_time
+        .is_some_and(|until| now < until)
+}
+
+/// Whether what feedback taught may judge this detection: a context-based type, linked to a
+/// sign-in.
+fn is_teachable(detection: &DetectionIn) -> bool {
+    detection.sign_in.is_some() && CONTEXT_BASED_TYPES.contains(&detection.risk_event_type.as_str())
 }
 
 /// SPEC 2: the user's level is the highest of its active detections, `high` if confirmed

@@ -16,6 +16,9 @@ pub struct RiskyUser {
     pub risk_state: RiskState,
     pub risk_detail: RiskDetail,
     pub risk_last_updated_date_time: Option<DateTime<Utc>>,
+    /// While in learning mode, until when (SPEC 3a).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub learning_until_date_time: Option<DateTime<Utc>>,
     pub is_processing: bool,
     pub required_remediation: RequiredRemediation,
 }
@@ -39,6 +42,7 @@ impl RiskyUser {
             risk_state: user.risk_state,
             risk_detail: user.risk_detail,
             risk_last_updated_date_time: user.risk_last_updated_date_time,
+            learning_until_date_time: user.learning_until_date_time,
             is_processing: row.is_processing,
             required_remediation,
         }

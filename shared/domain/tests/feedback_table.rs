@@ -8,7 +8,7 @@ use riskfeedback::feedback::{
 use riskfeedback::model::{
     Activity, DetectionTimingType, RiskDetail, RiskLevel, RiskState, User, UserAggregate,
 };
-use riskfeedback::risk::{apply, Command, Context, Outcome};
+use riskfeedback::risk::{apply, Command, Context, Outcome, Settings};
 
 use RiskLevel::{High, Low, Medium};
 
@@ -36,7 +36,7 @@ fn ctx_at(step: u32, now: DateTime<Utc>) -> Context {
         comment: None,
         now,
         verdicts: Default::default(),
-        on_premises_password_change_resets_risk: false,
+        settings: Default::default(),
     }
 }
 
@@ -376,6 +376,104 @@ fn confirm_user_safe_closes_every_active_risk() {
     assert_nothing_active(agg);
 }
 
+/// A new detection for u1 at `second`, of `kind`, with or without a sign-in.
+fn typed(id: &str, kind: &str, sign_in: Option<&str>) -> DetectionIn {
+    DetectionIn {
+        risk_event_type: kind.to_string(),
+        ..detection(id, Medium, sign_in)
+    }
+}
+
+#[test]
+fn confirm_user_safe_starts_learning_mode_for_the_configured_days() {
+    let out = run(&seeded(), Command::ConfirmUserSafe, 1);
+    assert_eq!(
+        out.aggregate.user.learning_until_date_time,
+        Some(at(1) + chrono::Duration::days(14))
+    );
+    let thirty = Context {
+        settings: Settings {
+            learning_days: 30,
+            ..Settings::default()
+        },
+        ..ctx(1)
+    };
+    let out = apply(&seeded(), &Command::ConfirmUserSafe, &thirty);
+    assert_eq!(
+        out.aggregate.user.learning_until_date_time,
+        Some(at(1) + chrono::Duration::days(30))
+    );
+}
+
+#[test]
+fn in_learning_mode_context_based_sign_in_detections_are_taught_away() {
+    let learning = run(&seeded(), Command::ConfirmUserSafe, 1).aggregate;
+    let after = ingest(
+        &learning,
+        vec![
+            typed("d10", "unfamiliarFeatures", Some("s10")),
+            typed("d11", "impossibleTravel", Some("s11")),
+            typed("d12", "leakedCredentials", Some("s12")),
+            typed("d13", "anomalousToken", Some("s13")),
+            typed("d14", "unfamiliarFeatures", None),
+        ],
+        2,
+    );
+    for id in ["d10", "d11"] {
+        let d = &after.detections[id];
+        assert_eq!(
+            (d.risk_state, d.risk_detail),
+            (RiskState::Dismissed, RiskDetail::AiConfirmedSigninSafe),
+            "{id}"
+        );
+    }
+    assert_eq!(after.sign_ins["s10"].risk_state, RiskState::None);
+    // Credential and token types, and detections not linked to a sign-in, apply as usual.
+    for id in ["d12", "d13", "d14"] {
+        assert_eq!(detection_state(&after, id), RiskState::AtRisk, "{id}");
+    }
+    assert_eq!(user_risk(&after).0, RiskState::AtRisk);
+}
+
+#[test]
+fn after_learning_mode_context_based_detections_raise_risk_again() {
+    let learning = run(&seeded(), Command::ConfirmUserSafe, 1).aggregate;
+    let later = at(1) + chrono::Duration::days(14);
+    let out = apply(
+        &learning,
+        &Command::IngestDetections(vec![typed("d10", "unfamiliarFeatures", Some("s10"))]),
+        &ctx_at(2, later),
+    );
+    assert_eq!(detection_state(&out.aggregate, "d10"), RiskState::AtRisk);
+}
+
+#[test]
+fn confirming_a_compromise_ends_learning_mode() {
+    let learning = run(&seeded(), Command::ConfirmUserSafe, 1).aggregate;
+    let user = run(&learning, Command::ConfirmUserCompromised, 2).aggregate;
+    assert_eq!(user.user.learning_until_date_time, None);
+    let learning = ingest(
+        &learning,
+        vec![typed("d10", "leakedCredentials", Some("s10"))],
+        2,
+    );
+    let sign_in = run(
+        &learning,
+        Command::ConfirmSignInsCompromised(ids(&["s10"])),
+        3,
+    )
+    .aggregate;
+    assert_eq!(sign_in.user.learning_until_date_time, None);
+    // Feedback naming no known sign-in changes nothing, learning mode included.
+    let unknown = run(
+        &learning,
+        Command::ConfirmSignInsCompromised(ids(&["s-x"])),
+        3,
+    )
+    .aggregate;
+    assert_eq!(unknown, learning);
+}
+
 #[test]
 fn dismiss_user_closes_every_active_risk() {
     // s1 is already confirmed safe: only sign-ins with active risk become dismissed.
@@ -459,7 +557,10 @@ fn a_password_changed_on_premises_remediates_only_where_the_setting_allows_it() 
         PasswordEventKind::OnPremisesPasswordChange,
     ));
     let allowed = Context {
-        on_premises_password_change_resets_risk: true,
+        settings: Settings {
+            on_premises_password_change_resets_risk: true,
+            ..Settings::default()
+        },
         ..ctx(1)
     };
     let out = apply(&seeded(), &event, &allowed);

@@ -107,7 +107,7 @@ fn ctx(step: usize) -> Context {
         comment: None,
         now: at(step as i64 / 2),
         verdicts: Default::default(),
-        on_premises_password_change_resets_risk: false,
+        settings: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use riskfeedback::risk::Settings;
 use riskfeedback_devstack::poller::{sqs_record, Poller};
 use riskfeedback_tests::harness::{detection, one_detection_each, Answer, As, TestStack};
 use serde_json::{json, Value};
@@ -490,7 +491,10 @@ async fn a_password_changed_on_premises_remediates_only_where_the_setting_allows
     // On: it remediates, as a secure password change does.
     let allowed = Poller {
         app: risk_processor::App {
-            on_premises_password_change_resets_risk: true,
+            settings: Settings {
+                on_premises_password_change_resets_risk: true,
+                ..t.poller.app.settings
+            },
             ..t.poller.app.clone()
         },
         ..t.poller.clone()
@@ -508,6 +512,68 @@ async fn a_password_changed_on_premises_remediates_only_where_the_setting_allows
         get(&t, "/risky-signins/si-a1").await["riskState"],
         "remediated"
     );
+}
+
+#[tokio::test]
+async fn confirm_user_safe_starts_learning_mode_which_teaches_away_context_based_detections() {
+    let t = seeded().await;
+    feedback(
+        &t,
+        "/risky-users/confirm-safe",
+        json!({"userIds": ["alice"]}),
+    )
+    .await;
+    t.drain().await;
+    let alice = get(&t, "/risky-users/alice").await;
+    let until = alice["learningUntilDateTime"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| panic!("no learning mode: {alice}"));
+    let days = (until - chrono::Utc::now()).num_hours() as f64 / 24.0;
+    assert!((13.9..=14.0).contains(&days), "learning for {days} days");
+
+    let mut leaked = detection("d-a8", "alice", "medium", Some("si-a8"));
+    leaked["riskEventType"] = json!("leakedCredentials");
+    ingest(
+        &t,
+        vec![detection("d-a7", "alice", "high", Some("si-a7")), leaked],
+    )
+    .await;
+    t.drain().await;
+    let detections = get(&t, "/risk-detections?userId=alice").await;
+    let state = |id: &str| {
+        detections["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["id"] == id)
+            .map(|d| (d["riskState"].clone(), d["riskDetail"].clone()))
+    };
+    assert_eq!(
+        state("d-a7"),
+        Some((json!("dismissed"), json!("aiConfirmedSigninSafe"))),
+        "{detections}"
+    );
+    assert_eq!(
+        state("d-a8"),
+        Some((json!("atRisk"), json!("none"))),
+        "{detections}"
+    );
+    assert_eq!(
+        risk(&get(&t, "/risky-users/alice").await),
+        expect("atRisk", "medium", "none")
+    );
+    let today = chrono::Utc::now().date_naive();
+    let report = get(&t, &format!("/detection-quality?from={today}&to={today}")).await;
+    let unfamiliar = report["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["riskEventType"] == "unfamiliarFeatures")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(unfamiliar["suppressedByFeedback"], 1, "{report}");
 }
 
 #[tokio::test]

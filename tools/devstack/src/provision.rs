@@ -107,6 +107,7 @@ impl Stack {
             remediation_command_queue_url: url("RemediationCommandQueue")?,
             user_risk_policy_level: RiskLevel::High,
             on_premises_password_change_resets_risk: false,
+            learning_days: riskfeedback::limits::DEFAULT_LEARNING_DAYS,
             max_receive_count: template
                 .queue("FeedbackQueue")
                 .and_then(|q| q.redrive.as_ref())

@@ -107,13 +107,25 @@ impl DynamoStore {
             set.push("userPrincipalName = :upn");
             values.insert(":upn".to_string(), AttributeValue::S(upn.clone()));
         }
+        let mut remove = vec!["pendingWork[0]"];
+        match user.learning_until_date_time {
+            Some(until) => {
+                set.push("learningUntilDateTime = :learning");
+                values.insert(":learning".to_string(), to_value(&until)?);
+            }
+            None => remove.push("learningUntilDateTime"),
+        }
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(
                 user_pk(commit.tenant_id, &user.id),
                 USER_SK,
             )))
-            .update_expression(format!("SET {} REMOVE pendingWork[0]", set.join(", ")))
+            .update_expression(format!(
+                "SET {} REMOVE {}",
+                set.join(", "),
+                remove.join(", ")
+            ))
             .condition_expression("version = :v")
             .set_expression_attribute_values(Some(values))
             .build()
@@ -137,6 +149,7 @@ impl DynamoStore {
             ("dismissed", counts.dismissed),
             ("falsePositives", counts.false_positives),
             ("falseNegatives", counts.false_negatives),
+            ("suppressedByFeedback", counts.suppressed_by_feedback),
         ];
         let mut values = HashMap::from([
             (
