@@ -620,13 +620,30 @@ async fn confirming_a_sign_in_compromised_can_block_its_address_all_or_nothing()
     }
 
     // Both of alice's sign-ins came from one address: one block indicator, and the feedback.
-    feedback(
-        &t,
-        "/risky-signins/confirm-compromised",
-        json!({"signInIds": ["si-a1", "si-a2"], "blockIndicator": {}}),
-    )
-    .await;
+    let caller = analyst();
+    let keyed = |sign_ins: Value| {
+        let body = json!({"signInIds": sign_ins, "blockIndicator": {}});
+        let mut headers = std::collections::BTreeMap::new();
+        headers.insert("content-type".to_string(), "application/json".to_string());
+        headers.insert("idempotency-key".to_string(), "block-1".to_string());
+        t.call_raw(
+            Some(&caller),
+            "POST",
+            "/risky-signins/confirm-compromised",
+            headers,
+            body.to_string().into_bytes(),
+        )
+    };
+    assert_eq!(keyed(json!(["si-a1", "si-a2"])).await.status, 202);
     t.drain().await;
+    // The key again with another sign-in, of another address: refused, and nothing written.
+    let mut elsewhere = detection("d-b3", "bob", "low", Some("si-b3"));
+    elsewhere["signIn"]["ipAddress"] = json!("198.51.100.9");
+    ingest(&t, vec![elsewhere]).await;
+    t.drain().await;
+    let before = t.item_count().await;
+    keyed(json!(["si-b3"])).await.problem(422);
+    assert_eq!(t.item_count().await, before, "a reused key wrote something");
     assert_eq!(
         get(&t, "/risky-signins/si-a1").await["riskState"],
         "confirmedCompromised"

@@ -112,8 +112,11 @@ pub(crate) async fn feedback(app: &App, call: &Call, action: FeedbackAction) -> 
         return Ok(json(StatusCode::OK, &preview));
     }
     let hash = request_hash(&(&work, &block));
+    // Intake first: a reused Idempotency-Key is refused before any indicator is written, and a
+    // keyed retry after a failure here replays the feedback and stores what is missing.
+    let accepted = accept(app, call, work).await?;
     sign_in_blocks::create(&app.store, &caller.tenant_id, &blocks, &hash).await?;
-    accept(app, call, work).await
+    Ok(accepted)
 }
 
 /// `202` with the feedback and where to watch it; honours `Idempotency-Key`.
