@@ -16,8 +16,8 @@ use riskfeedback_http::route;
 use riskfeedback_http::router::Routes;
 
 use routes::{
-    detection_quality, feedback, indicators, password_events, risk_detections, risky_sign_ins,
-    risky_users, submissions,
+    detection_quality, familiar_contexts, feedback, indicators, password_events, risk_detections,
+    risky_sign_ins, risky_users, submissions,
 };
 
 /// What every request needs, built once per cold start.
@@ -66,6 +66,8 @@ pub fn routes() -> &'static Routes<App> {
             route!(risky_users::list_users),
             route!(risky_users::get_user),
             route!(risky_users::user_history),
+            route!(familiar_contexts::list_familiar_contexts),
+            route!(familiar_contexts::forget_familiar_context),
             route!(risky_users::confirm_users_compromised),
             route!(risky_users::confirm_users_safe),
             route!(risky_users::dismiss_users),

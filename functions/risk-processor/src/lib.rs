@@ -139,7 +139,7 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
                     &tenant,
                     &user,
                     app.accepting_deadline,
-                    app.settings,
+                    &app.settings,
                 )
                 .await
                 .map_err(|e| e.to_string());

@@ -1,9 +1,17 @@
 //! Settings every function reads from its environment (set by `template.yaml`, or by the local
 //! stack). AWS endpoints, region and credentials are the SDK's own standard environment.
 
-use crate::limits::{DEFAULT_LEARNING_DAYS, MAX_LEARNING_DAYS};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::familiar::ContextTypes;
+use crate::limits::{
+    DEFAULT_FAMILIAR_CONTEXT_DAYS, DEFAULT_LEARNING_DAYS, MAX_FAMILIAR_CONTEXT_DAYS,
+    MAX_LEARNING_DAYS,
+};
 use crate::model::RiskLevel;
 use crate::risk::Settings;
+use crate::validate::is_valid_name;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -21,6 +29,12 @@ pub struct Config {
     /// `LEARNING_DAYS` (1 to 365, default 14): how long confirming a user safe puts the user in
     /// learning mode (SPEC 3a).
     pub learning_days: u32,
+    /// `FAMILIAR_CONTEXT_DAYS` (1 to 730, default 90): how long a familiar context lives after
+    /// it was last learned (SPEC 3a).
+    pub familiar_context_days: u32,
+    /// `NETWORK_CONTEXT_TYPES` and `LOCATION_CONTEXT_TYPES` (comma-separated detection types,
+    /// SPEC 3a's lists unless set): the types a familiar network, or place, may judge safe.
+    pub context_types: ContextTypes,
     /// The feedback queue's `maxReceiveCount`: on that receive a failing notice is about to be
     /// dead-lettered, and its feedback is marked `failed`.
     pub max_receive_count: u32,
@@ -40,6 +54,15 @@ pub enum ConfigError {
     OnPremisesSetting(String),
     #[error("LEARNING_DAYS must be a whole number from 1 to 365, not {0:?}")]
     LearningDays(String),
+    #[error("FAMILIAR_CONTEXT_DAYS must be a whole number from 1 to 730, not {0:?}")]
+    FamiliarContextDays(String),
+    #[error("{0} must be detection types separated by commas, not {1:?}")]
+    ContextTypes(&'static str, String),
+    #[error(
+        "NETWORK_CONTEXT_TYPES and LOCATION_CONTEXT_TYPES both name {0:?}: a type judges by one \
+         context"
+    )]
+    ContextTypeTwice(String),
 }
 
 impl Config {
@@ -79,6 +102,25 @@ impl Config {
             .ok()
             .filter(|n| (1..=MAX_LEARNING_DAYS).contains(n))
             .ok_or(ConfigError::LearningDays(learning))?;
+        let days = lookup("FAMILIAR_CONTEXT_DAYS")
+            .unwrap_or_else(|| DEFAULT_FAMILIAR_CONTEXT_DAYS.to_string());
+        let familiar_context_days = days
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_FAMILIAR_CONTEXT_DAYS).contains(n))
+            .ok_or(ConfigError::FamiliarContextDays(days))?;
+        let defaults = ContextTypes::default();
+        let context_types = ContextTypes {
+            network: type_list(&lookup, "NETWORK_CONTEXT_TYPES", defaults.network)?,
+            location: type_list(&lookup, "LOCATION_CONTEXT_TYPES", defaults.location)?,
+        };
+        if let Some(both) = context_types
+            .network
+            .intersection(&context_types.location)
+            .next()
+        {
+            return Err(ConfigError::ContextTypeTwice(both.clone()));
+        }
         Ok(Config {
             table_name: get("TABLE_NAME")?,
             feedback_queue_url: get("FEEDBACK_QUEUE_URL")?,
@@ -87,6 +129,8 @@ impl Config {
             user_risk_policy_level,
             on_premises_password_change_resets_risk,
             learning_days,
+            familiar_context_days,
+            context_types,
             max_receive_count,
         })
     }
@@ -96,7 +140,31 @@ impl Config {
         Settings {
             on_premises_password_change_resets_risk: self.on_premises_password_change_resets_risk,
             learning_days: self.learning_days,
+            familiar_context_days: self.familiar_context_days,
+            context_types: Arc::new(self.context_types.clone()),
         }
+    }
+}
+
+/// A comma-separated list of detection types; unset, `default`; set but empty, none at all.
+fn type_list(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: BTreeSet<String>,
+) -> Result<BTreeSet<String>, ConfigError> {
+    let Some(text) = lookup(name) else {
+        return Ok(default);
+    };
+    let types: BTreeSet<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    if types.iter().all(|t| is_valid_name(t)) {
+        Ok(types)
+    } else {
+        Err(ConfigError::ContextTypes(name, text))
     }
 }
 
@@ -167,6 +235,44 @@ mod tests {
         assert_eq!(
             config(&[("MAX_RECEIVE_COUNT", "0")]),
             Err(ConfigError::MaxReceiveCount("0".to_string()))
+        );
+    }
+
+    #[test]
+    fn familiar_contexts_live_90_days_unless_set_and_judge_the_spec_types_unless_named() {
+        let defaults = config(&[]).expect("the required names are set");
+        assert_eq!(defaults.familiar_context_days, 90);
+        assert_eq!(defaults.context_types, ContextTypes::default());
+        assert_eq!(
+            config(&[("FAMILIAR_CONTEXT_DAYS", "30")]).map(|c| c.familiar_context_days),
+            Ok(30)
+        );
+        for bad in ["0", "731", "forever"] {
+            assert_eq!(
+                config(&[("FAMILIAR_CONTEXT_DAYS", bad)]),
+                Err(ConfigError::FamiliarContextDays(bad.to_string()))
+            );
+        }
+        let named = config(&[
+            ("NETWORK_CONTEXT_TYPES", " unfamiliarFeatures , vpnUse,"),
+            ("LOCATION_CONTEXT_TYPES", ""),
+        ])
+        .map(|c| c.settings().context_types);
+        let types = named.expect("valid lists");
+        assert_eq!(types.network.len(), 2);
+        assert!(types.network.contains("vpnUse") && types.location.is_empty());
+        assert_eq!(
+            config(&[("LOCATION_CONTEXT_TYPES", "new country")]),
+            Err(ConfigError::ContextTypes(
+                "LOCATION_CONTEXT_TYPES",
+                "new country".to_string()
+            ))
+        );
+        assert_eq!(
+            config(&[("LOCATION_CONTEXT_TYPES", "newCountry,unfamiliarFeatures")]),
+            Err(ConfigError::ContextTypeTwice(
+                "unfamiliarFeatures".to_string()
+            ))
         );
     }
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::familiar::ContextRef;
 use crate::model::{DetectionTimingType, Evidence, RiskDetail, RiskLevel, RiskState};
 
 /// What a unit of work asks for. The first seven are SPEC 8's feedback actions;
@@ -20,6 +21,8 @@ pub enum FeedbackAction {
     DismissUser,
     PasswordEvent,
     IngestDetections,
+    /// `DELETE /familiar-contexts/{id}`: forget what feedback taught (SPEC 3a).
+    ForgetFamiliarContext,
 }
 
 impl FeedbackAction {
@@ -263,6 +266,12 @@ pub struct HistoryEntry {
 pub struct HistoryActivity {
     pub risk_event_types: Vec<String>,
     pub detail: RiskDetail,
+    /// Familiar contexts the step taught (SPEC 3a).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learned_contexts: Vec<ContextRef>,
+    /// Familiar contexts the step forgot.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forgotten_contexts: Vec<ContextRef>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -410,18 +410,23 @@ pub(crate) async fn plan(
     match request {
         FeedbackRequest::Feedback {
             action, target_ids, ..
-        } if action.targets_sign_ins() => {
-            let owners: HashMap<String, String> = store.sign_in_owners(tenant, target_ids).await?;
-            for sign_in in target_ids {
-                match owners.get(sign_in) {
+        } if action.targets_sign_ins() || *action == FeedbackAction::ForgetFamiliarContext => {
+            let owners: HashMap<String, String> = if action.targets_sign_ins() {
+                store.sign_in_owners(tenant, target_ids).await?
+            } else {
+                store.familiar_context_owners(tenant, target_ids).await?
+            };
+            // A user's targets are one step: its command names them all.
+            for target in target_ids {
+                match owners.get(target) {
                     Some(user) => {
                         let steps = &mut by_user.entry(user.clone()).or_default().1;
                         match steps.first_mut() {
-                            Some(targets) => targets.push(sign_in.clone()),
-                            None => steps.push(vec![sign_in.clone()]),
+                            Some(targets) => targets.push(target.clone()),
+                            None => steps.push(vec![target.clone()]),
                         }
                     }
-                    None => not_found.push(sign_in.clone()),
+                    None => not_found.push(target.clone()),
                 }
             }
         }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod digest;
 pub mod errors;
+pub mod familiar;
 pub mod feedback;
 pub mod idempotency;
 pub mod indicators;

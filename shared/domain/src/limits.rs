@@ -43,3 +43,8 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 /// otherwise (SPEC 3a), and the most it may say.
 pub const DEFAULT_LEARNING_DAYS: u32 = 14;
 pub const MAX_LEARNING_DAYS: u32 = 365;
+
+/// How long a familiar context lives after it was last learned, unless `FAMILIAR_CONTEXT_DAYS`
+/// says otherwise (SPEC 3a), and the most it may say.
+pub const DEFAULT_FAMILIAR_CONTEXT_DAYS: u32 = 90;
+pub const MAX_FAMILIAR_CONTEXT_DAYS: u32 = 730;

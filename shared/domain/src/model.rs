@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::familiar::{FamiliarContext, TaughtBy};
+
 /// `none` < `low` < `medium` < `high`: the derived order is the risk order.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
@@ -199,6 +201,10 @@ pub struct Detection {
     pub sign_in_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// On a detection what feedback taught judged safe (`aiConfirmedSigninSafe`): why, and the
+    /// familiar context that matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taught_by: Option<TaughtBy>,
 }
 
 /// Everything the risk rules need to know about one user: the unit of atomic change.
@@ -207,6 +213,8 @@ pub struct UserAggregate {
     pub user: User,
     pub sign_ins: BTreeMap<String, SignIn>,
     pub detections: BTreeMap<String, Detection>,
+    /// What feedback taught about this user (SPEC 3a), by context id.
+    pub familiar_contexts: BTreeMap<String, FamiliarContext>,
 }
 
 impl UserAggregate {
@@ -215,6 +223,7 @@ impl UserAggregate {
             user,
             sign_ins: BTreeMap::new(),
             detections: BTreeMap::new(),
+            familiar_contexts: BTreeMap::new(),
         }
     }
 
@@ -224,8 +233,9 @@ impl UserAggregate {
             .filter(|d| d.risk_state.is_active())
     }
 
-    /// Sign-ins and detections that differ between `self` (before) and `after`.
-    pub fn changes<'a>(&self, after: &'a UserAggregate) -> Changes<'a> {
+    /// Sign-ins, detections and familiar contexts that differ between `self` (before) and
+    /// `after`, and the contexts `after` no longer holds.
+    pub fn changes<'a>(&'a self, after: &'a UserAggregate) -> Changes<'a> {
         Changes {
             sign_ins: after
                 .sign_ins
@@ -237,6 +247,17 @@ impl UserAggregate {
                 .values()
                 .filter(|d| self.detections.get(&d.id) != Some(*d))
                 .collect(),
+            familiar_contexts: after
+                .familiar_contexts
+                .values()
+                .filter(|c| self.familiar_contexts.get(&c.id) != Some(*c))
+                .collect(),
+            forgotten_contexts: self
+                .familiar_contexts
+                .keys()
+                .filter(|id| !after.familiar_contexts.contains_key(*id))
+                .map(String::as_str)
+                .collect(),
         }
     }
 }
@@ -246,6 +267,8 @@ impl UserAggregate {
 pub struct Changes<'a> {
     pub sign_ins: Vec<&'a SignIn>,
     pub detections: Vec<&'a Detection>,
+    pub familiar_contexts: Vec<&'a FamiliarContext>,
+    pub forgotten_contexts: Vec<&'a str>,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::auth::Caller;
+use crate::familiar::ContextRef;
 use crate::feedback::TargetOutcome;
 use crate::intake::{plan, FeedbackRequest};
 use crate::model::{Detection, SignIn, User, UserAggregate};
@@ -31,6 +32,12 @@ pub struct PreviewTarget {
     pub before: Option<Snapshot>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<Snapshot>,
+    /// Familiar contexts the feedback would teach the target's user (SPEC 3a).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub learned_contexts: Vec<ContextRef>,
+    /// Familiar contexts of the target's user the feedback would forget.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forgotten_contexts: Vec<ContextRef>,
 }
 
 /// The user and the sign-ins and detections a target's feedback touches.
@@ -48,7 +55,7 @@ pub async fn preview(
     caller: &Caller,
     request: &FeedbackRequest,
     now: DateTime<Utc>,
-    settings: Settings,
+    settings: &Settings,
 ) -> Result<Preview, StoreError> {
     let tenant = caller.tenant_id.as_str();
     let (steps, not_found) = plan(store, tenant, "dry-run", request).await?;
@@ -60,6 +67,8 @@ pub async fn preview(
                 result: TargetOutcome::NotFound,
                 before: None,
                 after: None,
+                learned_contexts: Vec::new(),
+                forgotten_contexts: Vec::new(),
             };
             (id, target)
         })
@@ -78,11 +87,29 @@ pub async fn preview(
                 comment: None,
                 now,
                 verdicts: verdicts(store, tenant, &command, now).await?,
-                settings,
+                settings: settings.clone(),
             };
             let outcome = apply(&aggregate, &command, &ctx);
+            let activity = &outcome.history.activity;
             for result in outcome.results {
                 let (before, after) = snapshots(&aggregate, &outcome.aggregate, &result.id);
+                // A context learned from a sign-in belongs to that sign-in's target; what a
+                // user-wide step forgets belongs to each of its targets.
+                let learned = activity
+                    .learned_contexts
+                    .iter()
+                    .filter(|c| {
+                        outcome
+                            .aggregate
+                            .familiar_contexts
+                            .get(&c.id)
+                            .is_none_or(|known| {
+                                !command.action().targets_sign_ins()
+                                    || known.learned_from.sign_in_id == result.id
+                            })
+                    })
+                    .cloned()
+                    .collect();
                 by_target.insert(
                     result.id.clone(),
                     PreviewTarget {
@@ -90,6 +117,8 @@ pub async fn preview(
                         result: result.result,
                         before: Some(before),
                         after: Some(after),
+                        learned_contexts: learned,
+                        forgotten_contexts: activity.forgotten_contexts.clone(),
                     },
                 );
             }

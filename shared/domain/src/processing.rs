@@ -194,7 +194,7 @@ pub async fn apply_pending(
     tenant: &str,
     user_id: &str,
     accepting_deadline: Duration,
-    settings: Settings,
+    settings: &Settings,
 ) -> Result<Applied, ProcessError> {
     let mut applied = Applied::default();
     let mut loaded = store.load_user(tenant, user_id).await?;
@@ -248,7 +248,7 @@ pub async fn apply_pending(
             comment: record.comment.clone(),
             now,
             verdicts: verdicts(store, tenant, &command, now).await?,
-            settings,
+            settings: settings.clone(),
         };
         let outcome = apply(&user.aggregate, &command, &ctx);
         let quality = deltas(&user.aggregate, &outcome.aggregate);

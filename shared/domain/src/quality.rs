@@ -255,6 +255,7 @@ mod tests {
             last_updated_date_time: at,
             sign_in_id: None,
             evidence: None,
+            taught_by: None,
         }
     }
 

@@ -2,15 +2,20 @@
 //! over one user's aggregate. Nothing here knows about storage, queues or clocks.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::familiar::{
+    forget_matching, learn, recognise, ContextKind, ContextRef, ContextTypes, LearnedFrom, Lesson,
+    SignInContext, TaughtBy, TaughtCause,
+};
 use crate::feedback::{
     Actor, DetectionIn, FeedbackAction, HistoryActivity, HistoryEntry, PasswordEvent,
     PasswordEventKind, RiskSnapshot, TargetOutcome, TargetResult,
 };
 use crate::indicators::Verdict;
-use crate::limits::DEFAULT_LEARNING_DAYS;
+use crate::limits::{DEFAULT_FAMILIAR_CONTEXT_DAYS, DEFAULT_LEARNING_DAYS};
 use crate::model::{
     Activity, Detection, DetectionTimingType, RiskDetail, RiskLevel, RiskState, SignIn,
     UserAggregate,
@@ -27,21 +32,8 @@ pub enum Command {
     DismissUser,
     Password(PasswordEvent),
     IngestDetections(Vec<DetectionIn>),
+    ForgetFamiliarContexts(Vec<String>),
 }
-
-/// The detection types that judge a sign-in by its context (network, location), which what
-/// feedback taught can keep from raising risk (SPEC 3a). Credential, token and admin types,
-/// and detections not linked to a sign-in, are never taught away.
-pub const CONTEXT_BASED_TYPES: [&str; 8] = [
-    "unfamiliarFeatures",
-    "anonymizedIPAddress",
-    "suspiciousIPAddress",
-    "riskyIPAddress",
-    "maliciousIPAddress",
-    "newCountry",
-    "impossibleTravel",
-    "unlikelyTravel",
-];
 
 /// Detection types of token theft: a passed MFA prompt does not remediate them, since the
 /// stolen token needs none; only a secure password change does (SPEC 3).
@@ -77,6 +69,7 @@ impl Command {
                     .cloned()
                     .collect(),
             ),
+            FeedbackAction::ForgetFamiliarContext => Command::ForgetFamiliarContexts(targets),
         }
     }
 
@@ -90,6 +83,7 @@ impl Command {
             Command::DismissUser => FeedbackAction::DismissUser,
             Command::Password(_) => FeedbackAction::PasswordEvent,
             Command::IngestDetections(_) => FeedbackAction::IngestDetections,
+            Command::ForgetFamiliarContexts(_) => FeedbackAction::ForgetFamiliarContext,
         }
     }
 }
@@ -110,13 +104,17 @@ pub struct Context {
 }
 
 /// What a deployment decides about the rules (`Config::settings`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// `allowOnPremisesPasswordChangeToResetUserRisk`: whether a password changed on premises
     /// remediates the user's risk.
     pub on_premises_password_change_resets_risk: bool,
     /// How long confirming a user safe puts the user in learning mode.
     pub learning_days: u32,
+    /// How long a familiar context lives after it was last learned.
+    pub familiar_context_days: u32,
+    /// The detection types what feedback taught may judge, by network or by location.
+    pub context_types: Arc<ContextTypes>,
 }
 
 impl Default for Settings {
@@ -124,7 +122,28 @@ impl Default for Settings {
         Settings {
             on_premises_password_change_resets_risk: false,
             learning_days: DEFAULT_LEARNING_DAYS,
+            familiar_context_days: DEFAULT_FAMILIAR_CONTEXT_DAYS,
+            context_types: Arc::default(),
         }
+    }
+}
+
+/// What a step did besides changing state, for its history entry.
+#[derive(Debug, Default)]
+struct Trace {
+    event_types: BTreeSet<String>,
+    learned: Vec<ContextRef>,
+    forgotten: Vec<ContextRef>,
+}
+
+impl Trace {
+    /// Each context once, in the order first named.
+    fn distinct(contexts: Vec<ContextRef>) -> Vec<ContextRef> {
+        let mut seen = BTreeSet::new();
+        contexts
+            .into_iter()
+            .filter(|c| seen.insert(c.id.clone()))
+            .collect()
     }
 }
 
@@ -139,20 +158,25 @@ pub struct Outcome {
 /// that records it, and a result per target.
 pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcome {
     let mut agg = before.clone();
-    let mut event_types = BTreeSet::new();
+    let mut trace = Trace::default();
     let user_id = agg.user.id.clone();
     let (results, detail) = match command {
-        Command::ConfirmSignInsSafe(ids) => sign_in_feedback(
-            &mut agg,
-            ids,
-            SignInVerdict {
-                state: RiskState::ConfirmedSafe,
-                detail: RiskDetail::AdminConfirmedSigninSafe,
-                user_state_when_clear: RiskState::Remediated,
-            },
-            ctx.now,
-            &mut event_types,
-        ),
+        Command::ConfirmSignInsSafe(ids) => {
+            let outcome = sign_in_feedback(
+                &mut agg,
+                ids,
+                SignInVerdict {
+                    state: RiskState::ConfirmedSafe,
+                    detail: RiskDetail::AdminConfirmedSigninSafe,
+                    user_state_when_clear: RiskState::Remediated,
+                },
+                ctx.now,
+                &mut trace,
+            );
+            // The seed: "similar sign-ins shouldn't be considered risky in the future".
+            learn_from_sign_ins(&mut agg, &outcome.0, ctx, &mut trace);
+            outcome
+        }
         Command::DismissSignIns(ids) => sign_in_feedback(
             &mut agg,
             ids,
@@ -162,14 +186,15 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
                 user_state_when_clear: RiskState::Dismissed,
             },
             ctx.now,
-            &mut event_types,
+            &mut trace,
         ),
         Command::ConfirmSignInsCompromised(ids) => {
-            let results = confirm_sign_ins_compromised(&mut agg, ids, ctx.now, &mut event_types);
+            forget_sign_ins(&mut agg, ids, &mut trace);
+            let results = confirm_sign_ins_compromised(&mut agg, ids, ctx.now, &mut trace);
             (results, RiskDetail::AdminConfirmedSigninCompromised)
         }
         Command::ConfirmUserCompromised => {
-            confirm_user_compromised(&mut agg, ctx, &mut event_types);
+            confirm_user_compromised(&mut agg, ctx, &mut trace);
             (
                 vec![TargetResult::new(&user_id, TargetOutcome::Applied)],
                 RiskDetail::AdminConfirmedUserCompromised,
@@ -181,9 +206,12 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
                 RiskState::ConfirmedSafe,
                 RiskDetail::AdminConfirmedAccountSafe,
                 ctx.now,
-                &mut event_types,
+                &mut trace,
             );
-            // The seed: it "places it in learning mode to relearn the usage properties".
+            // The seed: it "places it in learning mode to relearn the usage properties": what
+            // was familiar before is relearned from scratch.
+            let all = std::mem::take(&mut agg.familiar_contexts);
+            trace.forgotten.extend(all.values().map(|c| c.reference()));
             let days = chrono::Duration::days(i64::from(ctx.settings.learning_days));
             agg.user.learning_until_date_time = Some(ctx.now + days);
             (
@@ -197,7 +225,7 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
                 RiskState::Dismissed,
                 RiskDetail::AdminDismissedAllRiskForUser,
                 ctx.now,
-                &mut event_types,
+                &mut trace,
             );
             (
                 vec![TargetResult::new(&user_id, TargetOutcome::Applied)],
@@ -205,11 +233,24 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
             )
         }
         Command::Password(event) => {
-            let result = password_event(&mut agg, event, ctx, &mut event_types);
+            let result = password_event(&mut agg, event, ctx, &mut trace);
             (vec![result], event.kind.risk_detail())
         }
         Command::IngestDetections(detections) => {
-            let results = ingest(&mut agg, detections, ctx, &mut event_types);
+            let results = ingest(&mut agg, detections, ctx, &mut trace);
+            (results, RiskDetail::None)
+        }
+        Command::ForgetFamiliarContexts(ids) => {
+            let results = ids
+                .iter()
+                .map(|id| match agg.familiar_contexts.remove(id) {
+                    Some(context) => {
+                        trace.forgotten.push(context.reference());
+                        TargetResult::new(id, TargetOutcome::Applied)
+                    }
+                    None => TargetResult::new(id, TargetOutcome::NotFound),
+                })
+                .collect();
             (results, RiskDetail::None)
         }
     };
@@ -219,8 +260,10 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
         feedback_id: ctx.feedback_id.clone(),
         action: command.action(),
         activity: HistoryActivity {
-            risk_event_types: event_types.into_iter().collect(),
+            risk_event_types: trace.event_types.into_iter().collect(),
             detail,
+            learned_contexts: Trace::distinct(trace.learned),
+            forgotten_contexts: Trace::distinct(trace.forgotten),
         },
         initiated_by: ctx.actor.clone(),
         comment: ctx.comment.clone(),
@@ -259,7 +302,7 @@ fn sign_in_feedback(
     ids: &[String],
     verdict: SignInVerdict,
     now: DateTime<Utc>,
-    event_types: &mut BTreeSet<String>,
+    trace: &mut Trace,
 ) -> (Vec<TargetResult>, RiskDetail) {
     let results = set_sign_ins(
         agg,
@@ -268,7 +311,7 @@ fn sign_in_feedback(
         RiskLevel::None,
         verdict.detail,
         now,
-        event_types,
+        trace,
     );
     if results.iter().any(|r| r.result == TargetOutcome::Applied) {
         recompute_user(
@@ -280,11 +323,58 @@ fn sign_in_feedback(
     (results, verdict.detail)
 }
 
+/// Makes the context of each sign-in the analyst confirmed safe familiar for the user.
+fn learn_from_sign_ins(
+    agg: &mut UserAggregate,
+    results: &[TargetResult],
+    ctx: &Context,
+    trace: &mut Trace,
+) {
+    for result in results
+        .iter()
+        .filter(|r| r.result == TargetOutcome::Applied)
+    {
+        let Some(sign_in) = agg.sign_ins.get(&result.id) else {
+            continue;
+        };
+        let context = sign_in_context(sign_in);
+        let lesson = Lesson {
+            user_id: &agg.user.id,
+            learned_from: LearnedFrom {
+                feedback_id: ctx.feedback_id.clone(),
+                sign_in_id: result.id.clone(),
+                learning_mode: false,
+            },
+            created_by: &ctx.actor,
+            now: ctx.now,
+            days: ctx.settings.familiar_context_days,
+        };
+        let learned = learn(&mut agg.familiar_contexts, &context, &lesson);
+        trace.learned.extend(learned);
+    }
+}
+
+/// Forgets the user's familiar contexts that any of these sign-ins comes from.
+fn forget_sign_ins(agg: &mut UserAggregate, ids: &[String], trace: &mut Trace) {
+    for id in ids {
+        if let Some(sign_in) = agg.sign_ins.get(id) {
+            let context = sign_in_context(sign_in);
+            trace
+                .forgotten
+                .extend(forget_matching(&mut agg.familiar_contexts, &context));
+        }
+    }
+}
+
+fn sign_in_context(sign_in: &SignIn) -> SignInContext {
+    SignInContext::of(sign_in.ip_address.as_deref(), sign_in.location.as_deref())
+}
+
 fn confirm_sign_ins_compromised(
     agg: &mut UserAggregate,
     ids: &[String],
     now: DateTime<Utc>,
-    event_types: &mut BTreeSet<String>,
+    trace: &mut Trace,
 ) -> Vec<TargetResult> {
     let detail = RiskDetail::AdminConfirmedSigninCompromised;
     let results = set_sign_ins(
@@ -294,7 +384,7 @@ fn confirm_sign_ins_compromised(
         RiskLevel::High,
         detail,
         now,
-        event_types,
+        trace,
     );
     if results.iter().any(|r| r.result == TargetOutcome::Applied) {
         set_user(
@@ -318,7 +408,7 @@ fn set_sign_ins(
     aggregated: RiskLevel,
     detail: RiskDetail,
     now: DateTime<Utc>,
-    event_types: &mut BTreeSet<String>,
+    trace: &mut Trace,
 ) -> Vec<TargetResult> {
     ids.iter()
         .map(|id| match agg.sign_ins.get_mut(id) {
@@ -329,7 +419,7 @@ fn set_sign_ins(
                 sign_in.risk_detail = detail;
                 for d in agg.detections.values_mut() {
                     if d.sign_in_id.as_deref() == Some(id.as_str()) {
-                        event_types.insert(d.risk_event_type.clone());
+                        trace.event_types.insert(d.risk_event_type.clone());
                         set_detection(d, state, detail, now);
                     }
                 }
@@ -339,16 +429,20 @@ fn set_sign_ins(
         .collect()
 }
 
-fn confirm_user_compromised(
-    agg: &mut UserAggregate,
-    ctx: &Context,
-    event_types: &mut BTreeSet<String>,
-) {
+fn confirm_user_compromised(agg: &mut UserAggregate, ctx: &Context, trace: &mut Trace) {
     let detail = RiskDetail::AdminConfirmedUserCompromised;
     // What an attacker did is nothing to learn from: learning mode ends.
     agg.user.learning_until_date_time = None;
-    // What was at risk is now known compromised. What an analyst already confirmed compromised
-    // keeps the detail that says which sign-in they confirmed.
+    // What was at risk is now known compromised, and where it came from is no longer familiar.
+    // What an analyst already confirmed compromised keeps the detail that says which sign-in
+    // they confirmed.
+    let at_risk: Vec<String> = agg
+        .sign_ins
+        .values()
+        .filter(|s| s.risk_state == RiskState::AtRisk)
+        .map(|s| s.id.clone())
+        .collect();
+    forget_sign_ins(agg, &at_risk, trace);
     for sign_in in agg.sign_ins.values_mut() {
         if sign_in.risk_state == RiskState::AtRisk {
             sign_in.risk_state = RiskState::ConfirmedCompromised;
@@ -358,13 +452,13 @@ fn confirm_user_compromised(
     }
     for d in agg.detections.values_mut() {
         if d.risk_state == RiskState::AtRisk {
-            event_types.insert(d.risk_event_type.clone());
+            trace.event_types.insert(d.risk_event_type.clone());
             set_detection(d, RiskState::ConfirmedCompromised, detail, ctx.now);
         }
     }
     let id = format!("{}-adminConfirmedUserCompromised", ctx.step_id);
     let risk_event_type = "adminConfirmedUserCompromised".to_string();
-    event_types.insert(risk_event_type.clone());
+    trace.event_types.insert(risk_event_type.clone());
     agg.detections
         .entry(id.clone())
         .or_insert_with(|| Detection {
@@ -382,6 +476,7 @@ fn confirm_user_compromised(
             last_updated_date_time: ctx.now,
             sign_in_id: None,
             evidence: None,
+            taught_by: None,
         });
     set_user(
         agg,
@@ -398,7 +493,7 @@ fn close_all_risk(
     state: RiskState,
     detail: RiskDetail,
     now: DateTime<Utc>,
-    event_types: &mut BTreeSet<String>,
+    trace: &mut Trace,
 ) {
     for sign_in in agg.sign_ins.values_mut() {
         if sign_in.risk_state.is_active() {
@@ -409,7 +504,7 @@ fn close_all_risk(
     }
     for d in agg.detections.values_mut() {
         if d.risk_state.is_active() {
-            event_types.insert(d.risk_event_type.clone());
+            trace.event_types.insert(d.risk_event_type.clone());
             set_detection(d, state, detail, now);
         }
     }
@@ -423,14 +518,14 @@ fn password_event(
     agg: &mut UserAggregate,
     event: &PasswordEvent,
     ctx: &Context,
-    event_types: &mut BTreeSet<String>,
+    trace: &mut Trace,
 ) -> TargetResult {
     let user_id = agg.user.id.clone();
     let detail = event.kind.risk_detail();
     match event.kind {
         PasswordEventKind::MfaPassed => {
             let sign_in = event.sign_in_id.as_deref().unwrap_or_default();
-            return mfa_passed(agg, sign_in, ctx.now, event_types);
+            return mfa_passed(agg, sign_in, ctx.now, trace);
         }
         PasswordEventKind::OnPremisesPasswordChange
             if !ctx.settings.on_premises_password_change_resets_risk => {}
@@ -438,7 +533,7 @@ fn password_event(
             let at_risk =
                 agg.user.risk_state.is_active() || agg.active_detections().next().is_some();
             if at_risk {
-                close_all_risk(agg, RiskState::Remediated, detail, ctx.now, event_types);
+                close_all_risk(agg, RiskState::Remediated, detail, ctx.now, trace);
             }
         }
     }
@@ -451,7 +546,7 @@ fn mfa_passed(
     agg: &mut UserAggregate,
     sign_in_id: &str,
     now: DateTime<Utc>,
-    event_types: &mut BTreeSet<String>,
+    trace: &mut Trace,
 ) -> TargetResult {
     let detail = RiskDetail::UserPassedMfaDrivenByRiskBasedPolicy;
     let Some(sign_in) = agg.sign_ins.get_mut(sign_in_id) else {
@@ -469,7 +564,7 @@ fn mfa_passed(
             && d.risk_state.is_active()
             && !TOKEN_THEFT_TYPES.contains(&d.risk_event_type.as_str())
         {
-            event_types.insert(d.risk_event_type.clone());
+            trace.event_types.insert(d.risk_event_type.clone());
             set_detection(d, RiskState::Remediated, detail, now);
         }
     }
@@ -484,7 +579,7 @@ fn ingest(
     agg: &mut UserAggregate,
     detections: &[DetectionIn],
     ctx: &Context,
-    event_types: &mut BTreeSet<String>,
+    trace: &mut Trace,
 ) -> Vec<TargetResult> {
     let now = ctx.now;
     let mut results = Vec::with_capacity(detections.len());
@@ -497,20 +592,27 @@ fn ingest(
         if agg.user.user_principal_name.is_none() {
             agg.user.user_principal_name = input.user_principal_name.clone();
         }
-        event_types.insert(input.risk_event_type.clone());
-        let (risk_state, risk_detail, risk_level) = match ctx.verdicts.get(&input.id) {
-            Some(Verdict::Allow) => (
+        trace.event_types.insert(input.risk_event_type.clone());
+        // An indicator is an analyst's explicit word on this evidence: it outranks what
+        // feedback taught.
+        let verdict = ctx.verdicts.get(&input.id);
+        let taught_by = match verdict {
+            Some(_) => None,
+            None => taught(agg, input, ctx, trace),
+        };
+        let (risk_state, risk_detail, risk_level) = match (verdict, &taught_by) {
+            (Some(Verdict::Allow), _) => (
                 RiskState::Dismissed,
                 RiskDetail::AllowIndicatorMatched,
                 input.risk_level,
             ),
-            Some(Verdict::Block) => (RiskState::AtRisk, RiskDetail::None, RiskLevel::High),
-            None if in_learning_mode(&agg.user, now) && is_teachable(input) => (
+            (Some(Verdict::Block), _) => (RiskState::AtRisk, RiskDetail::None, RiskLevel::High),
+            (None, Some(_)) => (
                 RiskState::Dismissed,
                 RiskDetail::AiConfirmedSigninSafe,
                 input.risk_level,
             ),
-            None => (RiskState::AtRisk, RiskDetail::None, input.risk_level),
+            (None, None) => (RiskState::AtRisk, RiskDetail::None, input.risk_level),
         };
         let detection = Detection {
             id: input.id.clone(),
@@ -534,6 +636,7 @@ fn ingest(
             last_updated_date_time: now,
             sign_in_id: input.sign_in.as_ref().map(|s| s.id.clone()),
             evidence: input.evidence.clone(),
+            taught_by,
         };
         if let Some(sign_in) = &input.sign_in {
             let entry = agg
@@ -577,10 +680,58 @@ fn in_learning_mode(user: &crate::model::User, now: DateTime<Utc>) -> bool {
         .is_some_and(|until| now < until)
 }
 
-/// Whether what feedback taught may judge this detection: a context-based type, linked to a
-/// sign-in.
-fn is_teachable(detection: &DetectionIn) -> bool {
-    detection.sign_in.is_some() && CONTEXT_BASED_TYPES.contains(&detection.risk_event_type.as_str())
+/// What feedback taught says of a new detection: that it comes from a familiar context, or that
+/// the user is in learning mode (and then its context becomes familiar). `None`, and the
+/// detection applies as usual, unless it is of a context-based type and linked to a sign-in.
+fn taught(
+    agg: &mut UserAggregate,
+    input: &DetectionIn,
+    ctx: &Context,
+    trace: &mut Trace,
+) -> Option<TaughtBy> {
+    let sign_in = input.sign_in.as_ref()?;
+    let kind = ctx
+        .settings
+        .context_types
+        .judges_by(&input.risk_event_type)?;
+    let evidence_ip = input
+        .evidence
+        .as_ref()
+        .and_then(|e| e.ip_address.as_deref());
+    let context = SignInContext::of(
+        sign_in.ip_address.as_deref().or(evidence_ip),
+        sign_in.location.as_deref(),
+    );
+    if let Some(matched) = recognise(&mut agg.familiar_contexts, kind, &context, ctx.now) {
+        let cause = match kind {
+            ContextKind::Network => TaughtCause::FamiliarNetwork,
+            ContextKind::Location => TaughtCause::FamiliarLocation,
+        };
+        return Some(TaughtBy {
+            cause,
+            familiar_context: Some(matched),
+        });
+    }
+    if !in_learning_mode(&agg.user, ctx.now) {
+        return None;
+    }
+    let lesson = Lesson {
+        user_id: &agg.user.id,
+        learned_from: LearnedFrom {
+            feedback_id: ctx.feedback_id.clone(),
+            sign_in_id: sign_in.id.clone(),
+            learning_mode: true,
+        },
+        created_by: &ctx.actor,
+        now: ctx.now,
+        days: ctx.settings.familiar_context_days,
+    };
+    let learned = learn(&mut agg.familiar_contexts, &context, &lesson);
+    trace.learned.extend(learned);
+    Some(TaughtBy {
+        cause: TaughtCause::LearningMode,
+        familiar_context: None,
+    })
 }
 
 /// SPEC 2: the user's level is the highest of its active detections, `high` if confirmed

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::familiar::FamiliarContext;
 use crate::feedback::{
     derive_state, Actor, DetectionIn, Feedback, FeedbackAction, HistoryEntry, PasswordEventKind,
     TargetOutcome, TargetResult,
@@ -219,6 +220,12 @@ pub trait FeedbackStore: Send + Sync {
         tenant: &str,
         ids: &[String],
     ) -> Result<HashMap<String, String>, StoreError>;
+    /// The user each of these familiar contexts that exists belongs to.
+    async fn familiar_context_owners(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>, StoreError>;
     /// Stores the record and appends its steps to each user's queue: in one transaction when
     /// they fit in one, otherwise in several, the record `accepting` until the last commits.
     /// Given a stored record still `accepting`, stores the transactions after those it has
@@ -353,6 +360,18 @@ pub trait ReadStore: Send + Sync {
         filter: &DetectionFilter,
         page: &PageRequest,
     ) -> Result<Page<crate::model::Detection>, StoreError>;
+    /// A user's familiar contexts (SPEC 3a), expired ones included, in id order.
+    async fn familiar_contexts(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<FamiliarContext>, StoreError>;
+    async fn familiar_context(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<FamiliarContext>, StoreError>;
 }
 
 /// A remediation action with the version that guards its next change.

@@ -493,7 +493,7 @@ async fn a_password_changed_on_premises_remediates_only_where_the_setting_allows
         app: risk_processor::App {
             settings: Settings {
                 on_premises_password_change_resets_risk: true,
-                ..t.poller.app.settings
+                ..t.poller.app.settings.clone()
             },
             ..t.poller.app.clone()
         },

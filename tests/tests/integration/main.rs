@@ -9,6 +9,7 @@ mod bad_request_corpus;
 mod concurrency;
 mod dead_letters;
 mod detection_quality;
+mod familiar_contexts;
 mod faults;
 mod feedback_scenarios;
 mod indicators;

@@ -108,6 +108,8 @@ impl Stack {
             user_risk_policy_level: RiskLevel::High,
             on_premises_password_change_resets_risk: false,
             learning_days: riskfeedback::limits::DEFAULT_LEARNING_DAYS,
+            familiar_context_days: riskfeedback::limits::DEFAULT_FAMILIAR_CONTEXT_DAYS,
+            context_types: Default::default(),
             max_receive_count: template
                 .queue("FeedbackQueue")
                 .and_then(|q| q.redrive.as_ref())

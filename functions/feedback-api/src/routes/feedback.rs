@@ -108,7 +108,7 @@ pub(crate) async fn feedback(app: &App, call: &Call, action: FeedbackAction) -> 
         None => Vec::new(),
     };
     if dry_run {
-        let preview = preview(&app.store, caller, &work, now, app.settings).await?;
+        let preview = preview(&app.store, caller, &work, now, &app.settings).await?;
         return Ok(json(StatusCode::OK, &preview));
     }
     let hash = request_hash(&(&work, &block));

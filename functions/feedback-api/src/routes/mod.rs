@@ -3,6 +3,7 @@
 //! lists them.
 
 pub mod detection_quality;
+pub mod familiar_contexts;
 pub mod feedback;
 pub mod indicators;
 pub mod password_events;

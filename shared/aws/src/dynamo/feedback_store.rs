@@ -15,9 +15,9 @@ use super::client::{
     classify, condition_held, decode, put_write, sort_key, to_value, TransactError,
 };
 use super::items::{
-    pointer_pk, user_pk, work_pk, DetectionItem, FeedbackItem, HistoryItem, ResultItem, SignInItem,
-    SignInPointer, UserItem, DETECTION_PREFIX, POINTER_SK, RESULT_PREFIX, SIGN_IN_PREFIX, USER_SK,
-    WORK_SK,
+    context_owner_pk, pointer_pk, user_pk, work_pk, ContextItem, DetectionItem, FeedbackItem,
+    HistoryItem, OwnerPointer, ResultItem, SignInItem, UserItem, CONTEXT_OWNER_SK, CONTEXT_PREFIX,
+    DETECTION_PREFIX, POINTER_SK, RESULT_PREFIX, SIGN_IN_PREFIX, USER_SK, WORK_SK,
 };
 use super::{DynamoStore, MAX_TRANSACTION_ITEMS};
 
@@ -44,24 +44,17 @@ impl FeedbackStore for DynamoStore {
         tenant: &str,
         ids: &[String],
     ) -> Result<HashMap<String, String>, StoreError> {
-        let keys = ids
-            .iter()
-            .map(|s| Self::key(pointer_pk(tenant, s), POINTER_SK))
-            .collect();
-        let items = self.batch_get(keys, "pk, sk, userId").await?;
-        let prefix = pointer_pk(tenant, "");
-        items
-            .into_iter()
-            .map(|item| {
-                let pointer: SignInPointer = decode(item)?;
-                let sign_in = pointer
-                    .pk
-                    .strip_prefix(&prefix)
-                    .unwrap_or_default()
-                    .to_string();
-                Ok((sign_in, pointer.user_id))
-            })
-            .collect()
+        self.owners(ids, |id| pointer_pk(tenant, id), POINTER_SK)
+            .await
+    }
+
+    async fn familiar_context_owners(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        self.owners(ids, |id| context_owner_pk(tenant, id), CONTEXT_OWNER_SK)
+            .await
     }
 
     async fn accept(
@@ -137,6 +130,7 @@ impl FeedbackStore for DynamoStore {
         let mut user = None;
         let mut sign_ins = Vec::new();
         let mut detections = Vec::new();
+        let mut contexts = Vec::new();
         for item in self.partition(user_pk(tenant, user_id)).await? {
             let sk = sort_key(&item);
             if sk == USER_SK {
@@ -145,12 +139,15 @@ impl FeedbackStore for DynamoStore {
                 sign_ins.push(decode::<SignInItem>(item)?.sign_in);
             } else if sk.starts_with(DETECTION_PREFIX) {
                 detections.push(decode::<DetectionItem>(item)?.detection);
+            } else if sk.starts_with(CONTEXT_PREFIX) {
+                contexts.push(decode::<ContextItem>(item)?.context);
             }
         }
         Ok(user.map(|item| {
             let mut aggregate = UserAggregate::new(item.user);
             aggregate.sign_ins = sign_ins.into_iter().map(|s| (s.id.clone(), s)).collect();
             aggregate.detections = detections.into_iter().map(|d| (d.id.clone(), d)).collect();
+            aggregate.familiar_contexts = contexts.into_iter().map(|c| (c.id.clone(), c)).collect();
             LoadedUser {
                 aggregate,
                 version: item.version,
@@ -251,5 +248,31 @@ impl FeedbackStore for DynamoStore {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+}
+
+impl DynamoStore {
+    /// The user each of `ids` that exists belongs to, from owner pointers (`OwnerPointer`).
+    async fn owners(
+        &self,
+        ids: &[String],
+        pointer: impl Fn(&str) -> String,
+        sk: &str,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let keys = ids.iter().map(|id| Self::key(pointer(id), sk)).collect();
+        let items = self.batch_get(keys, "pk, sk, userId").await?;
+        let prefix = pointer("");
+        items
+            .into_iter()
+            .map(|item| {
+                let found: OwnerPointer = decode(item)?;
+                let id = found
+                    .pk
+                    .strip_prefix(&prefix)
+                    .unwrap_or_default()
+                    .to_string();
+                Ok((id, found.user_id))
+            })
+            .collect()
     }
 }

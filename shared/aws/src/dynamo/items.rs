@@ -6,6 +6,8 @@
 //! | sign-in | `T#{tenant}#U#{user}` | `S#{signIn}` | `T#{tenant}#SIGNINS` | sign-in id |
 //! | detection | `T#{tenant}#U#{user}` | `D#{detection}` | `T#{tenant}#DETECTIONS` | detection id |
 //! | sign-in owner | `T#{tenant}#SP#{signIn}` | `SP` | | |
+//! | familiar context | `T#{tenant}#U#{user}` | `FC#{context}` | | |
+//! | familiar-context owner | `T#{tenant}#FCO#{context}` | `FCO` | | |
 //! | history | `T#{tenant}#H#{user}` | `{time}#{step}` | | |
 //! | feedback | `T#{tenant}#FB#{feedback}` | `FB` | | |
 //! | feedback target result | `T#{tenant}#FB#{feedback}` | `R#{target}` | | |
@@ -23,6 +25,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use riskfeedback::familiar::FamiliarContext;
 use riskfeedback::feedback::{HistoryEntry, TargetResult};
 use riskfeedback::indicators::{Indicator, IndicatorType};
 use riskfeedback::model::{Detection, SignIn, User};
@@ -35,6 +38,8 @@ pub const USER_SK: &str = "USER";
 pub const SIGN_IN_PREFIX: &str = "S#";
 pub const DETECTION_PREFIX: &str = "D#";
 pub const POINTER_SK: &str = "SP";
+pub const CONTEXT_PREFIX: &str = "FC#";
+pub const CONTEXT_OWNER_SK: &str = "FCO";
 pub const WORK_SK: &str = "FB";
 pub const RESULT_PREFIX: &str = "R#";
 pub const ACTION_SK: &str = "RA";
@@ -81,6 +86,14 @@ pub fn work_pk(tenant: &str, id: &str) -> String {
 
 pub fn pointer_pk(tenant: &str, sign_in: &str) -> String {
     format!("T#{tenant}#SP#{sign_in}")
+}
+
+pub fn context_owner_pk(tenant: &str, context: &str) -> String {
+    format!("T#{tenant}#FCO#{context}")
+}
+
+pub fn context_sk(context: &str) -> String {
+    format!("{CONTEXT_PREFIX}{}", key_id(context))
 }
 
 pub fn action_pk(tenant: &str, id: &str) -> String {
@@ -196,12 +209,33 @@ impl DetectionItem {
     }
 }
 
+/// Which user an item keyed by its own id (a sign-in, a familiar context) belongs to.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SignInPointer {
+pub struct OwnerPointer {
     pub pk: String,
     pub sk: String,
     pub user_id: String,
+}
+
+/// A familiar context lives in its user's partition, so that loading the user loads what
+/// feedback taught about it, and one step's transaction changes both.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ContextItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(flatten)]
+    pub context: FamiliarContext,
+}
+
+impl ContextItem {
+    pub fn new(tenant: &str, context: &FamiliarContext) -> Self {
+        ContextItem {
+            pk: user_pk(tenant, &context.user_id),
+            sk: context_sk(&context.id),
+            context: context.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]

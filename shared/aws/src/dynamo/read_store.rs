@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use riskfeedback::familiar::FamiliarContext;
 use riskfeedback::feedback::HistoryEntry;
 use riskfeedback::model::Detection;
 use riskfeedback::store::{
@@ -11,8 +12,9 @@ use riskfeedback::store::{
 
 use super::client::decode;
 use super::items::{
-    detections_index, history_pk, key_id, sign_ins_index, user_pk, users_index, DetectionItem,
-    HistoryItem, SignInItem, UserItem, DETECTION_PREFIX, GSI1, SIGN_IN_PREFIX, USER_SK,
+    context_sk, detections_index, history_pk, key_id, sign_ins_index, user_pk, users_index,
+    ContextItem, DetectionItem, HistoryItem, SignInItem, UserItem, CONTEXT_PREFIX,
+    DETECTION_PREFIX, GSI1, SIGN_IN_PREFIX, USER_SK,
 };
 use super::query::{string_filter, Query};
 use super::DynamoStore;
@@ -169,6 +171,41 @@ impl ReadStore for DynamoStore {
         };
         let page: Page<DetectionItem> = self.query_page(tenant, query, page).await?;
         Ok(page.map(|d| d.detection))
+    }
+
+    async fn familiar_contexts(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<FamiliarContext>, StoreError> {
+        let query = Query {
+            index: None,
+            pk: user_pk(tenant, user_id),
+            sk_prefix: Some(CONTEXT_PREFIX),
+            filters: Vec::new(),
+            newest_first: false,
+            any_of: None,
+        };
+        let page: Page<ContextItem> = self.query_page(tenant, query, page).await?;
+        Ok(page.map(|c| c.context))
+    }
+
+    async fn familiar_context(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<FamiliarContext>, StoreError> {
+        let owners = self
+            .familiar_context_owners(tenant, &[id.to_string()])
+            .await?;
+        let Some(user_id) = owners.get(id) else {
+            return Ok(None);
+        };
+        Ok(self
+            .get_decoded::<ContextItem>(user_pk(tenant, user_id), &context_sk(id))
+            .await?
+            .map(|c| c.context))
     }
 }
 

@@ -3,15 +3,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 
 use riskfeedback::quality::{Counts, Kind};
 use riskfeedback::store::{StepCommit, StoreError};
 
 use super::client::{corrupt, put_write, to_value};
 use super::items::{
-    pointer_pk, quality_pk, quality_sk, user_pk, DetectionItem, ResultItem, SignInItem,
-    SignInPointer, POINTER_SK, USER_SK,
+    context_owner_pk, context_sk, pointer_pk, quality_pk, quality_sk, user_pk, ContextItem,
+    DetectionItem, OwnerPointer, ResultItem, SignInItem, CONTEXT_OWNER_SK, POINTER_SK, USER_SK,
 };
 use super::DynamoStore;
 
@@ -45,7 +45,7 @@ impl DynamoStore {
         for sign_in in changes.sign_ins {
             writes.push(put_write(self.put(&SignInItem::new(tenant, sign_in))?));
             if !commit.before.sign_ins.contains_key(&sign_in.id) {
-                writes.push(put_write(self.put(&SignInPointer {
+                writes.push(put_write(self.put(&OwnerPointer {
                     pk: pointer_pk(tenant, &sign_in.id),
                     sk: POINTER_SK.to_string(),
                     user_id: sign_in.user_id.clone(),
@@ -55,7 +55,31 @@ impl DynamoStore {
         for detection in changes.detections {
             writes.push(put_write(self.put(&DetectionItem::new(tenant, detection))?));
         }
+        for context in changes.familiar_contexts {
+            writes.push(put_write(self.put(&ContextItem::new(tenant, context))?));
+            if !commit.before.familiar_contexts.contains_key(&context.id) {
+                writes.push(put_write(self.put(&OwnerPointer {
+                    pk: context_owner_pk(tenant, &context.id),
+                    sk: CONTEXT_OWNER_SK.to_string(),
+                    user_id: context.user_id.clone(),
+                })?));
+            }
+        }
+        let user_id = &commit.after.user.id;
+        for id in changes.forgotten_contexts {
+            writes.push(self.delete_write(user_pk(tenant, user_id), &context_sk(id))?);
+            writes.push(self.delete_write(context_owner_pk(tenant, id), CONTEXT_OWNER_SK)?);
+        }
         Ok(writes)
+    }
+
+    fn delete_write(&self, pk: String, sk: &str) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(pk, sk)))
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
     pub(super) fn version_check(
