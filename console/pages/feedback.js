@@ -2,23 +2,59 @@
 // action, see what it would change (a dry run), confirm, then watch the risk processing state
 // until the service has recomputed the risk offline.
 
-import { api, attempt, confirmDialog, el, say, table, untilProcessed } from "../app.js";
+import { api, attempt, can, confirmDialog, el, say, table, untilProcessed } from "../app.js";
 
+// What each action teaches (SPEC 3a), said before the analyst confirms it.
 export const USER_ACTIONS = [
-  { label: "Confirm user compromised", path: "/risky-users/confirm-compromised" },
-  { label: "Confirm user safe", path: "/risky-users/confirm-safe" },
+  {
+    label: "Confirm user compromised",
+    path: "/risky-users/confirm-compromised",
+    teaches: "Teaches: the places and networks of the user's sign-ins at risk stop being familiar, and learning mode ends.",
+  },
+  {
+    label: "Confirm user safe",
+    path: "/risky-users/confirm-safe",
+    teaches:
+      "Teaches: everything familiar for the user is forgotten and learning mode starts: for the deployment's learning days (14 by default), detections judged by network or location are judged safe, and their networks and places become familiar.",
+  },
   {
     label: "Dismiss user risk",
     path: "/risky-users/dismiss",
     warning: "Dismissing a user's risk cannot be undone: their risk history stays, but the risk is closed.",
+    teaches: "Teaches nothing: similar sign-ins keep being evaluated.",
   },
 ];
 
 export const SIGN_IN_ACTIONS = [
-  { label: "Confirm sign-in safe", path: "/risky-signins/confirm-safe" },
-  { label: "Confirm sign-in compromised", path: "/risky-signins/confirm-compromised" },
-  { label: "Dismiss sign-in risk", path: "/risky-signins/dismiss" },
+  {
+    label: "Confirm sign-in safe",
+    path: "/risky-signins/confirm-safe",
+    teaches:
+      "Teaches: each sign-in's network (its /24 or /48) and place become familiar for its user, so later detections judged by network or location from them are judged safe. Credential and token detections are never taught away. The user's page lists what was learned, with Forget.",
+  },
+  {
+    label: "Confirm sign-in compromised",
+    path: "/risky-signins/confirm-compromised",
+    teaches: "Teaches: the networks and places these sign-ins come from stop being familiar for their users.",
+    blockOption: true,
+  },
+  {
+    label: "Dismiss sign-in risk",
+    path: "/risky-signins/dismiss",
+    teaches: "Teaches nothing: similar sign-ins keep being evaluated.",
+  },
 ];
+
+/** A familiar context as an analyst reads it: its network, or its place. */
+export function contextLabel(c) {
+  return c.network || [c.city, c.countryOrRegion].filter(Boolean).join(", ");
+}
+
+function teachings(target) {
+  const learned = (target.learnedContexts || []).map((c) => `learns ${contextLabel(c)}`);
+  const forgotten = (target.forgottenContexts || []).map((c) => `forgets ${contextLabel(c)}`);
+  return [...learned, ...forgotten].join("; ") || "nothing";
+}
 
 function snapshot(s) {
   if (!s) return "—";
@@ -48,15 +84,19 @@ export async function giveFeedback(action, field, selected, done) {
         { title: "Result", cell: (t) => t.result },
         { title: "User before", cell: (t) => snapshot(t.before) },
         { title: "User after", cell: (t) => snapshot(t.after) },
+        { title: "Familiar contexts", cell: teachings },
       ],
       preview.targets,
     );
     const warning = action.warning ? el("p", { class: "problem" }, action.warning) : null;
-    const ok = await confirmDialog(`${action.label}: ${ids.length} selected`, [warning, rows], action.label);
+    const teaches = action.teaches ? el("p", { class: "note" }, action.teaches) : null;
+    const block = action.blockOption ? blockChoice() : null;
+    const ok = await confirmDialog(`${action.label}: ${ids.length} selected`, [warning, teaches, block?.label, rows], action.label);
     if (!ok) {
       say("Nothing was changed.");
       return;
     }
+    if (block?.box.checked) body.blockIndicator = {};
     const accepted = await api("POST", action.path, body);
     say(`${action.label}: processing…`);
     const final = await untilProcessed(accepted.id, (f) =>
@@ -65,6 +105,21 @@ export async function giveFeedback(action, field, selected, done) {
     say(`${action.label}: ${final.state}.`);
     await done();
   });
+}
+
+/** The choice to block each compromised sign-in's address in the same call, all or nothing. */
+function blockChoice() {
+  const allowed = can("Indicators.Manage");
+  const box = el("input", { type: "checkbox", disabled: !allowed });
+  const label = el(
+    "label",
+    { class: "choice" },
+    box,
+    allowed
+      ? " Also block each sign-in's IP address, tenant-wide (a block indicator)"
+      : " Also block each sign-in's IP address (needs the Indicators.Manage role)",
+  );
+  return { box, label };
 }
 
 /** The comment box and one button per action, for a page with a selection. */

@@ -1,9 +1,10 @@
 // Risky users, and one user's sign-ins, detections and history.
 
-import { api, can, el, go, listQuery, pageQuery, show, table } from "../app.js";
+import { api, attempt, can, confirmDialog, el, go, listQuery, pageQuery, say, show, table, untilProcessed } from "../app.js";
 import {
   USER_ACTIONS,
   SIGN_IN_ACTIONS,
+  contextLabel,
   feedbackToolbar,
   nextPage,
   processingState,
@@ -86,6 +87,7 @@ export async function userPage(main, id) {
   const signIns = await api("GET", `/risky-signins?userId=${encodeURIComponent(id)}`);
   const detections = await api("GET", `/risk-detections?userId=${encodeURIComponent(id)}`);
   const history = await api("GET", `/risky-users/${encodeURIComponent(id)}/history`);
+  const familiar = await api("GET", `/risky-users/${encodeURIComponent(id)}/familiar-contexts`);
   const rerender = () => userPage(main, id);
   const signInPick = selection("sign-ins");
   show(main, 
@@ -98,7 +100,10 @@ export async function userPage(main, id) {
       processingState(user),
       user.requiredRemediation === "securePasswordReset" ? ". Secure password reset required." : ".",
     ),
+    learningMode(user),
     feedbackToolbar(USER_ACTIONS, "userIds", () => [user.id], rerender, can("Risk.Feedback")),
+    el("h2", {}, "What feedback taught"),
+    familiarContexts(familiar.value, rerender),
     el("h2", {}, "Sign-ins"),
     feedbackToolbar(SIGN_IN_ACTIONS, "signInIds", signInPick.selected, rerender, can("Risk.Feedback")),
     table("The user's sign-ins", [
@@ -118,15 +123,99 @@ export async function userPage(main, id) {
       { title: "Level", cell: (d) => d.riskLevel },
       { title: "State", cell: (d) => d.riskState },
       { title: "Sign-in", cell: (d) => d.signInId || "not linked to a sign-in" },
+      { title: "Judged safe by what feedback taught", cell: taughtBy },
     ], detections.value),
     el("h2", {}, "History"),
     table("What changed the user's risk, newest first", [
       { title: "When", cell: (h) => h.createdDateTime },
       { title: "By", cell: (h) => h.initiatedBy?.displayName || h.initiatedBy?.id || "" },
-      { title: "What", cell: (h) => h.activity?.detail || "" },
+      { title: "What", cell: historyWhat },
       { title: "Risk after", cell: (h) => `${h.riskLevel} / ${h.riskState}` },
       { title: "Comment", cell: (h) => h.comment || "" },
     ], history.value),
   );
   refreshWhileProcessing([user, ...signIns.value], rerender);
+}
+
+const CAUSES = {
+  familiarNetwork: "familiar network",
+  familiarLocation: "familiar place",
+  learningMode: "learning mode",
+};
+
+function taughtBy(d) {
+  if (!d.taughtBy) return "";
+  const context = d.taughtBy.familiarContext;
+  return context ? `${CAUSES[d.taughtBy.cause]} ${contextLabel(context)}` : CAUSES[d.taughtBy.cause];
+}
+
+function historyWhat(h) {
+  const detail = h.activity?.detail && h.activity.detail !== "none" ? ` (${h.activity.detail})` : "";
+  const learned = (h.activity?.learnedContexts || []).map(contextLabel);
+  const forgotten = (h.activity?.forgottenContexts || []).map(contextLabel);
+  return [
+    `${h.action}${detail}`,
+    learned.length ? `learned ${learned.join(", ")}` : "",
+    forgotten.length ? `forgot ${forgotten.join(", ")}` : "",
+  ].filter(Boolean).join("; ");
+}
+
+function learningMode(user) {
+  const until = user.learningUntilDateTime;
+  if (!until || new Date(until) <= new Date()) return null;
+  return el(
+    "p",
+    { class: "note" },
+    `Learning mode until ${until}: detections of this user's sign-ins judged by network or location are judged safe, and their networks and places become familiar.`,
+  );
+}
+
+/** The user's familiar contexts, each with Forget; expired ones are marked and match nothing. */
+function familiarContexts(contexts, rerender) {
+  if (contexts.length === 0) {
+    return el("p", { class: "note" }, "Nothing is familiar for this user: confirming a sign-in safe teaches its network and place.");
+  }
+  const now = new Date();
+  return table("Familiar networks and places: context-based detections from them are judged safe", [
+    { title: "Context", cell: contextLabel },
+    { title: "Kind", cell: (c) => (c.network ? "network" : "place") },
+    {
+      title: "Learned from",
+      cell: (c) => `sign-in ${c.learnedFrom.signInId}${c.learnedFrom.learningMode ? " in learning mode" : `, confirmed safe by ${c.createdBy.displayName || c.createdBy.id}`}`,
+    },
+    { title: "Expires", cell: (c) => (new Date(c.expirationDateTime) <= now ? `expired ${c.expirationDateTime}` : c.expirationDateTime) },
+    { title: "Detections judged safe", cell: (c) => String(c.hits) },
+    { title: "Last judged safe", cell: (c) => c.lastHitDateTime || "" },
+    {
+      title: "Forget",
+      cell: (c) =>
+        el(
+          "button",
+          {
+            type: "button",
+            class: "danger",
+            disabled: !can("Risk.Feedback"),
+            "aria-label": `Forget ${contextLabel(c)}`,
+            onclick: () => forget(c, rerender),
+          },
+          "Forget",
+        ),
+    },
+  ], contexts);
+}
+
+async function forget(context, rerender) {
+  const label = contextLabel(context);
+  const ok = await confirmDialog(
+    `Forget ${label}?`,
+    el("p", {}, `Detections from ${label} will raise this user's risk again. The user's history records who forgot it.`),
+    "Forget",
+  );
+  if (!ok) return;
+  await attempt(async () => {
+    const accepted = await api("DELETE", `/familiar-contexts/${encodeURIComponent(context.id)}`);
+    const final = await untilProcessed(accepted.id, (f) => say(`Forget ${label}: ${f.state}`));
+    say(`Forget ${label}: ${final.state}.`);
+    await rerender();
+  });
 }

@@ -116,6 +116,7 @@ test("Dismiss user risk: a preview, a warning that it cannot be undone, then the
   await page.getByRole("button", { name: "Dismiss user risk" }).first().click();
   const dialog = page.getByRole("dialog");
   await dialog.getByText("cannot be undone").waitFor();
+  await dialog.getByText("Teaches nothing").waitFor();
   await dialog.getByRole("cell", { name: users.dismiss }).waitFor();
   await dialog.getByRole("button", { name: "Dismiss user risk" }).click();
   await page.getByRole("status").getByText("Dismiss user risk: completed").waitFor({ timeout: 20000 });
@@ -137,13 +138,35 @@ test("Confirm sign-in safe on the Risky sign-ins page; detections without a sign
   const page = await open(`/risky-signins?userId=${users.signIn}`);
   await page.getByRole("checkbox", { name: `Select s3-${run}` }).check();
   await page.getByRole("button", { name: "Confirm sign-in safe" }).click();
-  await page.getByRole("dialog").getByRole("button", { name: "Confirm sign-in safe" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText("become familiar for its user").waitFor();
+  await dialog.getByRole("cell", { name: "learns 203.0.113.0/24; learns Lisbon, PT" }).waitFor();
+  await dialog.getByRole("button", { name: "Confirm sign-in safe" }).click();
   await page.getByRole("status").getByText("Confirm sign-in safe: completed").waitFor({ timeout: 20000 });
   await page.getByRole("row", { name: new RegExp(`s3-${run}`) }).getByRole("cell", { name: "confirmedSafe" }).waitFor();
   await shot(page, "risky-signins");
   await page.goto(`${base}/console/#/risk-detections?userId=${users.signIn}`);
   await page.getByRole("row", { name: new RegExp(`d4-${run}`) }).getByText("not linked to a sign-in").waitFor();
   await shot(page, "risk-detections");
+  await page.close();
+});
+
+test("What feedback taught: the user page lists familiar contexts and what they judged safe, and Forget undoes one", async () => {
+  const ingested = await call("POST", "/risk-detections", { detections: [detection(`d5-${run}`, users.signIn, `s5-${run}`)] });
+  await waitProcessed(ingested.id);
+  const page = await open(`/risky-users/${users.signIn}`);
+  await page.getByRole("row", { name: new RegExp(`d5-${run}`) }).getByText("familiar network 203.0.113.0/24").waitFor();
+  const network = page.getByRole("row", { name: /^203\.0\.113\.0\/24 network/ });
+  await network.getByRole("cell", { name: "1", exact: true }).waitFor();
+  await shot(page, "familiar-contexts");
+  await page.getByRole("button", { name: "Forget 203.0.113.0/24" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText("will raise this user's risk again").waitFor();
+  await dialog.getByRole("button", { name: "Forget" }).click();
+  await page.getByRole("status").getByText("Forget 203.0.113.0/24: completed").waitFor({ timeout: 20000 });
+  await page.getByRole("button", { name: "Forget 203.0.113.0/24" }).waitFor({ state: "detached" });
+  await page.getByRole("cell", { name: /forgot 203\.0\.113\.0\/24/ }).waitFor();
+  await page.getByRole("button", { name: "Forget Lisbon, PT" }).waitFor();
   await page.close();
 });
 

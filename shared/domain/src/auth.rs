@@ -2,9 +2,20 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::feedback::Actor;
+use serde::{Deserialize, Serialize};
+
 use crate::role::Role;
 use crate::validate::{is_valid_id, is_valid_name};
+
+/// Who did something, as the verified token names them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
 
 /// Why a caller gets no further: no verified identity (`401`), or not the role a route needs
 /// (`403`).

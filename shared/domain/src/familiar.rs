@@ -9,8 +9,8 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Actor;
 use crate::digest::hex_sha256;
-use crate::feedback::Actor;
 
 /// How a context-based detection type judges a sign-in: by where it came from on the network,
 /// or by where it came from on the map.

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::familiar::ContextRef;
-use crate::model::{DetectionTimingType, Evidence, RiskDetail, RiskLevel, RiskState};
+use crate::auth::Actor;
+use crate::model::{DetectionTimingType, Evidence, RiskDetail, RiskLevel};
 
 /// What a unit of work asks for. The first seven are SPEC 8's feedback actions;
 /// `ingestDetections` is the work behind `POST /risk-detections`.
@@ -128,16 +128,6 @@ impl TargetResult {
     }
 }
 
-/// Who did something, as the verified token names them.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Actor {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-}
-
 /// A feedback (or ingestion) as the API shows it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,49 +228,6 @@ pub struct SignInIn {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub app_display_name: Option<String>,
     pub risk_level_during_sign_in: RiskLevel,
-}
-
-/// One change recorded in a user's append-only history.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryEntry {
-    pub id: String,
-    pub user_id: String,
-    pub feedback_id: String,
-    pub action: FeedbackAction,
-    pub activity: HistoryActivity,
-    pub initiated_by: Actor,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    pub risk_level: RiskLevel,
-    pub risk_state: RiskState,
-    pub risk_detail: RiskDetail,
-    pub before: RiskSnapshot,
-    pub created_date_time: DateTime<Utc>,
-}
-
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryActivity {
-    pub risk_event_types: Vec<String>,
-    pub detail: RiskDetail,
-    /// Familiar contexts the step taught (SPEC 3a).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub learned_contexts: Vec<ContextRef>,
-    /// Familiar contexts the step forgot.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub forgotten_contexts: Vec<ContextRef>,
-}
-
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RiskSnapshot {
-    pub risk_level: RiskLevel,
-    pub risk_state: RiskState,
-    pub risk_detail: RiskDetail,
 }
 
 #[cfg(test)]

@@ -54,8 +54,8 @@ pub fn same_request(stored_hash: &str, hash: &str) -> Result<(), KeyReused> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Actor;
     use crate::auth::Caller;
-    use crate::feedback::Actor;
 
     fn caller(tenant: &str, actor: &str) -> Caller {
         Caller {

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::feedback::Actor;
+use crate::auth::Actor;
 use crate::model::Evidence;
 use crate::validate::{is_bidi_control, Errors};
 

@@ -10,6 +10,7 @@ pub mod digest;
 pub mod errors;
 pub mod familiar;
 pub mod feedback;
+pub mod history;
 pub mod idempotency;
 pub mod indicators;
 pub mod intake;

@@ -430,7 +430,8 @@ pub(crate) async fn verdicts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feedback::{Actor, FeedbackAction};
+    use crate::auth::Actor;
+    use crate::feedback::FeedbackAction;
     use chrono::TimeZone;
 
     fn submitted() -> DateTime<Utc> {

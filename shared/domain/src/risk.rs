@@ -6,14 +6,15 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::auth::Actor;
 use crate::familiar::{
     forget_matching, learn, recognise, ContextKind, ContextRef, ContextTypes, LearnedFrom, Lesson,
     SignInContext, TaughtBy, TaughtCause,
 };
 use crate::feedback::{
-    Actor, DetectionIn, FeedbackAction, HistoryActivity, HistoryEntry, PasswordEvent,
-    PasswordEventKind, RiskSnapshot, TargetOutcome, TargetResult,
+    DetectionIn, FeedbackAction, PasswordEvent, PasswordEventKind, TargetOutcome, TargetResult,
 };
+use crate::history::{HistoryActivity, HistoryEntry, RiskSnapshot};
 use crate::indicators::Verdict;
 use crate::limits::{DEFAULT_FAMILIAR_CONTEXT_DAYS, DEFAULT_LEARNING_DAYS};
 use crate::model::{

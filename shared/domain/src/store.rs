@@ -7,11 +7,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Actor;
 use crate::familiar::FamiliarContext;
 use crate::feedback::{
-    derive_state, Actor, DetectionIn, Feedback, FeedbackAction, HistoryEntry, PasswordEventKind,
-    TargetOutcome, TargetResult,
+    derive_state, DetectionIn, Feedback, FeedbackAction, PasswordEventKind, TargetOutcome,
+    TargetResult,
 };
+use crate::history::HistoryEntry;
 use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{RiskLevel, RiskState, SignIn, User, UserAggregate};
 use crate::quality::{Counts, Kind};

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Actor;
 use crate::errors::Invalid;
-use crate::feedback::Actor;
 use crate::indicators::{normalize, IndicatorType};
 use crate::limits::{MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_TEXT_LEN};
 use crate::role::Role;

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use riskfeedback::auth::Actor;
 use riskfeedback::familiar::{ContextRef, ContextTypes, TaughtCause};
-use riskfeedback::feedback::{Actor, DetectionIn, SignInIn, TargetOutcome};
+use riskfeedback::feedback::{DetectionIn, SignInIn, TargetOutcome};
 use riskfeedback::indicators::Verdict;
 use riskfeedback::model::{
     DetectionTimingType, RiskDetail, RiskLevel, RiskState, User, UserAggregate,

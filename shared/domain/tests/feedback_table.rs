@@ -2,8 +2,9 @@
 //! Aggregates are built the way real data arrives: by ingesting detections into a fresh user.
 
 use chrono::{DateTime, Utc};
+use riskfeedback::auth::Actor;
 use riskfeedback::feedback::{
-    Actor, DetectionIn, PasswordEvent, PasswordEventKind, SignInIn, TargetOutcome, TargetResult,
+    DetectionIn, PasswordEvent, PasswordEventKind, SignInIn, TargetOutcome, TargetResult,
 };
 use riskfeedback::model::{
     Activity, DetectionTimingType, RiskDetail, RiskLevel, RiskState, User, UserAggregate,

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
-use riskfeedback::feedback::{Actor, DetectionIn, PasswordEvent, PasswordEventKind, SignInIn};
+use riskfeedback::auth::Actor;
+use riskfeedback::feedback::{DetectionIn, PasswordEvent, PasswordEventKind, SignInIn};
 use riskfeedback::model::{DetectionTimingType, RiskLevel, RiskState, User, UserAggregate};
 use riskfeedback::risk::{apply, Command, Context};
 

@@ -273,8 +273,8 @@ impl Call {
 #[cfg(test)]
 mod tests {
     use http::StatusCode;
+    use riskfeedback::auth::Actor;
     use riskfeedback::auth::AuthError;
-    use riskfeedback::feedback::Actor;
 
     use super::*;
     use crate::json;

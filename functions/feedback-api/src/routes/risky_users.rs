@@ -4,7 +4,8 @@ use http::StatusCode;
 use utoipa::IntoParams;
 
 use riskfeedback::errors::NotFound;
-use riskfeedback::feedback::{Feedback, FeedbackAction, HistoryEntry};
+use riskfeedback::feedback::{Feedback, FeedbackAction};
+use riskfeedback::history::HistoryEntry;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::openapi::{Id, Paging};
 use riskfeedback::preview::Preview;

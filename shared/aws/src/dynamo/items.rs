@@ -26,7 +26,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use riskfeedback::familiar::FamiliarContext;
-use riskfeedback::feedback::{HistoryEntry, TargetResult};
+use riskfeedback::feedback::TargetResult;
+use riskfeedback::history::HistoryEntry;
 use riskfeedback::indicators::{Indicator, IndicatorType};
 use riskfeedback::model::{Detection, SignIn, User};
 use riskfeedback::quality::{Counts, Kind};

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use riskfeedback::familiar::FamiliarContext;
-use riskfeedback::feedback::HistoryEntry;
+use riskfeedback::history::HistoryEntry;
 use riskfeedback::model::Detection;
 use riskfeedback::store::{
     DetectionFilter, FeedbackStore, Page, PageRequest, ReadStore, SignInFilter, SignInRow,
