@@ -7,18 +7,35 @@
 use arbitrary::Arbitrary;
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
-use riskfeedback::feedback::{Actor, DetectionIn, PasswordEvent, PasswordEventKind, SignInIn};
+use riskfeedback::auth::Actor;
+use riskfeedback::familiar::{context_id, location_of, network_of};
+use riskfeedback::feedback::{DetectionIn, PasswordEvent, PasswordEventKind, SignInIn};
 use riskfeedback::model::{DetectionTimingType, RiskLevel, RiskState, User, UserAggregate};
 use riskfeedback::risk::{apply, Command, Context};
 
 /// Small id pools, so that sequences revisit the same sign-ins and detections.
 const SIGN_INS: [&str; 4] = ["s1", "s2", "s3", "unknown"];
 const DETECTIONS: [&str; 6] = ["d1", "d2", "d3", "d4", "d5", "d6"];
+/// Context-based types of both kinds, and types never taught away.
+const TYPES: [&str; 5] = [
+    "unfamiliarFeatures",
+    "anonymizedIPAddress",
+    "newCountry",
+    "leakedCredentials",
+    "anomalousToken",
+];
+/// Where each sign-in comes from: s2 shares s1's network, s3 shares s1's city.
+const ORIGINS: [(&str, &str); 3] = [
+    ("203.0.113.7", "Lisbon, PT"),
+    ("203.0.113.9", "Porto, PT"),
+    ("198.51.100.1", "Lisbon, PT"),
+];
 
 /// A detection by pool index and level, on a sign-in (pool index, real-time level) or none.
 #[derive(Debug, Arbitrary)]
 struct Detected {
     id: u8,
+    kind: u8,
     level: u8,
     sign_in: Option<(u8, u8)>,
 }
@@ -32,7 +49,8 @@ enum Step {
     ConfirmUserCompromised,
     ConfirmUserSafe,
     DismissUser,
-    Password(u8),
+    Password(u8, u8),
+    ForgetFamiliarContexts(Vec<u8>),
 }
 
 fn level(n: u8) -> RiskLevel {
@@ -66,7 +84,7 @@ fn command(step: &Step) -> Command {
                     id: DETECTIONS[usize::from(d.id) % DETECTIONS.len()].to_string(),
                     user_id: "u1".to_string(),
                     user_principal_name: None,
-                    risk_event_type: "unfamiliarFeatures".to_string(),
+                    risk_event_type: TYPES[usize::from(d.kind) % TYPES.len()].to_string(),
                     risk_level: level(d.level),
                     detection_timing_type: DetectionTimingType::Offline,
                     source: "fuzz".to_string(),
@@ -74,8 +92,8 @@ fn command(step: &Step) -> Command {
                     sign_in: d.sign_in.map(|(id, real_time)| SignInIn {
                         id: SIGN_INS[usize::from(id) % 3].to_string(),
                         created_date_time: at(0),
-                        ip_address: None,
-                        location: None,
+                        ip_address: Some(ORIGINS[usize::from(id) % 3].0.to_string()),
+                        location: Some(ORIGINS[usize::from(id) % 3].1.to_string()),
                         app_display_name: None,
                         risk_level_during_sign_in: level(real_time),
                     }),
@@ -89,13 +107,34 @@ fn command(step: &Step) -> Command {
         Step::ConfirmUserCompromised => Command::ConfirmUserCompromised,
         Step::ConfirmUserSafe => Command::ConfirmUserSafe,
         Step::DismissUser => Command::DismissUser,
-        Step::Password(n) => Command::Password(PasswordEvent::of(
-            [
+        Step::Password(n, sign_in) => {
+            let kind = [
                 PasswordEventKind::SecurePasswordReset,
                 PasswordEventKind::SecurePasswordChange,
                 PasswordEventKind::AdminTemporaryPassword,
-            ][usize::from(*n % 3)],
-        )),
+                PasswordEventKind::OnPremisesPasswordChange,
+                PasswordEventKind::MfaPassed,
+            ][usize::from(*n % 5)];
+            Command::Password(PasswordEvent {
+                kind,
+                sign_in_id: (kind == PasswordEventKind::MfaPassed)
+                    .then(|| SIGN_INS[usize::from(*sign_in) % SIGN_INS.len()].to_string()),
+            })
+        }
+        Step::ForgetFamiliarContexts(picks) => Command::ForgetFamiliarContexts(
+            picks
+                .iter()
+                .take(3)
+                .map(|n| {
+                    let (ip, place) = ORIGINS[usize::from(*n / 2) % ORIGINS.len()];
+                    if n % 2 == 0 {
+                        context_id("u1", network_of(ip).as_deref(), None)
+                    } else {
+                        context_id("u1", None, location_of(place).as_ref())
+                    }
+                })
+                .collect(),
+        ),
     }
 }
 

@@ -542,7 +542,9 @@ fn password_event(
 }
 
 /// The user passed MFA on one sign-in: that sign-in and its detections are remediated, but
-/// token theft stays active; the user is recomputed without what was remediated.
+/// token theft stays active, and so does the sign-in's risk while it does (SPEC 2: a sign-in's
+/// level is the highest of its active detections); the user is recomputed without what was
+/// remediated.
 fn mfa_passed(
     agg: &mut UserAggregate,
     sign_in_id: &str,
@@ -550,23 +552,34 @@ fn mfa_passed(
     trace: &mut Trace,
 ) -> TargetResult {
     let detail = RiskDetail::UserPassedMfaDrivenByRiskBasedPolicy;
-    let Some(sign_in) = agg.sign_ins.get_mut(sign_in_id) else {
+    if !agg.sign_ins.contains_key(sign_in_id) {
         return TargetResult {
             reason: Some(format!("the user has no sign-in {sign_in_id}")),
             ..TargetResult::new(&agg.user.id, TargetOutcome::NotFound)
         };
-    };
-    sign_in.risk_state = RiskState::Remediated;
-    sign_in.risk_level_aggregated = RiskLevel::None;
-    sign_in.risk_detail = detail;
+    }
+    let mut still_active = None;
     for d in agg.detections.values_mut() {
-        let on_sign_in = d.sign_in_id.as_deref() == Some(sign_in_id);
-        if on_sign_in
-            && d.risk_state.is_active()
-            && !TOKEN_THEFT_TYPES.contains(&d.risk_event_type.as_str())
-        {
+        if d.sign_in_id.as_deref() != Some(sign_in_id) || !d.risk_state.is_active() {
+            continue;
+        }
+        if TOKEN_THEFT_TYPES.contains(&d.risk_event_type.as_str()) {
+            still_active = still_active.max(Some(d.risk_level));
+        } else {
             trace.event_types.insert(d.risk_event_type.clone());
             set_detection(d, RiskState::Remediated, detail, now);
+        }
+    }
+    if let Some(sign_in) = agg.sign_ins.get_mut(sign_in_id) {
+        match still_active {
+            // Confirmed compromised, the sign-in is `high` whatever remains.
+            Some(_) if sign_in.risk_state == RiskState::ConfirmedCompromised => {}
+            Some(level) => sign_in.risk_level_aggregated = level,
+            None => {
+                sign_in.risk_state = RiskState::Remediated;
+                sign_in.risk_level_aggregated = RiskLevel::None;
+                sign_in.risk_detail = detail;
+            }
         }
     }
     recompute_user(agg, Some((RiskState::Remediated, detail)), now);
@@ -796,10 +809,13 @@ fn set_user(
     }
 }
 
+/// An analyst's (or a password event's) verdict on a detection: what feedback taught no longer
+/// speaks for it.
 fn set_detection(d: &mut Detection, state: RiskState, detail: RiskDetail, now: DateTime<Utc>) {
     if (d.risk_state, d.risk_detail) != (state, detail) {
         d.risk_state = state;
         d.risk_detail = detail;
         d.last_updated_date_time = now;
+        d.taught_by = None;
     }
 }

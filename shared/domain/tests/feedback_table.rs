@@ -639,7 +639,11 @@ fn mfa_passed_leaves_token_theft_active() {
     let before = ingest(&seeded(), vec![theft], 1);
     let out = run(&before, mfa_passed("s1"), 2);
     let agg = &out.aggregate;
-    assert_eq!(agg.sign_ins["s1"].risk_state, RiskState::Remediated);
+    // The stolen token keeps its sign-in at risk, at its own level.
+    assert_eq!(
+        sign_in_risk(agg, "s1"),
+        (RiskState::AtRisk, High, RiskDetail::None)
+    );
     assert_eq!(detection_state(agg, "d1"), RiskState::Remediated);
     assert_eq!(detection_state(agg, "d9"), RiskState::AtRisk);
     assert_eq!(user_risk(agg).0, RiskState::AtRisk);

@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use riskfeedback::auth::Actor;
+use riskfeedback::familiar::{context_id, location_of, network_of, ContextTypes, SignInContext};
 use riskfeedback::feedback::{DetectionIn, PasswordEvent, PasswordEventKind, SignInIn};
-use riskfeedback::model::{DetectionTimingType, RiskLevel, RiskState, User, UserAggregate};
+use riskfeedback::model::{
+    DetectionTimingType, RiskDetail, RiskLevel, RiskState, User, UserAggregate,
+};
 use riskfeedback::risk::{apply, Command, Context};
 
 // ---------------------------------------------------------------------------------------------
@@ -19,6 +22,39 @@ const SIGN_INS: [&str; 3] = ["s1", "s2", "s3"];
 /// Feedback may also name a sign-in that does not exist.
 const FEEDBACK_SIGN_INS: [&str; 4] = ["s1", "s2", "s3", "unknown"];
 const DETECTIONS: [&str; 6] = ["d1", "d2", "d3", "d4", "d5", "d6"];
+/// Context-based types of both kinds, and types never taught away.
+const TYPES: [&str; 5] = [
+    "unfamiliarFeatures",
+    "anonymizedIPAddress",
+    "newCountry",
+    "leakedCredentials",
+    "anomalousToken",
+];
+
+/// Where each sign-in comes from: s2 shares s1's network, s3 shares s1's city.
+fn origin(sign_in: &str) -> (&'static str, &'static str) {
+    match sign_in {
+        "s1" => ("203.0.113.7", "Lisbon, PT"),
+        "s2" => ("203.0.113.9", "Porto, PT"),
+        _ => ("198.51.100.1", "Lisbon, PT"),
+    }
+}
+
+/// Ids of the contexts the sign-ins can teach, and one that never exists.
+fn context_ids() -> Vec<String> {
+    let mut ids: Vec<String> = SIGN_INS
+        .iter()
+        .flat_map(|s| {
+            let (ip, place) = origin(s);
+            [
+                context_id("u1", network_of(ip).as_deref(), None),
+                context_id("u1", None, location_of(place).as_ref()),
+            ]
+        })
+        .collect();
+    ids.push("fc-unknown".to_string());
+    ids
+}
 
 fn level() -> impl Strategy<Value = RiskLevel> {
     prop::sample::select(vec![
@@ -34,12 +70,13 @@ fn detection() -> impl Strategy<Value = DetectionIn> {
         prop::sample::select(DETECTIONS.to_vec()),
         level(),
         prop::option::of((prop::sample::select(SIGN_INS.to_vec()), level())),
+        prop::sample::select(TYPES.to_vec()),
     )
-        .prop_map(|(id, level, sign_in)| DetectionIn {
+        .prop_map(|(id, level, sign_in, kind)| DetectionIn {
             id: id.to_string(),
             user_id: "u1".to_string(),
             user_principal_name: None,
-            risk_event_type: "unfamiliarFeatures".to_string(),
+            risk_event_type: kind.to_string(),
             risk_level: level,
             detection_timing_type: DetectionTimingType::Offline,
             source: "test".to_string(),
@@ -47,8 +84,8 @@ fn detection() -> impl Strategy<Value = DetectionIn> {
             sign_in: sign_in.map(|(id, real_time)| SignInIn {
                 id: id.to_string(),
                 created_date_time: at(0),
-                ip_address: None,
-                location: None,
+                ip_address: Some(origin(id).0.to_string()),
+                location: Some(origin(id).1.to_string()),
                 app_display_name: None,
                 risk_level_during_sign_in: real_time,
             }),
@@ -63,12 +100,31 @@ fn sign_in_ids() -> impl Strategy<Value = Vec<String>> {
     )
 }
 
-fn password_kind() -> impl Strategy<Value = PasswordEventKind> {
-    prop::sample::select(vec![
-        PasswordEventKind::SecurePasswordReset,
-        PasswordEventKind::SecurePasswordChange,
-        PasswordEventKind::AdminTemporaryPassword,
-    ])
+fn password_event() -> impl Strategy<Value = PasswordEvent> {
+    (
+        prop::sample::select(vec![
+            PasswordEventKind::SecurePasswordReset,
+            PasswordEventKind::SecurePasswordChange,
+            PasswordEventKind::AdminTemporaryPassword,
+            PasswordEventKind::OnPremisesPasswordChange,
+            PasswordEventKind::MfaPassed,
+        ]),
+        prop::sample::select(FEEDBACK_SIGN_INS.to_vec()),
+    )
+        .prop_map(|(kind, sign_in)| PasswordEvent {
+            kind,
+            sign_in_id: (kind == PasswordEventKind::MfaPassed).then(|| sign_in.to_string()),
+        })
+}
+
+/// The kinds that close all of a user's risk, with the deployment's default settings.
+fn closes_all(kind: PasswordEventKind) -> bool {
+    matches!(
+        kind,
+        PasswordEventKind::SecurePasswordReset
+            | PasswordEventKind::SecurePasswordChange
+            | PasswordEventKind::AdminTemporaryPassword
+    )
 }
 
 fn command() -> impl Strategy<Value = Command> {
@@ -80,7 +136,9 @@ fn command() -> impl Strategy<Value = Command> {
         1 => Just(Command::ConfirmUserCompromised),
         1 => Just(Command::ConfirmUserSafe),
         1 => Just(Command::DismissUser),
-        1 => password_kind().prop_map(|kind| Command::Password(PasswordEvent::of(kind))),
+        1 => password_event().prop_map(Command::Password),
+        1 => prop::collection::vec(prop::sample::select(context_ids()), 1..=2)
+            .prop_map(Command::ForgetFamiliarContexts),
     ]
 }
 
@@ -244,6 +302,13 @@ proptest! {
             let expected_state = match step.command {
                 Command::DismissUser => RiskState::Dismissed,
                 Command::ConfirmUserSafe => RiskState::ConfirmedSafe,
+                Command::Password(e) if !closes_all(e.kind) => {
+                    // With the setting off, a password changed on premises is history only.
+                    if e.kind == PasswordEventKind::OnPremisesPasswordChange {
+                        prop_assert_eq!(&step.after, &step.before, "step {}", step.index);
+                    }
+                    continue;
+                }
                 Command::Password(_) if step.before.user.risk_state.is_active() => {
                     RiskState::Remediated
                 }
@@ -305,6 +370,50 @@ proptest! {
                     after.sign_ins[id].risk_level_aggregated >= sign_in.risk_level_aggregated,
                     "sign-in {} at step {}", id, step.index
                 );
+            }
+        }
+    }
+
+    /// (i) SPEC 3a: what feedback taught judges only sign-in-linked detections of context-based
+    /// types, and judges them safe.
+    #[test]
+    fn only_context_based_sign_in_detections_are_taught_away(commands in commands()) {
+        let types = ContextTypes::default();
+        for step in replay(&commands) {
+            for d in step.after.detections.values().filter(|d| d.taught_by.is_some()) {
+                prop_assert!(d.sign_in_id.is_some(), "{} at step {}", &d.id, step.index);
+                prop_assert!(types.judges_by(&d.risk_event_type).is_some(), "{}", &d.risk_event_type);
+                prop_assert_eq!(
+                    (d.risk_state, d.risk_detail),
+                    (RiskState::Dismissed, RiskDetail::AiConfirmedSigninSafe),
+                    "{} at step {}", &d.id, step.index
+                );
+            }
+        }
+    }
+
+    /// (j) SPEC 3a: after a sign-in is confirmed compromised nothing familiar matches it; after
+    /// the user is confirmed safe nothing is familiar; dismissing changes nothing familiar.
+    #[test]
+    fn compromise_forgets_what_it_matches_and_dismissal_teaches_nothing(commands in commands()) {
+        for step in replay(&commands) {
+            let contexts = &step.after.familiar_contexts;
+            match step.command {
+                Command::ConfirmSignInsCompromised(ids) => {
+                    for id in ids.iter().filter(|id| step.before.sign_ins.contains_key(*id)) {
+                        let sign_in = &step.after.sign_ins[id];
+                        let from = SignInContext::of(sign_in.ip_address.as_deref(), sign_in.location.as_deref());
+                        prop_assert!(
+                            !contexts.values().any(|c| c.matches(&from)),
+                            "{} still familiar at step {}", id, step.index
+                        );
+                    }
+                }
+                Command::ConfirmUserSafe => prop_assert!(contexts.is_empty(), "step {}", step.index),
+                Command::DismissSignIns(_) | Command::DismissUser => {
+                    prop_assert_eq!(contexts, &step.before.familiar_contexts, "step {}", step.index)
+                }
+                _ => {}
             }
         }
     }
