@@ -144,6 +144,9 @@ pub struct Feedback {
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_event_kind: Option<PasswordEventKind>,
+    /// The sign-in an `mfaPassed` event names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_id: Option<String>,
     pub targets: Vec<TargetResult>,
     /// Why the whole feedback failed (it was dead-lettered), if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]

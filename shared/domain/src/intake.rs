@@ -22,6 +22,7 @@ use crate::model::RiskLevel;
 use crate::queue::{FeedbackNotice, FeedbackProcessed, Message, Queue, QueueError};
 use crate::retry::retry_after_conflict;
 use crate::risk::Command;
+use crate::sign_in_blocks::BlockIndicatorRequest;
 use crate::store::{
     Accepted, FeedbackRecord, FeedbackStore, IntakeState, PendingStep, StoreError, TargetStatus,
     UserSteps,
@@ -60,6 +61,10 @@ pub enum FeedbackRequest {
         action: FeedbackAction,
         target_ids: Vec<String>,
         comment: Option<String>,
+        /// What a confirm sign-in compromised asks to block besides: part of the request, so
+        /// that a retry under its `Idempotency-Key` with another choice is refused.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        block_indicator: Option<BlockIndicatorRequest>,
     },
     Password {
         user_id: String,
@@ -88,7 +93,26 @@ impl FeedbackRequest {
             action,
             target_ids,
             comment,
+            block_indicator: None,
         })
+    }
+
+    /// The same feedback, also blocking the named sign-ins' addresses (`blockIndicator`).
+    pub fn blocking(self, request: Option<BlockIndicatorRequest>) -> FeedbackRequest {
+        match self {
+            FeedbackRequest::Feedback {
+                action,
+                target_ids,
+                comment,
+                ..
+            } => FeedbackRequest::Feedback {
+                action,
+                target_ids,
+                comment,
+                block_indicator: request,
+            },
+            other => other,
+        }
     }
 
     /// Detections as a sensor sends them: 1 to `MAX_DETECTIONS_PER_CALL`, with distinct ids,

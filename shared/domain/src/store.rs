@@ -156,6 +156,7 @@ impl FeedbackRecord {
             completed_date_time: done.then_some(self.last_updated_date_time),
             comment: self.comment.clone(),
             password_event_kind: self.password_event_kind,
+            sign_in_id: self.password_sign_in_id.clone(),
             targets,
             failure_reason: self.failure_reason.clone(),
         }

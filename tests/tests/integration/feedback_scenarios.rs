@@ -469,6 +469,11 @@ async fn mfa_passed_remediates_its_sign_in_and_the_user_is_recomputed_without_it
     let id = answer.body["id"].as_str().unwrap_or_default();
     let done = get(&t, &format!("/feedback/{id}")).await;
     assert_eq!(done["targets"][0]["result"], "notFound", "{done}");
+    assert_eq!(
+        (&done["passwordEventKind"], &done["signInId"]),
+        (&json!("mfaPassed"), &json!("si-b9")),
+        "the feedback says which sign-in it named"
+    );
     assert_eq!(get(&t, "/risky-signins/si-a2").await["riskState"], "atRisk");
 }
 
@@ -621,8 +626,11 @@ async fn confirming_a_sign_in_compromised_can_block_its_address_all_or_nothing()
 
     // Both of alice's sign-ins came from one address: one block indicator, and the feedback.
     let caller = analyst();
-    let keyed = |sign_ins: Value| {
-        let body = json!({"signInIds": sign_ins, "blockIndicator": {}});
+    let keyed_block = |sign_ins: Value, block: Value| {
+        let mut body = json!({"signInIds": sign_ins});
+        if block.is_object() {
+            body["blockIndicator"] = block;
+        }
         let mut headers = std::collections::BTreeMap::new();
         headers.insert("content-type".to_string(), "application/json".to_string());
         headers.insert("idempotency-key".to_string(), "block-1".to_string());
@@ -634,6 +642,7 @@ async fn confirming_a_sign_in_compromised_can_block_its_address_all_or_nothing()
             body.to_string().into_bytes(),
         )
     };
+    let keyed = |sign_ins: Value| keyed_block(sign_ins, json!({}));
     assert_eq!(keyed(json!(["si-a1", "si-a2"])).await.status, 202);
     t.drain().await;
     // The key again with another sign-in, of another address: refused, and nothing written.
@@ -643,6 +652,14 @@ async fn confirming_a_sign_in_compromised_can_block_its_address_all_or_nothing()
     t.drain().await;
     let before = t.item_count().await;
     keyed(json!(["si-b3"])).await.problem(422);
+    // Nor with the same sign-ins, another expiry or no block at all: the choice is the request.
+    let expiry = json!({"expirationDateTime": "2099-01-01T00:00:00Z"});
+    keyed_block(json!(["si-a1", "si-a2"]), expiry)
+        .await
+        .problem(422);
+    keyed_block(json!(["si-a1", "si-a2"]), Value::Null)
+        .await
+        .problem(422);
     assert_eq!(t.item_count().await, before, "a reused key wrote something");
     assert_eq!(
         get(&t, "/risky-signins/si-a1").await["riskState"],

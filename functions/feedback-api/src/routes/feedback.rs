@@ -95,7 +95,8 @@ pub(crate) async fn feedback(app: &App, call: &Call, action: FeedbackAction) -> 
         }
     };
     let sign_in_ids = target_ids.clone();
-    let work = FeedbackRequest::feedback(action, field, target_ids, comment)?;
+    let work =
+        FeedbackRequest::feedback(action, field, target_ids, comment)?.blocking(block.clone());
     // A dry run stores nothing under the key, but a bad key is as bad as in a real run.
     let key = call.idempotency_key()?;
     let now = Utc::now();
@@ -111,7 +112,7 @@ pub(crate) async fn feedback(app: &App, call: &Call, action: FeedbackAction) -> 
         let preview = preview(&app.store, caller, &work, now, &app.settings).await?;
         return Ok(json(StatusCode::OK, &preview));
     }
-    let hash = request_hash(&(&work, &block));
+    let hash = request_hash(&work);
     // Intake first: a reused Idempotency-Key is refused before any indicator is written, and a
     // keyed retry after a failure here replays the feedback and stores what is missing.
     let accepted = accept(app, call, work).await?;
