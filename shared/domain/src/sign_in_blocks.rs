@@ -56,13 +56,14 @@ pub async fn plan(
     }
     // Each address once, named after the first sign-in that had it.
     let mut addresses = BTreeMap::new();
+    let found = store.sign_ins_named(&caller.tenant_id, sign_in_ids).await?;
     for (i, id) in sign_in_ids.iter().enumerate() {
         let field = format!("signInIds[{i}]");
-        let Some(row) = store.sign_in(&caller.tenant_id, id).await? else {
+        let Some(sign_in) = found.get(id) else {
             errors.add(field, "no such sign-in, so no address to block");
             continue;
         };
-        let address = row.sign_in.ip_address.as_deref().unwrap_or_default();
+        let address = sign_in.ip_address.as_deref().unwrap_or_default();
         match normalize(IndicatorType::IpAddress, address) {
             Ok(address) => {
                 addresses.entry(address).or_insert(id);

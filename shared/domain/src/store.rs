@@ -351,6 +351,12 @@ pub trait ReadStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<HistoryEntry>, StoreError>;
     async fn sign_in(&self, tenant: &str, id: &str) -> Result<Option<SignInRow>, StoreError>;
+    /// Those of these sign-ins that exist, by id, in a few batched reads.
+    async fn sign_ins_named(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, SignIn>, StoreError>;
     async fn sign_ins(
         &self,
         tenant: &str,

@@ -33,11 +33,12 @@ impl DynamoStore {
             .map_err(corrupt)
     }
 
-    /// Consistent `BatchGetItem` over any number of keys, retrying what DynamoDB leaves unprocessed.
+    /// Consistent `BatchGetItem` over any number of keys, retrying what DynamoDB leaves
+    /// unprocessed; each item with only the `projection`'s attributes, or whole without one.
     pub(super) async fn batch_get(
         &self,
         keys: Vec<Item>,
-        projection: &str,
+        projection: Option<&str>,
     ) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::new();
         for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
@@ -45,7 +46,7 @@ impl DynamoStore {
                 KeysAndAttributes::builder()
                     .set_keys(Some(chunk.to_vec()))
                     .consistent_read(true)
-                    .projection_expression(projection)
+                    .set_projection_expression(projection.map(str::to_string))
                     .build()
                     .map_err(corrupt)?,
             );

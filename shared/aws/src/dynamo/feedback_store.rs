@@ -32,7 +32,7 @@ impl FeedbackStore for DynamoStore {
             .iter()
             .map(|u| Self::key(user_pk(tenant, u), USER_SK))
             .collect();
-        let items = self.batch_get(keys, "id").await?;
+        let items = self.batch_get(keys, Some("id")).await?;
         Ok(items
             .into_iter()
             .filter_map(|item| item.get("id").and_then(|v| v.as_s().ok()).cloned())
@@ -260,7 +260,7 @@ impl DynamoStore {
         sk: &str,
     ) -> Result<HashMap<String, String>, StoreError> {
         let keys = ids.iter().map(|id| Self::key(pointer(id), sk)).collect();
-        let items = self.batch_get(keys, "pk, sk, userId").await?;
+        let items = self.batch_get(keys, Some("pk, sk, userId")).await?;
         let prefix = pointer("");
         items
             .into_iter()

@@ -1,10 +1,12 @@
 //! `ReadStore` over the table. The read path of the `GET` routes: users, sign-ins and detections.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
 use riskfeedback::familiar::FamiliarContext;
 use riskfeedback::history::HistoryEntry;
-use riskfeedback::model::Detection;
+use riskfeedback::model::{Detection, SignIn};
 use riskfeedback::store::{
     DetectionFilter, FeedbackStore, Page, PageRequest, ReadStore, SignInFilter, SignInRow,
     StoreError, UserFilter, UserRow,
@@ -95,6 +97,31 @@ impl ReadStore for DynamoStore {
             is_processing: processing.contains(&user_id),
             sign_in,
         }))
+    }
+
+    async fn sign_ins_named(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, SignIn>, StoreError> {
+        let owners = self.sign_in_owners(tenant, ids).await?;
+        let keys = owners
+            .iter()
+            .map(|(id, user)| {
+                Self::key(
+                    user_pk(tenant, user),
+                    &format!("{SIGN_IN_PREFIX}{}", key_id(id)),
+                )
+            })
+            .collect();
+        self.batch_get(keys, None)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let sign_in = decode::<SignInItem>(item)?.sign_in;
+                Ok((sign_in.id.clone(), sign_in))
+            })
+            .collect()
     }
 
     async fn sign_ins(

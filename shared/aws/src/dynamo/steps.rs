@@ -27,7 +27,7 @@ impl DynamoStore {
             .into_iter()
             .map(|u| Self::key(user_pk(tenant, u), USER_SK))
             .collect();
-        let items = self.batch_get(keys, "id, pendingWork").await?;
+        let items = self.batch_get(keys, Some("id, pendingWork")).await?;
         Ok(items
             .into_iter()
             .filter(|item| matches!(item.get("pendingWork"), Some(AttributeValue::L(l)) if !l.is_empty()))
