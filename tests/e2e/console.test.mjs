@@ -170,6 +170,25 @@ test("What feedback taught: the user page lists familiar contexts and what they 
   await page.close();
 });
 
+test("Confirm sign-in compromised says what it teaches and can block the sign-in's address in the same call", async () => {
+  const user = `attacked-${run}`;
+  const attacker = detection(`d6-${run}`, user, `s6-${run}`);
+  attacker.signIn.ipAddress = "192.0.2.66";
+  const ingested = await call("POST", "/risk-detections", { detections: [attacker] });
+  await waitProcessed(ingested.id);
+  const page = await open(`/risky-signins?userId=${user}`);
+  await page.getByRole("checkbox", { name: `Select s6-${run}` }).check();
+  await page.getByRole("button", { name: "Confirm sign-in compromised" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText("stop being familiar").waitFor();
+  await dialog.getByRole("checkbox", { name: /Also block each sign-in's IP address/ }).check();
+  await dialog.getByRole("button", { name: "Confirm sign-in compromised" }).click();
+  await page.getByRole("status").getByText("Confirm sign-in compromised: completed").waitFor({ timeout: 20000 });
+  await page.goto(`${base}/console/#/indicators`);
+  await page.getByRole("row", { name: /192\.0\.2\.66/ }).getByRole("cell", { name: "block", exact: true }).waitFor();
+  await page.close();
+});
+
 test("Action center: approve a pending action; undo a completed one with a reason", async () => {
   const page = await open(`/action-center`);
   const pending = page.getByRole("row", { name: /laptop-7/ });
