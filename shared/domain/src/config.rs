@@ -232,6 +232,12 @@ mod tests {
             config(&[("USER_RISK_POLICY_LEVEL", "none")]),
             Err(ConfigError::PolicyLevel("none".to_string()))
         );
+        for (name, level) in [("low", RiskLevel::Low), ("medium", RiskLevel::Medium)] {
+            assert_eq!(
+                config(&[("USER_RISK_POLICY_LEVEL", name)]).map(|c| c.user_risk_policy_level),
+                Ok(level)
+            );
+        }
         assert_eq!(
             config(&[("MAX_RECEIVE_COUNT", "0")]),
             Err(ConfigError::MaxReceiveCount("0".to_string()))

@@ -651,6 +651,19 @@ fn mfa_passed_leaves_token_theft_active() {
 }
 
 #[test]
+fn after_mfa_passed_a_sign_in_is_as_risky_as_the_token_theft_left_on_it() {
+    let mut theft = detection("d9", Low, Some("s2"));
+    theft.risk_event_type = "anomalousToken".to_string();
+    let before = ingest(&two_sign_ins(), vec![theft], 1);
+    assert_eq!(sign_in_risk(&before, "s2").1, High);
+    let out = run(&before, mfa_passed("s2"), 2);
+    assert_eq!(
+        sign_in_risk(&out.aggregate, "s2"),
+        (RiskState::AtRisk, Low, RiskDetail::None)
+    );
+}
+
+#[test]
 fn mfa_passed_on_a_sign_in_the_user_does_not_have_changes_nothing() {
     let before = seeded();
     let out = run(&before, mfa_passed("s-other"), 1);
