@@ -1,6 +1,7 @@
 //! Remediation actions (SPEC 4): ingestion by investigation systems, the action center's
-//! pending and history views, approve / reject, undo with a compensating command to the
-//! remediation command queue, and the executor's undo results.
+//! pending and history views, approve (sending the action's command) / reject, undo with a
+//! compensating command to the remediation command queue, the executor's results, and the
+//! admin actions that act on users (SPEC 3b: reset password, block user, revoke sessions).
 
 pub mod routes;
 
@@ -14,12 +15,16 @@ use riskfeedback_aws::SqsQueue;
 use riskfeedback_http::route;
 use riskfeedback_http::router::Routes;
 
-use routes::{action_center, signals, undo};
+use routes::{action_center, admin_actions, signals, undo};
 
 #[derive(Clone, Debug)]
 pub struct App {
     pub store: DynamoStore,
+    /// Where the executor's commands go: actions approved or taken, and undos.
     pub commands: SqsQueue,
+    /// Where a completed password reset goes, as the user's password event.
+    pub work_queue: SqsQueue,
+    pub events: SqsQueue,
 }
 
 impl App {
@@ -39,7 +44,9 @@ impl App {
     ) -> Self {
         App {
             store: DynamoStore::new(dynamodb, &config.table_name),
-            commands: SqsQueue::new(sqs, &config.remediation_command_queue_url),
+            commands: SqsQueue::new(sqs.clone(), &config.remediation_command_queue_url),
+            work_queue: SqsQueue::new(sqs.clone(), &config.feedback_queue_url),
+            events: SqsQueue::new(sqs, &config.events_queue_url),
         }
     }
 }
@@ -56,6 +63,9 @@ pub fn routes() -> &'static Routes<App> {
             route!(action_center::reject_action),
             route!(undo::undo_action),
             route!(undo::undo_actions),
+            route!(admin_actions::reset_password),
+            route!(admin_actions::block_users),
+            route!(admin_actions::revoke_sessions),
         ])
     });
     &ROUTES

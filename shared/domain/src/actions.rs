@@ -48,7 +48,7 @@ impl ActionError {
 const CHANGE_CONFLICTS: u32 = 4;
 
 /// Applies `decide` to the stored action and saves the result under the version it read.
-async fn change(
+pub(crate) async fn change(
     store: &impl ActionStore,
     tenant: &str,
     id: &str,
@@ -174,17 +174,43 @@ pub async fn ingest(
     Ok(results)
 }
 
+/// Approves a pending action and sends its command to the executor, so that no executor has
+/// to poll; as with undo, a retry sends the same command until it has gone, then nothing.
 pub async fn approve(
     store: &impl ActionStore,
+    commands: &impl Queue,
     caller: &Caller,
     id: &str,
     reason: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<RemediationAction, ActionError> {
-    change(store, &caller.tenant_id, id, |a| {
+    let tenant = caller.tenant_id.as_str();
+    let action = change(store, tenant, id, |a| {
         a.approve(&caller.actor, reason.clone(), now)
     })
-    .await
+    .await?;
+    send_pending_command(store, commands, tenant, action, now).await
+}
+
+/// Sends the command the action's status calls for, if it has not gone yet, then records that
+/// it went. A failure to send leaves it unsent, for the caller's retry to send under the same
+/// command id; one to record leaves it to be sent again, which the executor de-duplicates.
+pub(crate) async fn send_pending_command(
+    store: &impl ActionStore,
+    commands: &impl Queue,
+    tenant: &str,
+    action: RemediationAction,
+    now: DateTime<Utc>,
+) -> Result<RemediationAction, ActionError> {
+    let Some(command) = RemediationCommand::pending(tenant, &action) else {
+        return Ok(action);
+    };
+    commands.send(&[Message::command(&command)]).await?;
+    tracing::info!(tenant, action = %action.id, command = %command.command, command_id = %command.command_id, "remediation command sent");
+    if action.status == ActionStatus::UndoRequested {
+        crate::telemetry::undo_requested();
+    }
+    change(store, tenant, &action.id, |a| a.mark_command_sent(now)).await
 }
 
 pub async fn reject(
@@ -216,15 +242,7 @@ pub async fn undo(
         a.request_undo(&caller.actor, reason, now)
     })
     .await?;
-    if !action.command_pending() {
-        return Ok(action);
-    }
-    if let Some(command) = RemediationCommand::undo_of(tenant, &action) {
-        commands.send(&[Message::command(&command)]).await?;
-        tracing::info!(tenant, action = id, command = %command.command_id, "undo command sent");
-        crate::telemetry::undo_requested();
-    }
-    change(store, tenant, id, |a| a.mark_command_sent(now)).await
+    send_pending_command(store, commands, tenant, action, now).await
 }
 
 /// What undoing one action of a bulk undo came to: the action, undo requested (or undone), or

@@ -4,6 +4,7 @@
 //! the dependency running that way.
 
 pub mod actions;
+pub mod admin_actions;
 pub mod auth;
 pub mod config;
 pub mod digest;

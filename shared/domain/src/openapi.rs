@@ -27,6 +27,20 @@ pub struct Paging {
     pub cursor: Option<String>,
 }
 
+/// `Idempotency-Key`: a retry with the same key and body answers as the first attempt did.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct Idempotency {
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[!-~]+$"
+    )]
+    pub idempotency_key: Option<String>,
+}
+
 /// Characters no id or text may hold: C0 and C1 controls (`char::is_control`) and the
 /// bidirectional embeddings, overrides and isolates (`validate::is_bidi_control`).
 const CONTROL_OR_BIDI: &str = r"\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069";

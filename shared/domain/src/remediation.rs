@@ -38,6 +38,8 @@ pub enum ActionStatus {
     UndoRequested,
     Undone,
     UndoFailed,
+    /// A pending action nobody decided within the deployment's `pendingActionDays`.
+    Expired,
 }
 
 impl ActionStatus {
@@ -102,6 +104,45 @@ pub struct Decision {
     pub reason: Option<String>,
 }
 
+/// The command that carries an approved action out, sent to the executor through the
+/// remediation command queue exactly once in effect, as an undo's is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dispatch {
+    /// Stable per action, so the executor can de-duplicate however often the command is sent.
+    pub command_id: String,
+    pub command: String,
+    /// When the command reached the queue; until then a retry sends it again, under the same id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_date_time: Option<DateTime<Utc>>,
+}
+
+impl Dispatch {
+    fn of(action_id: &str, command: &str) -> Dispatch {
+        Dispatch {
+            command_id: Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("run\n{action_id}").as_bytes())
+                .to_string(),
+            command: command.to_string(),
+            sent_date_time: None,
+        }
+    }
+}
+
+/// What an analyst asks the identity provider's executor to do to users (SPEC 3b).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::Display)]
+#[cfg_attr(test, derive(strum::EnumIter))]
+#[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
+pub enum AdminAction {
+    /// Reset password: revokes the user's sessions and sets a temporary password.
+    ResetPassword,
+    /// Block user: disables the account (undone with `enableUser`).
+    DisableUser,
+    RevokeSessions,
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -137,6 +178,9 @@ pub struct RemediationAction {
     pub completed_date_time: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<Decision>,
+    /// The command that carries the action out, once approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<Dispatch>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undo: Option<Undo>,
 }
@@ -194,6 +238,42 @@ impl RemediationAction {
             created_date_time: input.created_date_time,
             completed_date_time: input.completed_date_time,
             decided_by: None,
+            dispatch: None,
+            undo: None,
+        }
+    }
+
+    /// An action an analyst takes on a user (SPEC 3b), approved as it is asked for, with its
+    /// command to send. Its id follows from the request's and the user's, so a retried request
+    /// finds the action it made; the request's id groups its actions as one investigation.
+    pub fn admin(
+        kind: AdminAction,
+        user_id: &str,
+        request_id: &str,
+        actor: &Actor,
+        comment: Option<String>,
+        now: DateTime<Utc>,
+    ) -> RemediationAction {
+        let name = format!("admin\n{request_id}\n{kind}\n{user_id}");
+        let id = Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes()).to_string();
+        RemediationAction {
+            dispatch: Some(Dispatch::of(&id, &kind.to_string())),
+            id,
+            investigation_id: request_id.to_string(),
+            action_type: kind.to_string(),
+            entity: Entity {
+                r#type: EntityType::User,
+                id: user_id.to_string(),
+                display_name: None,
+            },
+            status: ActionStatus::Approved,
+            created_date_time: now,
+            completed_date_time: None,
+            decided_by: Some(Decision {
+                actor: actor.clone(),
+                decided_date_time: now,
+                reason: comment,
+            }),
             undo: None,
         }
     }
@@ -228,13 +308,18 @@ impl RemediationAction {
         })
     }
 
+    /// `pending` → `approved`, with the command that carries the action out.
     pub fn approve(
         &self,
         actor: &Actor,
         reason: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<Decided, Refusal> {
-        self.decide(ActionStatus::Approved, "approved", actor, reason, now)
+        let mut decided = self.decide(ActionStatus::Approved, "approved", actor, reason, now)?;
+        if decided.changed {
+            decided.action.dispatch = Some(Dispatch::of(&self.id, &self.action_type));
+        }
+        Ok(decided)
     }
 
     pub fn reject(
@@ -361,13 +446,19 @@ impl RemediationAction {
         }
     }
 
-    /// Whether the undo command still has to be sent.
+    /// Whether a command still has to be sent: an approved action's, or a requested undo's.
     pub fn command_pending(&self) -> bool {
-        self.status == ActionStatus::UndoRequested
-            && self
+        match self.status {
+            ActionStatus::Approved => self
+                .dispatch
+                .as_ref()
+                .is_some_and(|d| d.sent_date_time.is_none()),
+            ActionStatus::UndoRequested => self
                 .undo
                 .as_ref()
-                .is_some_and(|u| u.command_sent_date_time.is_none())
+                .is_some_and(|u| u.command_sent_date_time.is_none()),
+            _ => false,
+        }
     }
 
     pub fn mark_command_sent(&self, now: DateTime<Utc>) -> Result<Decided, Refusal> {
@@ -375,7 +466,11 @@ impl RemediationAction {
             return Ok(self.unchanged());
         }
         let mut action = self.clone();
-        if let Some(undo) = action.undo.as_mut() {
+        if let (ActionStatus::Approved, Some(dispatch)) = (action.status, action.dispatch.as_mut())
+        {
+            dispatch.sent_date_time = Some(now);
+        }
+        if let (ActionStatus::UndoRequested, Some(undo)) = (action.status, action.undo.as_mut()) {
             undo.command_sent_date_time = Some(now);
         }
         Ok(Decided {
@@ -409,8 +504,38 @@ pub struct RemediationCommand {
 }
 
 impl RemediationCommand {
+    /// The command the action's status calls for, while it is still to be sent: an approved
+    /// action's, or a requested undo's.
+    pub fn pending(tenant_id: &str, action: &RemediationAction) -> Option<RemediationCommand> {
+        if !action.command_pending() {
+            return None;
+        }
+        match action.status {
+            ActionStatus::Approved => Self::dispatch_of(tenant_id, action),
+            _ => Self::undo_of(tenant_id, action),
+        }
+    }
+
+    /// The command that carries an approved action out.
+    fn dispatch_of(tenant_id: &str, action: &RemediationAction) -> Option<RemediationCommand> {
+        let dispatch = action.dispatch.as_ref()?;
+        let decision = action.decided_by.as_ref()?;
+        Some(RemediationCommand {
+            command_id: dispatch.command_id.clone(),
+            command: dispatch.command.clone(),
+            tenant_id: tenant_id.to_string(),
+            action_id: action.id.clone(),
+            investigation_id: action.investigation_id.clone(),
+            action_type: action.action_type.clone(),
+            entity: action.entity.clone(),
+            requested_by: decision.actor.clone(),
+            reason: decision.reason.clone().unwrap_or_default(),
+            requested_date_time: decision.decided_date_time,
+        })
+    }
+
     /// The undo command of an action whose undo was requested.
-    pub fn undo_of(tenant_id: &str, action: &RemediationAction) -> Option<RemediationCommand> {
+    fn undo_of(tenant_id: &str, action: &RemediationAction) -> Option<RemediationCommand> {
         let undo = action.undo.as_ref()?;
         Some(RemediationCommand {
             command_id: undo.command_id.clone(),
@@ -913,5 +1038,122 @@ mod tests {
                 requested_date_time: undo.requested_date_time,
             })
         );
+    }
+
+    #[test]
+    fn approving_gives_the_action_its_command_once_and_rejecting_none() {
+        let now = Utc::now();
+        let pending = action(ActionStatus::Pending, "isolateDevice");
+        let approved = pending
+            .approve(&actor(), Some("go".into()), now)
+            .expect("approvable")
+            .action;
+        let dispatch = approved.dispatch.clone().expect("a command");
+        assert_eq!(dispatch.command, "isolateDevice");
+        assert_eq!(dispatch.sent_date_time, None);
+        assert!(approved.command_pending());
+        let command = RemediationCommand::pending("t1", &approved).expect("to send");
+        assert_eq!(
+            (
+                command.command_id.as_str(),
+                command.command.as_str(),
+                command.reason.as_str()
+            ),
+            (dispatch.command_id.as_str(), "isolateDevice", "go")
+        );
+        assert_eq!(
+            (command.requested_by, command.requested_date_time),
+            (actor(), now)
+        );
+        // Approving again changes nothing, the command id included.
+        let again = approved
+            .approve(&actor(), None, now)
+            .expect("same decision");
+        assert!(!again.changed);
+        assert_eq!(again.action.dispatch, approved.dispatch);
+        let sent = approved.mark_command_sent(now).expect("mark").action;
+        assert_eq!(sent.dispatch.and_then(|d| d.sent_date_time), Some(now));
+        assert_eq!(
+            RemediationCommand::pending("t1", &sent_again(&approved, now)),
+            None
+        );
+        let rejected = pending
+            .reject(&actor(), None, now)
+            .expect("rejectable")
+            .action;
+        assert_eq!(rejected.dispatch, None);
+        assert!(!rejected.command_pending());
+        assert_eq!(RemediationCommand::pending("t1", &rejected), None);
+    }
+
+    fn sent_again(action: &RemediationAction, now: DateTime<Utc>) -> RemediationAction {
+        action.mark_command_sent(now).expect("mark").action
+    }
+
+    #[test]
+    fn a_completed_or_failed_action_sends_nothing_even_with_its_command_unsent() {
+        let now = Utc::now();
+        let approved = action(ActionStatus::Pending, "isolateDevice")
+            .approve(&actor(), None, now)
+            .expect("approvable")
+            .action;
+        for status in [ActionStatus::Completed, ActionStatus::Failed] {
+            let over = RemediationAction {
+                status,
+                ..approved.clone()
+            };
+            assert!(!over.command_pending(), "{status}");
+            assert!(!over.mark_command_sent(now).expect("mark").changed);
+        }
+    }
+
+    #[test]
+    fn an_admin_action_is_approved_for_its_user_with_a_command_and_a_stable_id() {
+        let now = Utc::now();
+        let reset = RemediationAction::admin(
+            AdminAction::ResetPassword,
+            "alice",
+            "req-1",
+            &actor(),
+            Some("phished".into()),
+            now,
+        );
+        assert_eq!(
+            (
+                reset.action_type.as_str(),
+                reset.status,
+                reset.investigation_id.as_str()
+            ),
+            ("resetPassword", ActionStatus::Approved, "req-1")
+        );
+        assert_eq!(
+            (reset.entity.r#type, reset.entity.id.as_str()),
+            (EntityType::User, "alice")
+        );
+        assert_eq!(
+            reset.decided_by.as_ref().and_then(|d| d.reason.as_deref()),
+            Some("phished")
+        );
+        assert_eq!(reset.created_date_time, now);
+        assert!(reset.command_pending());
+        let same = |kind, user, request| {
+            RemediationAction::admin(kind, user, request, &actor(), None, now).id
+        };
+        assert_eq!(reset.id, same(AdminAction::ResetPassword, "alice", "req-1"));
+        assert_ne!(reset.id, same(AdminAction::ResetPassword, "bob", "req-1"));
+        assert_ne!(reset.id, same(AdminAction::ResetPassword, "alice", "req-2"));
+        assert_ne!(reset.id, same(AdminAction::DisableUser, "alice", "req-1"));
+        // Blocking a user can be taken back; resetting a password or revoking sessions cannot.
+        assert_eq!(compensating_command("disableUser"), Some("enableUser"));
+        assert_eq!(compensating_command("resetPassword"), None);
+        assert_eq!(compensating_command("revokeSessions"), None);
+    }
+
+    #[test]
+    fn expired_is_history_and_no_command_waits_in_it() {
+        assert!(ActionStatus::Expired.is_history());
+        assert!(!ActionStatus::Approved.is_history());
+        let expired = action(ActionStatus::Expired, "isolateDevice");
+        assert!(!expired.command_pending());
     }
 }

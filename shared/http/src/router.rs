@@ -187,6 +187,15 @@ impl<A> Routes<A> {
             })
     }
 
+    /// How literal the route `method` and `path` name is (its literal segments), if there is
+    /// one: API Gateway sends a request to the most literal route of the whole API, whichever
+    /// function serves it.
+    pub fn literals_of(&self, method: &Method, path: &str) -> Option<usize> {
+        self.find(method, path)
+            .ok()
+            .map(|(route, _)| route.literals())
+    }
+
     /// The methods of the routes whose path is `path`, whatever the method asked.
     pub fn methods_of(&self, path: &str) -> Vec<Method> {
         let Ok(segments) = segments(path) else {

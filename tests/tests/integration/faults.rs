@@ -363,29 +363,92 @@ async fn processing_cut_at_each_step_applies_once_in_order() {
     at_each_step(&EVERY_FAULT, processing_scenario).await;
 }
 
-/// An undo cut between its reads, its status write, its command and its "sent" mark: the
-/// analyst retries, and the executing system gets exactly one command, with the stable id.
-async fn undo_scenario(rule: Option<Rule>) -> Run {
+/// A call that must end in exactly one command on the remediation command queue, with its
+/// action marked sent, however it is cut: an undo, an approval, an admin action.
+struct CommandCase {
+    name: &'static str,
+    /// Remediation actions posted first.
+    actions: fn() -> Value,
+    path: &'static str,
+    body: fn() -> Value,
+    /// The action the call makes or changes, from its answer.
+    action_id: fn(&Value) -> String,
+    /// Where on the action its command's id and its "sent" mark are.
+    command: &'static str,
+    sent: &'static str,
+}
+
+fn completed_file() -> Value {
+    json!({"actions": [{
+        "id": "a-file",
+        "investigationId": "inv-1",
+        "actionType": "quarantineFile",
+        "entity": {"type": "file", "id": "f-1", "displayName": "invoice.pdf.exe"},
+        "status": "completed",
+        "createdDateTime": "2026-11-20T10:00:00Z",
+    }]})
+}
+
+fn pending_device() -> Value {
+    json!({"actions": [{
+        "id": "a-device",
+        "investigationId": "inv-1",
+        "actionType": "isolateDevice",
+        "entity": {"type": "device", "id": "laptop-7"},
+        "status": "pending",
+        "createdDateTime": "2026-11-20T10:00:00Z",
+    }]})
+}
+
+const UNDO_FILE: CommandCase = CommandCase {
+    name: "undo",
+    actions: completed_file,
+    path: "/remediation-actions/a-file/undo",
+    body: || json!({"reason": "the file is clean"}),
+    action_id: |_| "a-file".to_string(),
+    command: "/undo/commandId",
+    sent: "/undo/commandSentDateTime",
+};
+
+const APPROVE_DEVICE: CommandCase = CommandCase {
+    name: "approval",
+    actions: pending_device,
+    path: "/remediation-actions/a-device/approve",
+    body: || json!({"reason": "isolate it"}),
+    action_id: |_| "a-device".to_string(),
+    command: "/dispatch/commandId",
+    sent: "/dispatch/sentDateTime",
+};
+
+const RESET_ALICE: CommandCase = CommandCase {
+    name: "reset password",
+    actions: || json!({"actions": []}),
+    path: "/risky-users/reset-password",
+    body: || json!({"userIds": ["alice"]}),
+    action_id: |answer| {
+        answer["value"][0]["action"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    },
+    command: "/dispatch/commandId",
+    sent: "/dispatch/sentDateTime",
+};
+
+/// The call cut between its reads, its writes, its command and its "sent" mark: the analyst
+/// retries (with the same key), and the executor gets exactly one command, with the stable id.
+async fn command_scenario(case: &CommandCase, rule: Option<Rule>) -> Run {
     let (t, proxy) = stack().await;
-    let seeded = t
-        .call(
-            &analyst(),
-            "POST",
-            "/remediation-actions",
-            Some(json!({"actions": [{
-                "id": "a-file",
-                "investigationId": "inv-1",
-                "actionType": "quarantineFile",
-                "entity": {"type": "file", "id": "f-1", "displayName": "invoice.pdf.exe"},
-                "status": "completed",
-                "createdDateTime": "2026-11-20T10:00:00Z",
-            }]})),
-        )
-        .await;
-    assert_eq!(seeded.status, 200, "{seeded:?}");
-    let context = format!("undo with {rule:?}");
-    let path = "/remediation-actions/a-file/undo";
-    let body = json!({"reason": "the file is clean"});
+    seed_alice(&t).await;
+    let actions = (case.actions)();
+    if actions["actions"].as_array().is_some_and(|a| !a.is_empty()) {
+        let seeded = t
+            .call(&analyst(), "POST", "/remediation-actions", Some(actions))
+            .await;
+        assert_eq!(seeded.status, 200, "{seeded:?}");
+    }
+    let context = format!("{} with {rule:?}", case.name);
+    let (path, body) = (case.path, (case.body)());
 
     let faulty = t.through(&proxy);
     if let Some(rule) = rule {
@@ -394,34 +457,33 @@ async fn undo_scenario(rule: Option<Rule>) -> Run {
     let first = {
         let body = body.clone();
         until_killed(&proxy, async move {
-            faulty.call(&analyst(), "POST", path, Some(body)).await
+            keyed(&faulty, path, &body, "one-command").await
         })
         .await
     };
     let run = Run::of(&proxy);
     proxy.heal();
-    let answered = match &first {
-        Some(answer) => {
-            assert_answer_under_fault(answer, 200, &proxy, &context);
-            answer.status == 200
+    let answer = match first {
+        Some(answer) if answer.status == 200 => answer,
+        first => {
+            if let Some(answer) = &first {
+                assert_answer_under_fault(answer, 200, &proxy, &context);
+            }
+            let retried = keyed(&t, path, &body, "one-command").await;
+            assert_eq!(retried.status, 200, "{context}: retry {retried:?}");
+            retried
         }
-        None => false,
     };
-    if !answered {
-        let retried = t.call(&analyst(), "POST", path, Some(body)).await;
-        assert_eq!(retried.status, 200, "{context}: retry {retried:?}");
-    }
 
-    let action = get(&t, "/remediation-actions/a-file").await;
-    assert_eq!(action["status"], "undoRequested", "{context}: {action}");
-    assert!(
-        action["undo"]["commandSentDateTime"].is_string(),
-        "{context}: {action}"
-    );
+    let id = (case.action_id)(&answer.body);
+    let action = get(&t, &format!("/remediation-actions/{id}")).await;
+    let sent = action.pointer(case.sent).cloned().unwrap_or_default();
+    assert!(sent.is_string(), "{context}: {action}");
     let commands = t.receive_all("RemediationCommandQueue").await;
     assert_eq!(commands.len(), 1, "{context}: {commands:?}");
     assert_eq!(
-        commands[0]["commandId"], action["undo"]["commandId"],
+        commands[0].get("commandId"),
+        action.pointer(case.command),
         "{context}"
     );
     t.stack.destroy().await.unwrap_or_else(|e| panic!("{e}"));
@@ -430,7 +492,17 @@ async fn undo_scenario(rule: Option<Rule>) -> Run {
 
 #[tokio::test]
 async fn undo_cut_at_each_step_sends_one_command() {
-    at_each_step(&EVERY_FAULT, undo_scenario).await;
+    at_each_step(&EVERY_FAULT, |rule| command_scenario(&UNDO_FILE, rule)).await;
+}
+
+#[tokio::test]
+async fn approval_cut_at_each_step_sends_one_command() {
+    at_each_step(&EVERY_FAULT, |rule| command_scenario(&APPROVE_DEVICE, rule)).await;
+}
+
+#[tokio::test]
+async fn an_admin_action_cut_at_each_step_sends_one_command() {
+    at_each_step(&EVERY_FAULT, |rule| command_scenario(&RESET_ALICE, rule)).await;
 }
 
 /// Throttling is told apart from an outage: `429` with `Retry-After`, the request refused

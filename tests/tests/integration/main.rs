@@ -4,6 +4,7 @@
 //! runs its test in a process of its own (this binary again), since it installs the process's
 //! one log subscriber and metrics recorder.
 
+mod admin_actions;
 mod bad_input;
 mod bad_request_corpus;
 mod concurrency;

@@ -49,6 +49,9 @@ const API_SAMPLES: &[(&str, u16)] = &[
     ("remediation-undo/undo-remediation-action", 200),
     ("remediation-undo/undo-investigation", 200),
     ("remediation-undo/post-undo-result", 200),
+    ("remediation-undo/reset-password", 200),
+    ("remediation-undo/block-users", 200),
+    ("remediation-undo/revoke-sessions", 200),
 ];
 
 /// Samples after which the processor runs: ingestion makes alice and bob, and confirming
@@ -162,6 +165,46 @@ async fn the_command_sample_is_what_an_undo_sends() {
             &actual.command,
             &actual.action_id,
             &actual.entity
+        )
+    );
+}
+
+/// What an executor receives when an analyst resets a password: the sample is the command the
+/// reset-password sample sends.
+#[tokio::test]
+async fn the_command_sample_is_what_a_reset_password_sends() {
+    let t = TestStack::new().await;
+    let ingested = t
+        .invoke_event(&load("feedback-api/post-risk-detections"))
+        .await;
+    assert_eq!(ingested.status, 202);
+    t.drain().await;
+    let reset = t
+        .invoke_event(&load("remediation-undo/reset-password"))
+        .await;
+    assert_eq!(reset.status, 200, "{reset:?}");
+    let sent = t.receive_all("RemediationCommandQueue").await;
+    let event: SqsEvent =
+        serde_json::from_value(load("remediation-command-queue/reset-password-command"))
+            .expect("an SQS event");
+    let body = event.records[0].body.clone().unwrap_or_default();
+    let sample: RemediationCommand = serde_json::from_str(&body).expect("a remediation command");
+    let actual: RemediationCommand =
+        serde_json::from_value(sent[0].clone()).expect("a remediation command");
+    assert_eq!(
+        (
+            &sample.command_id,
+            &sample.command,
+            &sample.action_id,
+            &sample.entity,
+            &sample.reason
+        ),
+        (
+            &actual.command_id,
+            &actual.command,
+            &actual.action_id,
+            &actual.entity,
+            &actual.reason
         )
     );
 }

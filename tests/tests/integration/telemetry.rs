@@ -160,7 +160,8 @@ async fn journey() {
     assert!(
         changed
             .iter()
-            .any(|l| l["fields"]["message"] == "undo command sent"),
+            .any(|l| l["fields"]["message"] == "remediation command sent"
+                && l["fields"]["command"] == "releaseFile"),
         "{changed:?}"
     );
     assert!(

@@ -123,8 +123,14 @@ pub async fn invoke(apps: &Apps, event: &Value) -> lambda_http::Response<Body> {
             return problem(&error.into()).map(Body::from);
         }
     };
+    // The most literal route of either function, as API Gateway picks: `POST
+    // /risky-users/block` is remediation-undo's, `GET /risky-users/block` feedback-api's
+    // (a user named `block`). A path neither serves goes to feedback-api, which answers it.
     let path = request.uri().path().to_string();
-    let response = if !remediation_undo::routes().methods_of(&path).is_empty() {
+    let method = request.method().clone();
+    let remediation = remediation_undo::routes().literals_of(&method, &path);
+    let feedback = feedback_api::routes().literals_of(&method, &path);
+    let response = if remediation.is_some() && remediation >= feedback {
         remediation_undo::handle(&apps.remediation, request).await
     } else {
         feedback_api::handle(&apps.feedback, request).await

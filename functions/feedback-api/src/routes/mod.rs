@@ -12,18 +12,4 @@ pub mod risky_sign_ins;
 pub mod risky_users;
 pub mod submissions;
 
-use utoipa::IntoParams;
-
-/// A retry with the same key and body answers with the first attempt's feedback.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct Idempotency {
-    #[param(
-        rename = "Idempotency-Key",
-        nullable = false,
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[!-~]+$"
-    )]
-    pub idempotency_key: Option<String>,
-}
+pub use riskfeedback::openapi::Idempotency;

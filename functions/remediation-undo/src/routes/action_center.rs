@@ -51,6 +51,7 @@ pub async fn list_actions(app: &App, call: Call) -> RouteResult {
             ActionStatus::UndoRequested,
             ActionStatus::Undone,
             ActionStatus::UndoFailed,
+            ActionStatus::Expired,
         ],
         Some(_) => return Err(Invalid::field("view", "must be pending or history").into()),
     };
@@ -93,7 +94,15 @@ pub async fn get_action(app: &App, call: Call) -> RouteResult {
 pub async fn approve_action(app: &App, call: Call) -> RouteResult {
     let id = call.id("actionId")?;
     let reason = reason_body(&call)?;
-    let action = actions::approve(&app.store, &call.caller, id, reason, Utc::now()).await?;
+    let action = actions::approve(
+        &app.store,
+        &app.commands,
+        &call.caller,
+        id,
+        reason,
+        Utc::now(),
+    )
+    .await?;
     Ok(json(StatusCode::OK, &action))
 }
 

@@ -2,8 +2,11 @@
 //! route's one declaration (`riskfeedback_http::router`); `crate::routes` lists them.
 
 pub mod action_center;
+pub mod admin_actions;
 pub mod signals;
 pub mod undo;
+
+pub use riskfeedback::openapi::Idempotency;
 
 use serde::Deserialize;
 use utoipa::ToSchema;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use riskfeedback::actions::{self, IngestResult};
+use riskfeedback::admin_actions::apply_completed_resets;
 use riskfeedback::limits::MAX_COMMENT_LEN;
 use riskfeedback::openapi::Id;
 use riskfeedback::remediation::{ActionIn, ActionStatus, RemediationAction};
@@ -28,7 +29,19 @@ pub struct ActionsBody {
     security(("jwt" = ["Signals.Ingest"])))]
 pub async fn ingest_actions(app: &App, call: Call) -> RouteResult {
     let body: ActionsBody = call.json()?;
+    let reports = body.actions.clone();
     let results = actions::ingest(&app.store, &call.caller.tenant_id, body.actions).await?;
+    // A failure here answers 503: the executor's retry finds its reports recorded, and applies
+    // each completed reset once.
+    apply_completed_resets(
+        &app.store,
+        &app.work_queue,
+        &app.events,
+        &call.caller,
+        &reports,
+        Utc::now(),
+    )
+    .await?;
     Ok(json(
         StatusCode::OK,
         &ListBody {

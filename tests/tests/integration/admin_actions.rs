@@ -1,0 +1,382 @@
+//! Admin actions that act (SPEC 3b), end to end on the local servers: each follows from the API
+//! call, to the command on the remediation command queue, to the executor's report, to the
+//! user's state; approving a pending action sends its command; a command that could not be
+//! sent is sent on retry, once.
+
+use std::collections::BTreeMap;
+
+use riskfeedback_aws::SqsQueue;
+use riskfeedback_devstack::gateway::Apps;
+use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
+use serde_json::{json, Value};
+
+const TENANT: &str = "contoso";
+
+fn analyst() -> As {
+    As::analyst(TENANT)
+}
+
+/// alice and bob at risk.
+async fn seeded() -> TestStack {
+    let t = TestStack::new().await;
+    t.ingest(
+        &analyst(),
+        vec![
+            detection("d-a1", "alice", "high", Some("si-a1")),
+            detection("d-b1", "bob", "medium", None),
+        ],
+    )
+    .await;
+    t
+}
+
+async fn keyed(t: &TestStack, caller: &As, path: &str, body: Value, key: &str) -> Answer {
+    let mut headers = BTreeMap::new();
+    headers.insert("content-type".to_string(), "application/json".to_string());
+    headers.insert("idempotency-key".to_string(), key.to_string());
+    t.call_raw(
+        Some(caller),
+        "POST",
+        path,
+        headers,
+        body.to_string().into_bytes(),
+    )
+    .await
+}
+
+async fn get(t: &TestStack, path: &str) -> Value {
+    let answer = t.call(&analyst(), "GET", path, None).await;
+    assert_eq!(answer.status, 200, "GET {path}: {answer:?}");
+    answer.body
+}
+
+/// What the executor reports for a command it carried out.
+fn report(command: &Value, status: &str) -> Value {
+    json!({"actions": [{
+        "id": command["actionId"],
+        "investigationId": command["investigationId"],
+        "actionType": command["actionType"],
+        "entity": command["entity"],
+        "status": status,
+        "createdDateTime": command["requestedDateTime"],
+        "completedDateTime": "2026-12-07T10:00:00Z",
+    }]})
+}
+
+#[tokio::test]
+async fn reset_password_sends_one_command_and_its_completion_remediates_the_user() {
+    let t = seeded().await;
+    let body = json!({"userIds": ["alice", "nobody"], "comment": "confirmed phish"});
+    let answer = keyed(
+        &t,
+        &analyst(),
+        "/risky-users/reset-password",
+        body.clone(),
+        "reset-1",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let alice = &answer.body["value"][0];
+    assert_eq!(
+        (&alice["userId"], &alice["result"]),
+        (&json!("alice"), &json!("created"))
+    );
+    let action = &alice["action"];
+    assert_eq!(
+        (
+            &action["actionType"],
+            &action["status"],
+            &action["entity"]["type"]
+        ),
+        (&json!("resetPassword"), &json!("approved"), &json!("user"))
+    );
+    assert!(action["dispatch"]["sentDateTime"].is_string(), "{action}");
+    assert_eq!(
+        answer.body["value"][1],
+        json!({"userId": "nobody", "result": "notFound"})
+    );
+
+    // A retry under the same key finds the action and sends nothing new.
+    let again = keyed(
+        &t,
+        &analyst(),
+        "/risky-users/reset-password",
+        body,
+        "reset-1",
+    )
+    .await;
+    assert_eq!(again.body["value"][0]["result"], "existing", "{again:?}");
+    assert_eq!(again.body["value"][0]["action"]["id"], action["id"]);
+    let commands = t.receive_all("RemediationCommandQueue").await;
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    let command = &commands[0];
+    assert_eq!(
+        (
+            &command["command"],
+            &command["commandId"],
+            &command["reason"]
+        ),
+        (
+            &json!("resetPassword"),
+            &action["dispatch"]["commandId"],
+            &json!("confirmed phish")
+        )
+    );
+    assert_eq!(command["entity"]["id"], "alice");
+
+    // The executor reports it done: alice's password was reset by an admin, in her history
+    // as the analyst's who asked; a repeated report applies nothing twice.
+    let executor = As::with_roles(TENANT, &["Signals.Ingest"]);
+    for _ in 0..2 {
+        let reported = t
+            .call(
+                &executor,
+                "POST",
+                "/remediation-actions",
+                Some(report(command, "completed")),
+            )
+            .await;
+        assert_eq!(reported.status, 200, "{reported:?}");
+        t.drain().await;
+    }
+    let user = get(&t, "/risky-users/alice").await;
+    assert_eq!(
+        (&user["riskState"], &user["riskLevel"], &user["riskDetail"]),
+        (
+            &json!("remediated"),
+            &json!("none"),
+            &json!("adminGeneratedTemporaryPassword")
+        )
+    );
+    let history = get(&t, "/risky-users/alice/history").await;
+    let resets: Vec<&Value> = history["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|h| h["activity"]["detail"] == "adminGeneratedTemporaryPassword")
+        .collect();
+    assert_eq!(resets.len(), 1, "{history}");
+    assert_eq!(resets[0]["initiatedBy"]["id"], analyst().claims()["oid"]);
+    let stored = get(
+        &t,
+        &format!(
+            "/remediation-actions/{}",
+            action["id"].as_str().unwrap_or_default()
+        ),
+    )
+    .await;
+    assert_eq!(stored["status"], "completed");
+}
+
+#[tokio::test]
+async fn block_user_is_undone_with_enable_user_and_revoke_sessions_reaches_the_executor() {
+    let t = seeded().await;
+    let blocked = keyed(
+        &t,
+        &analyst(),
+        "/risky-users/block",
+        json!({"userIds": ["bob"]}),
+        "block-1",
+    )
+    .await;
+    assert_eq!(blocked.status, 200, "{blocked:?}");
+    let revoked = keyed(
+        &t,
+        &analyst(),
+        "/risky-users/revoke-sessions",
+        json!({"userIds": ["bob"]}),
+        "revoke-1",
+    )
+    .await;
+    assert_eq!(revoked.status, 200, "{revoked:?}");
+    let commands = t.receive_all("RemediationCommandQueue").await;
+    let names: Vec<&str> = commands
+        .iter()
+        .filter_map(|c| c["command"].as_str())
+        .collect();
+    assert_eq!(names, ["disableUser", "revokeSessions"]);
+
+    let executor = As::with_roles(TENANT, &["Signals.Ingest"]);
+    let done = t
+        .call(
+            &executor,
+            "POST",
+            "/remediation-actions",
+            Some(report(&commands[0], "completed")),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{done:?}");
+    let id = commands[0]["actionId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let undone = t
+        .call(
+            &analyst(),
+            "POST",
+            &format!("/remediation-actions/{id}/undo"),
+            Some(json!({"reason": "bob confirmed his sign-ins"})),
+        )
+        .await;
+    assert_eq!(undone.status, 200, "{undone:?}");
+    let undo = t.receive_all("RemediationCommandQueue").await;
+    assert_eq!(undo.len(), 1, "{undo:?}");
+    assert_eq!(
+        (&undo[0]["command"], &undo[0]["entity"]["id"]),
+        (&json!("enableUser"), &json!("bob"))
+    );
+    // Blocking changes no risk by itself: bob is as he was until the analyst says otherwise.
+    assert_eq!(get(&t, "/risky-users/bob").await["riskState"], "atRisk");
+}
+
+#[tokio::test]
+async fn admin_actions_need_remediation_manage_and_valid_users() {
+    let t = seeded().await;
+    let feedback_only = As::with_roles(TENANT, &["Risk.Feedback", "Risk.Read"]);
+    let refused = t
+        .call(
+            &feedback_only,
+            "POST",
+            "/risky-users/reset-password",
+            Some(json!({"userIds": ["alice"]})),
+        )
+        .await;
+    refused.problem(403);
+    let none = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risky-users/block",
+            Some(json!({"userIds": []})),
+        )
+        .await;
+    assert_eq!(none.problem(400)["errors"][0]["field"], "userIds");
+    assert!(t.receive_all("RemediationCommandQueue").await.is_empty());
+    // Another tenant's users are unknown here.
+    let stranger = As::analyst("fabrikam");
+    let elsewhere = t
+        .call(
+            &stranger,
+            "POST",
+            "/risky-users/block",
+            Some(json!({"userIds": ["alice"]})),
+        )
+        .await;
+    assert_eq!(
+        elsewhere.body["value"][0]["result"], "notFound",
+        "{elsewhere:?}"
+    );
+    // GET of a user named like a route is still a read of that user.
+    let read = t.call(&analyst(), "GET", "/risky-users/block", None).await;
+    assert_eq!(read.problem(404)["detail"], "user block does not exist");
+}
+
+#[tokio::test]
+async fn approving_a_pending_action_sends_its_command_and_rejecting_sends_none() {
+    let t = TestStack::new().await;
+    let pending = |id: &str| {
+        json!({"id": id, "investigationId": "inv-1", "actionType": "isolateDevice",
+            "entity": {"type": "device", "id": format!("dev-{id}")}, "status": "pending",
+            "createdDateTime": "2026-12-01T10:00:00Z"})
+    };
+    let posted = t
+        .call(
+            &analyst(),
+            "POST",
+            "/remediation-actions",
+            Some(json!({"actions": [pending("a-1"), pending("a-2")]})),
+        )
+        .await;
+    assert_eq!(posted.status, 200, "{posted:?}");
+    let approved = t
+        .call(
+            &analyst(),
+            "POST",
+            "/remediation-actions/a-1/approve",
+            Some(json!({"reason": "isolate it"})),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{approved:?}");
+    assert!(
+        approved.body["dispatch"]["sentDateTime"].is_string(),
+        "{approved:?}"
+    );
+    let rejected = t
+        .call(&analyst(), "POST", "/remediation-actions/a-2/reject", None)
+        .await;
+    assert_eq!(rejected.status, 200, "{rejected:?}");
+    // Approving again is no new decision, and sends nothing.
+    t.call(&analyst(), "POST", "/remediation-actions/a-1/approve", None)
+        .await;
+    let commands = t.receive_all("RemediationCommandQueue").await;
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    assert_eq!(
+        (
+            &commands[0]["command"],
+            &commands[0]["actionId"],
+            &commands[0]["reason"]
+        ),
+        (&json!("isolateDevice"), &json!("a-1"), &json!("isolate it"))
+    );
+    assert_eq!(
+        commands[0]["commandId"],
+        approved.body["dispatch"]["commandId"]
+    );
+}
+
+#[tokio::test]
+async fn a_command_that_could_not_be_sent_is_sent_on_retry_once() {
+    let t = seeded().await;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_default();
+    let broken = TestStack {
+        stack: t.stack.clone(),
+        apps: Apps {
+            remediation: remediation_undo::App {
+                commands: SqsQueue::new(
+                    t.stack.sqs.clone(),
+                    format!("{endpoint}/000000000000/missing.fifo"),
+                ),
+                ..t.apps.remediation.clone()
+            },
+            ..t.apps.clone()
+        },
+        poller: t.poller.clone(),
+    };
+    let body = json!({"userIds": ["alice"]});
+    let failed = keyed(
+        &broken,
+        &analyst(),
+        "/risky-users/revoke-sessions",
+        body.clone(),
+        "revoke-9",
+    )
+    .await;
+    assert!(failed.problem(503).is_object());
+    assert!(failed.headers.contains_key("retry-after"));
+    let retried = keyed(
+        &t,
+        &analyst(),
+        "/risky-users/revoke-sessions",
+        body.clone(),
+        "revoke-9",
+    )
+    .await;
+    assert_eq!(
+        retried.body["value"][0]["result"], "existing",
+        "{retried:?}"
+    );
+    keyed(
+        &t,
+        &analyst(),
+        "/risky-users/revoke-sessions",
+        body,
+        "revoke-9",
+    )
+    .await;
+    let commands = t.receive_all("RemediationCommandQueue").await;
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    assert_eq!(
+        commands[0]["commandId"],
+        retried.body["value"][0]["action"]["dispatch"]["commandId"]
+    );
+}
