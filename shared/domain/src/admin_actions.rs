@@ -14,12 +14,11 @@ use crate::auth::Caller;
 use crate::digest::hex_sha256;
 use crate::errors::Invalid;
 use crate::feedback::PasswordEventKind;
-use crate::idempotency::new_id;
 use crate::intake::{submit, FeedbackRequest, IntakeError};
 use crate::limits::{MAX_BULK_TARGETS, MAX_COMMENT_LEN};
 use crate::queue::Queue;
 use crate::remediation::{ActionIn, ActionStatus, AdminAction, EntityType, RemediationAction};
-use crate::store::{ActionStore, FeedbackStore, StoreError};
+use crate::store::{ActionStore, FeedbackRecord, FeedbackStore, StoreError};
 use crate::validate::Errors;
 
 /// What an analyst asks for, validated: one action, on 1 to 60 distinct users.
@@ -61,19 +60,19 @@ pub struct AdminOutcome {
     pub action: Option<RemediationAction>,
 }
 
-/// Records the action for each known user and sends its command. A dependency failing fails
-/// the call; a retry under the same `Idempotency-Key` finds the actions made so far, and sends
-/// each command that has not gone, under its own command id.
+/// Records the action for each known user and sends its command. `request_id` names the
+/// request (`idempotency::new_id`, or the feedback whose `then` it is) and groups its actions as
+/// one investigation. A dependency failing fails the call; a retry of the same request finds
+/// the actions made so far, and sends each command that has not gone, under its own id.
 pub async fn act(
     store: &(impl ActionStore + FeedbackStore),
     commands: &impl Queue,
     caller: &Caller,
     request: &AdminRequest,
-    idempotency_key: Option<&str>,
+    request_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<AdminOutcome>, ActionError> {
     let tenant = caller.tenant_id.as_str();
-    let request_id = new_id(caller, idempotency_key);
     let known = store.existing_users(tenant, &request.user_ids).await?;
     let mut outcomes = Vec::with_capacity(request.user_ids.len());
     for user_id in &request.user_ids {
@@ -88,7 +87,7 @@ pub async fn act(
         let action = RemediationAction::admin(
             request.kind,
             user_id,
-            &request_id,
+            request_id,
             &caller.actor,
             request.comment.clone(),
             now,
@@ -108,6 +107,43 @@ pub async fn act(
             result,
             action: Some(sent),
         });
+    }
+    Ok(outcomes)
+}
+
+/// `then` on a confirm compromised (SPEC 3b): each action on the users the feedback names, or
+/// on the owners of the sign-ins it names, grouped under the feedback's id, so that the action
+/// center shows which feedback they followed and a keyed retry of the feedback finds them.
+pub async fn follow_up(
+    store: &(impl ActionStore + FeedbackStore),
+    commands: &impl Queue,
+    caller: &Caller,
+    feedback: &FeedbackRecord,
+    kinds: &[AdminAction],
+    now: DateTime<Utc>,
+) -> Result<Vec<AdminOutcome>, ActionError> {
+    let users: Vec<String> = if feedback.action.targets_sign_ins() {
+        let owners = store
+            .sign_in_owners(&caller.tenant_id, &feedback.target_ids)
+            .await?;
+        let mut users: Vec<String> = Vec::new();
+        for owner in feedback.target_ids.iter().filter_map(|s| owners.get(s)) {
+            if !users.contains(owner) {
+                users.push(owner.clone());
+            }
+        }
+        users
+    } else {
+        feedback.target_ids.clone()
+    };
+    let mut outcomes = Vec::new();
+    for &kind in kinds {
+        let request = AdminRequest {
+            kind,
+            user_ids: users.clone(),
+            comment: feedback.comment.clone(),
+        };
+        outcomes.extend(act(store, commands, caller, &request, &feedback.id, now).await?);
     }
     Ok(outcomes)
 }

@@ -20,6 +20,7 @@ use crate::limits::{
 };
 use crate::model::RiskLevel;
 use crate::queue::{FeedbackNotice, FeedbackProcessed, Message, Queue, QueueError};
+use crate::remediation::AdminAction;
 use crate::retry::retry_after_conflict;
 use crate::risk::Command;
 use crate::sign_in_blocks::BlockIndicatorRequest;
@@ -65,6 +66,10 @@ pub enum FeedbackRequest {
         /// that a retry under its `Idempotency-Key` with another choice is refused.
         #[serde(skip_serializing_if = "Option::is_none")]
         block_indicator: Option<BlockIndicatorRequest>,
+        /// What a confirm compromised asks the executor to do to the users besides (SPEC 3b),
+        /// part of the request for the same reason.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        then: Vec<AdminAction>,
     },
     Password {
         user_id: String,
@@ -94,12 +99,25 @@ impl FeedbackRequest {
             target_ids,
             comment,
             block_indicator: None,
+            then: Vec::new(),
         })
     }
 
-    /// The same feedback, also blocking the named sign-ins' addresses (`blockIndicator`).
-    pub fn blocking(self, request: Option<BlockIndicatorRequest>) -> FeedbackRequest {
-        match self {
+    /// The same feedback, also blocking the named sign-ins' addresses (`blockIndicator`) and
+    /// acting on their users (`then`: each action once).
+    pub fn with_follow_up(
+        self,
+        block: Option<BlockIndicatorRequest>,
+        kinds: Vec<AdminAction>,
+    ) -> Result<FeedbackRequest, Invalid> {
+        let mut errors = Errors::default();
+        for (i, kind) in kinds.iter().enumerate() {
+            if kinds[..i].contains(kind) {
+                errors.add(format!("then[{i}]"), "repeats an earlier action");
+            }
+        }
+        errors.into_result()?;
+        Ok(match self {
             FeedbackRequest::Feedback {
                 action,
                 target_ids,
@@ -109,10 +127,11 @@ impl FeedbackRequest {
                 action,
                 target_ids,
                 comment,
-                block_indicator: request,
+                block_indicator: block,
+                then: kinds,
             },
             other => other,
-        }
+        })
     }
 
     /// Detections as a sensor sends them: 1 to `MAX_DETECTIONS_PER_CALL`, with distinct ids,

@@ -380,3 +380,120 @@ async fn a_command_that_could_not_be_sent_is_sent_on_retry_once() {
         retried.body["value"][0]["action"]["dispatch"]["commandId"]
     );
 }
+
+#[tokio::test]
+async fn confirm_compromised_then_acts_on_the_users_in_the_same_call_all_or_nothing() {
+    let t = seeded().await;
+    // Without the role to act, nothing at all: no feedback, no action.
+    let feedback_only = As::with_roles(TENANT, &["Risk.Feedback", "Risk.Read"]);
+    let before = t.item_count().await;
+    let refused = t
+        .call(
+            &feedback_only,
+            "POST",
+            "/risky-users/confirm-compromised",
+            Some(json!({"userIds": ["alice"], "then": ["resetPassword"]})),
+        )
+        .await;
+    refused.problem(403);
+    let twice = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risky-signins/confirm-compromised",
+            Some(json!({"signInIds": ["si-a1"], "then": ["revokeSessions", "revokeSessions"]})),
+        )
+        .await;
+    assert_eq!(twice.problem(400)["errors"][0]["field"], "then[1]");
+    assert_eq!(
+        t.item_count().await,
+        before,
+        "a refused call wrote something"
+    );
+
+    let body = json!({"userIds": ["alice", "bob"], "comment": "phished", "then": ["resetPassword", "revokeSessions"]});
+    let accepted = keyed(
+        &t,
+        &analyst(),
+        "/risky-users/confirm-compromised",
+        body.clone(),
+        "then-1",
+    )
+    .await;
+    assert_eq!(accepted.status, 202, "{accepted:?}");
+    let feedback = accepted.body["id"].as_str().unwrap_or_default().to_string();
+    // A keyed retry makes nothing twice; the same key with other follow-ups is refused.
+    let again = keyed(
+        &t,
+        &analyst(),
+        "/risky-users/confirm-compromised",
+        body,
+        "then-1",
+    )
+    .await;
+    assert_eq!(again.body["id"], json!(feedback));
+    let other = json!({"userIds": ["alice", "bob"], "comment": "phished", "then": ["disableUser"]});
+    keyed(
+        &t,
+        &analyst(),
+        "/risky-users/confirm-compromised",
+        other,
+        "then-1",
+    )
+    .await
+    .problem(422);
+    t.drain().await;
+    assert_eq!(
+        get(&t, "/risky-users/alice").await["riskState"],
+        "confirmedCompromised"
+    );
+
+    // The action center groups them under the feedback's id.
+    let actions = get(
+        &t,
+        &format!("/remediation-actions?investigationId={feedback}"),
+    )
+    .await;
+    let mut made: Vec<(String, String)> = actions["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            let field = |f: &str| {
+                a.pointer(f)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            (field("/actionType"), field("/entity/id"))
+        })
+        .collect();
+    made.sort();
+    assert_eq!(
+        made,
+        [
+            ("resetPassword".to_string(), "alice".to_string()),
+            ("resetPassword".to_string(), "bob".to_string()),
+            ("revokeSessions".to_string(), "alice".to_string()),
+            ("revokeSessions".to_string(), "bob".to_string()),
+        ]
+    );
+    assert_eq!(t.receive_all("RemediationCommandQueue").await.len(), 4);
+
+    // On a sign-in, the sign-in's user is acted on.
+    let on_sign_in = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risky-signins/confirm-compromised",
+            Some(json!({"signInIds": ["si-a1"], "then": ["disableUser"]})),
+        )
+        .await;
+    assert_eq!(on_sign_in.status, 202, "{on_sign_in:?}");
+    let commands = t.receive_all("RemediationCommandQueue").await;
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    assert_eq!(
+        (&commands[0]["command"], &commands[0]["entity"]["id"]),
+        (&json!("disableUser"), &json!("alice"))
+    );
+}

@@ -6,16 +6,19 @@ use http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use riskfeedback::admin_actions::follow_up;
 use riskfeedback::errors::NotFound;
 use riskfeedback::feedback::{Feedback, FeedbackAction};
 use riskfeedback::idempotency::{new_id, request_hash};
 use riskfeedback::intake::{submit, FeedbackRequest};
 use riskfeedback::openapi::Id;
 use riskfeedback::preview::preview;
+use riskfeedback::remediation::AdminAction;
+use riskfeedback::role::Role;
 use riskfeedback::sign_in_blocks::{self, BlockIndicatorRequest};
-use riskfeedback::store::{FeedbackStore, IntakeState};
+use riskfeedback::store::{FeedbackRecord, FeedbackStore, IntakeState};
 use riskfeedback_http::router::{Call, RouteResult};
-use riskfeedback_http::{accepted, json};
+use riskfeedback_http::{accepted, json, HttpError, HttpResponse};
 
 use crate::App;
 
@@ -64,6 +67,21 @@ pub struct SignInFeedbackBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserCompromisedBody {
+    #[schema(value_type = riskfeedback::openapi::IdList)]
+    user_ids: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<riskfeedback::openapi::Comment>)]
+    comment: Option<String>,
+    /// Also ask the executor to act on the users (needs `Remediation.Manage` too), each action
+    /// once: all or nothing.
+    #[serde(default)]
+    #[schema(schema_with = riskfeedback::openapi::admin_actions)]
+    then: Vec<AdminAction>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignInCompromisedBody {
     #[schema(value_type = riskfeedback::openapi::IdList)]
     sign_in_ids: Vec<String>,
@@ -74,29 +92,47 @@ pub struct SignInCompromisedBody {
     /// or nothing.
     #[serde(default)]
     block_indicator: Option<BlockIndicatorRequest>,
+    /// Also ask the executor to act on the sign-ins' users (needs `Remediation.Manage` too),
+    /// each action once: all or nothing.
+    #[serde(default)]
+    #[schema(schema_with = riskfeedback::openapi::admin_actions)]
+    then: Vec<AdminAction>,
 }
 
 /// Every feedback route: validate, then preview (`?dryRun=true`) or accept.
 pub(crate) async fn feedback(app: &App, call: &Call, action: FeedbackAction) -> RouteResult {
     let dry_run = call.query.flag("dryRun")?;
-    let (field, target_ids, comment, block) = match action {
+    let (field, target_ids, comment, block, then) = match action {
         FeedbackAction::ConfirmSignInCompromised => {
             let body: SignInCompromisedBody = call.json()?;
-            let block = body.block_indicator;
-            ("signInIds", body.sign_in_ids, body.comment, block)
+            let (block, then) = (body.block_indicator, body.then);
+            ("signInIds", body.sign_in_ids, body.comment, block, then)
+        }
+        FeedbackAction::ConfirmUserCompromised => {
+            let body: UserCompromisedBody = call.json()?;
+            ("userIds", body.user_ids, body.comment, None, body.then)
         }
         _ if action.targets_sign_ins() => {
             let body: SignInFeedbackBody = call.json()?;
-            ("signInIds", body.sign_in_ids, body.comment, None)
+            (
+                "signInIds",
+                body.sign_in_ids,
+                body.comment,
+                None,
+                Vec::new(),
+            )
         }
         _ => {
             let body: UserFeedbackBody = call.json()?;
-            ("userIds", body.user_ids, body.comment, None)
+            ("userIds", body.user_ids, body.comment, None, Vec::new())
         }
     };
+    if !then.is_empty() {
+        call.caller.require(Role::RemediationManage)?;
+    }
     let sign_in_ids = target_ids.clone();
-    let work =
-        FeedbackRequest::feedback(action, field, target_ids, comment)?.blocking(block.clone());
+    let work = FeedbackRequest::feedback(action, field, target_ids, comment)?
+        .with_follow_up(block.clone(), then.clone())?;
     // A dry run stores nothing under the key, but a bad key is as bad as in a real run.
     let key = call.idempotency_key()?;
     let now = Utc::now();
@@ -113,15 +149,32 @@ pub(crate) async fn feedback(app: &App, call: &Call, action: FeedbackAction) -> 
         return Ok(json(StatusCode::OK, &preview));
     }
     let hash = request_hash(&work);
-    // Intake first: a reused Idempotency-Key is refused before any indicator is written, and a
-    // keyed retry after a failure here replays the feedback and stores what is missing.
-    let accepted = accept(app, call, work).await?;
+    // Intake first: a reused Idempotency-Key is refused before any indicator or action is
+    // made, and a keyed retry after a failure here replays the feedback and makes what is
+    // missing.
+    let record = submit_work(app, call, work).await?;
     sign_in_blocks::create(&app.store, &caller.tenant_id, &blocks, &hash).await?;
-    Ok(accepted)
+    if !then.is_empty() {
+        follow_up(&app.store, &app.commands, caller, &record, &then, now).await?;
+    }
+    Ok(answer(&record))
 }
 
 /// `202` with the feedback and where to watch it; honours `Idempotency-Key`.
 pub(crate) async fn accept(app: &App, call: &Call, work: FeedbackRequest) -> RouteResult {
+    Ok(answer(&submit_work(app, call, work).await?))
+}
+
+fn answer(record: &FeedbackRecord) -> HttpResponse {
+    accepted(&format!("/feedback/{}", record.id), &record.view())
+}
+
+/// Accepts the work, honouring `Idempotency-Key`.
+async fn submit_work(
+    app: &App,
+    call: &Call,
+    work: FeedbackRequest,
+) -> Result<FeedbackRecord, HttpError> {
     let key = call.idempotency_key()?;
     let caller = &call.caller;
     let record = submit(
@@ -135,8 +188,5 @@ pub(crate) async fn accept(app: &App, call: &Call, work: FeedbackRequest) -> Rou
     )
     .await?;
     tracing::info!(tenant = %caller.tenant_id, feedback = %record.id, action = ?record.action, "accepted");
-    Ok(accepted(
-        &format!("/feedback/{}", record.id),
-        &record.view(),
-    ))
+    Ok(record)
 }

@@ -14,7 +14,7 @@ use riskfeedback::views::RiskyUser;
 use riskfeedback_http::router::{Call, RouteResult};
 use riskfeedback_http::{json, list_page, ListBody};
 
-use super::feedback::{feedback, FeedbackOptions, UserFeedbackBody};
+use super::feedback::{feedback, FeedbackOptions, UserCompromisedBody, UserFeedbackBody};
 use super::Idempotency;
 use crate::App;
 
@@ -73,7 +73,7 @@ pub async fn user_history(app: &App, call: Call) -> RouteResult {
 }
 
 #[utoipa::path(post, path = "/risky-users/confirm-compromised", tag = "Risky users",
-    params(FeedbackOptions, Idempotency), request_body = UserFeedbackBody,
+    params(FeedbackOptions, Idempotency), request_body = UserCompromisedBody,
     responses(
         (status = 202, description = "Accepted; watch it at `Location`", body = Feedback),
         (status = 200, description = "Dry run: what would change", body = Preview)),

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use riskfeedback::admin_actions::{act, AdminOutcome, AdminRequest};
+use riskfeedback::idempotency::new_id;
 use riskfeedback::remediation::AdminAction;
 use riskfeedback_http::router::{Call, RouteResult};
 use riskfeedback_http::{json, ListBody};
@@ -51,13 +52,13 @@ pub async fn revoke_sessions(app: &App, call: Call) -> RouteResult {
 async fn admin_action(app: &App, call: &Call, kind: AdminAction) -> RouteResult {
     let body: AdminActionBody = call.json()?;
     let request = AdminRequest::new(kind, body.user_ids, body.comment)?;
-    let key = call.idempotency_key()?;
+    let request_id = new_id(&call.caller, call.idempotency_key()?);
     let outcomes = act(
         &app.store,
         &app.commands,
         &call.caller,
         &request,
-        key,
+        &request_id,
         Utc::now(),
     )
     .await?;
