@@ -295,9 +295,12 @@ export function render() {
   for (const [pattern, page] of routes) {
     const match = path.match(pattern);
     if (match) {
-      main.replaceChildren(el("p", { class: "note" }, "Loading…"));
-      page(main, ...match.slice(1).map(decodeURIComponent)).catch((error) =>
-        main.replaceChildren(problemBox(error)),
+      // Each page draws into a view of its own: one that finishes loading (or reloading,
+      // after an action) once the analyst has gone elsewhere draws into a detached view.
+      const view = el("div", { class: "view" }, el("p", { class: "note" }, "Loading…"));
+      main.replaceChildren(view);
+      page(view, ...match.slice(1).map(decodeURIComponent)).catch((error) =>
+        view.replaceChildren(problemBox(error)),
       );
       return;
     }

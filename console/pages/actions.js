@@ -33,9 +33,10 @@ export async function actionCenterPage(main) {
     { title: "Entity", cell: (a) => `${a.entity.type} ${a.entity.displayName || a.entity.id}` },
     { title: "Investigation", cell: (a) => a.investigationId },
     { title: "Status", cell: (a) => a.status },
+    { title: "Command", cell: commandProgress },
     { title: "Created", cell: (a) => a.createdDateTime },
     tab === "pending"
-      ? { title: "Decide", cell: (a) => el("span", { class: "toolbar" }, decide(a, "approve", "Approve"), decide(a, "reject", "Reject")) }
+      ? { title: "Decide", cell: (a) => (a.status === "pending" ? el("span", { class: "toolbar" }, decide(a, "approve", "Approve"), decide(a, "reject", "Reject")) : "approved") }
       : { title: "Undo", cell: (a) => (a.undo ? `${a.undo.reason} (${a.undo.requestedBy.displayName || a.undo.requestedBy.id})` : "") },
   ];
   show(main, 
@@ -54,6 +55,15 @@ export async function actionCenterPage(main) {
     table(tab === "pending" ? "Pending actions" : "Action history", columns, page.value.map((a) => ({ ...a }))),
     nextPage(page, "/action-center", query),
   );
+}
+
+/** Where the executor's command stands: the action's own, then its undo's. */
+function commandProgress(a) {
+  const undo = a.undo && `${a.undo.command}: ${a.undo.commandSentDateTime ? `sent ${a.undo.commandSentDateTime}` : "not sent yet"}`;
+  const run = a.dispatch && `${a.dispatch.command}: ${a.dispatch.sentDateTime ? `sent ${a.dispatch.sentDateTime}` : "not sent yet"}`;
+  if (a.status === "approved") return `${run || "no command"}, waiting for the executor`;
+  if (a.status === "expired") return `expired undecided${a.decidedBy?.reason ? `: ${a.decidedBy.reason}` : ""}`;
+  return [run, undo].filter(Boolean).join("; ");
 }
 
 async function decideAction(action, verb, label, done) {

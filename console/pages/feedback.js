@@ -10,6 +10,7 @@ export const USER_ACTIONS = [
     label: "Confirm user compromised",
     path: "/risky-users/confirm-compromised",
     teaches: "Teaches: the places and networks of the user's sign-ins at risk stop being familiar, and learning mode ends.",
+    thenOption: true,
   },
   {
     label: "Confirm user safe",
@@ -37,6 +38,7 @@ export const SIGN_IN_ACTIONS = [
     path: "/risky-signins/confirm-compromised",
     teaches: "Teaches: the networks and places these sign-ins come from stop being familiar for their users.",
     blockOption: true,
+    thenOption: true,
   },
   {
     label: "Dismiss sign-in risk",
@@ -91,12 +93,15 @@ export async function giveFeedback(action, field, selected, done) {
     const warning = action.warning ? el("p", { class: "problem" }, action.warning) : null;
     const teaches = action.teaches ? el("p", { class: "note" }, action.teaches) : null;
     const block = action.blockOption ? blockChoice() : null;
-    const ok = await confirmDialog(`${action.label}: ${ids.length} selected`, [warning, teaches, block?.label, rows], action.label);
+    const then = action.thenOption ? thenChoices() : null;
+    const ok = await confirmDialog(`${action.label}: ${ids.length} selected`, [warning, teaches, block?.label, then?.group, rows], action.label);
     if (!ok) {
       say("Nothing was changed.");
       return;
     }
     if (block?.box.checked) body.blockIndicator = {};
+    const chosen = then ? then.chosen() : [];
+    if (chosen.length) body.then = chosen;
     const accepted = await api("POST", action.path, body);
     say(`${action.label}: processing…`);
     const final = await untilProcessed(accepted.id, (f) =>
@@ -120,6 +125,82 @@ function blockChoice() {
       : " Also block each sign-in's IP address (needs the Indicators.Manage role)",
   );
   return { box, label };
+}
+
+/** What the identity provider's executor can do to users (SPEC 3b), and what each does. */
+export const ADMIN_ACTIONS = [
+  {
+    label: "Reset password",
+    kind: "resetPassword",
+    path: "/risky-users/reset-password",
+    says: "The identity provider sets a temporary password and revokes the user's sessions. When its executor reports it done, the user's risk is remediated (adminGeneratedTemporaryPassword).",
+  },
+  {
+    label: "Block user",
+    kind: "disableUser",
+    path: "/risky-users/block",
+    says: "The identity provider disables the account. Undo it from the Action center's history (enableUser).",
+  },
+  {
+    label: "Revoke sessions",
+    kind: "revokeSessions",
+    path: "/risky-users/revoke-sessions",
+    says: "The identity provider revokes the user's sessions and refresh tokens.",
+  },
+];
+
+/** The `then` choices of a confirm compromised: act on the users in the same call. */
+function thenChoices() {
+  const allowed = can("Remediation.Manage");
+  const boxes = ADMIN_ACTIONS.map((a) => ({ kind: a.kind, box: el("input", { type: "checkbox", disabled: !allowed }) }));
+  const group = el(
+    "fieldset",
+    { class: "choice" },
+    el("legend", {}, allowed ? "Then, through the identity provider (all or nothing)" : "Then (needs the Remediation.Manage role)"),
+    ADMIN_ACTIONS.map((a, i) => el("label", {}, boxes[i].box, ` ${a.label}`)),
+  );
+  return { group, chosen: () => boxes.filter((b) => b.box.checked).map((b) => b.kind) };
+}
+
+/** Runs one admin action on the selected users and says what the executor was sent. */
+async function adminAction(action, selected, done) {
+  const ids = selected();
+  if (ids.length === 0) {
+    say("Select at least one row first.");
+    return;
+  }
+  const comment = el("input", { maxlength: "1000" });
+  const ok = await confirmDialog(`${action.label}: ${ids.length} selected`, [
+    el("p", { class: "note" }, action.says),
+    el("label", {}, "Comment (optional)", comment),
+  ], action.label);
+  if (!ok) {
+    say("Nothing was changed.");
+    return;
+  }
+  await attempt(async () => {
+    const answer = await api("POST", action.path, { userIds: ids, comment: comment.value || undefined });
+    const sent = answer.value.filter((r) => r.action);
+    const unknown = answer.value.filter((r) => r.result === "notFound").map((r) => r.userId);
+    say(`${action.label}: sent to the executor for ${sent.length} user(s)${unknown.length ? `; unknown: ${unknown.join(", ")}` : ""}. The Action center shows its progress.`);
+    await done();
+  });
+}
+
+/** One button per admin action, for a page with a selection of users. */
+export function adminToolbar(selected, done) {
+  return el(
+    "div",
+    { class: "toolbar", role: "group", "aria-label": "Admin actions" },
+    ADMIN_ACTIONS.map((action) =>
+      el("button", {
+        type: "button",
+        class: "danger",
+        disabled: !can("Remediation.Manage"),
+        onclick: () => adminAction(action, selected, done),
+      }, action.label),
+    ),
+  );
 }
 
 /** The comment box and one button per action, for a page with a selection. */

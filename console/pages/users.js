@@ -4,6 +4,7 @@ import { api, attempt, can, confirmDialog, el, go, listQuery, pageQuery, say, sh
 import {
   USER_ACTIONS,
   SIGN_IN_ACTIONS,
+  adminToolbar,
   contextLabel,
   feedbackToolbar,
   nextPage,
@@ -67,6 +68,7 @@ export async function usersPage(main) {
       filterSelect("Risk state", "riskState", STATES, query.get("riskState") || ""),
     ], query),
     feedbackToolbar(USER_ACTIONS, "userIds", pick.selected, () => usersPage(main), can("Risk.Feedback")),
+    adminToolbar(pick.selected, () => usersPage(main)),
     table("Risky users", columns, page.value),
     nextPage(page, "/risky-users", query),
   );
@@ -102,6 +104,7 @@ export async function userPage(main, id) {
     ),
     learningMode(user),
     feedbackToolbar(USER_ACTIONS, "userIds", () => [user.id], rerender, can("Risk.Feedback")),
+    adminToolbar(() => [user.id], rerender),
     el("h2", {}, "What feedback taught"),
     familiarContexts(familiar.value, rerender),
     el("h2", {}, "Sign-ins"),

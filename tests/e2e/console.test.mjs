@@ -189,6 +189,36 @@ test("Confirm sign-in compromised says what it teaches and can block the sign-in
   await page.close();
 });
 
+test("Reset password from the user's page: the command goes to the executor and the Action center shows it waiting", async () => {
+  const page = await open(`/risky-users/${users.signIn}`);
+  await page.getByRole("button", { name: "Reset password" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText("sets a temporary password").waitFor();
+  await dialog.getByRole("button", { name: "Reset password" }).click();
+  await page.getByRole("status").getByText("Reset password: sent to the executor for 1 user(s)").waitFor({ timeout: 20000 });
+  await page.goto(`${base}/console/#/action-center`);
+  await page.getByRole("heading", { name: "Action center" }).waitFor();
+  const row = page.getByRole("row", { name: new RegExp(`resetPassword user ${users.signIn}`) });
+  await row.getByText(/waiting for the executor/).waitFor();
+  await shot(page, "action-center-admin-action");
+  await page.close();
+});
+
+test("Confirm user compromised can revoke the user's sessions in the same call", async () => {
+  const user = `revoked-${run}`;
+  const ingested = await call("POST", "/risk-detections", { detections: [detection(`d7-${run}`, user, `s7-${run}`)] });
+  await waitProcessed(ingested.id);
+  const page = await open(`/risky-users/${user}`);
+  await page.getByRole("button", { name: "Confirm user compromised" }).first().click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByRole("checkbox", { name: "Revoke sessions" }).check();
+  await dialog.getByRole("button", { name: "Confirm user compromised" }).click();
+  await page.getByText(/risk state confirmedCompromised/).waitFor({ timeout: 20000 });
+  const actions = await call("GET", `/remediation-actions?view=pending`);
+  assert.ok(actions.value.some((a) => a.actionType === "revokeSessions" && a.entity.id === user), JSON.stringify(actions));
+  await page.close();
+});
+
 test("Action center: approve a pending action; undo a completed one with a reason", async () => {
   const page = await open(`/action-center`);
   const pending = page.getByRole("row", { name: /laptop-7/ });
