@@ -5,13 +5,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::Utc;
 use futures::stream::{self, StreamExt};
 use lambda_runtime::LambdaEvent;
+use riskfeedback::actions::expire_pending;
 use riskfeedback::config::Config;
 use riskfeedback::processing::{
     apply_pending, publish_completed, Applied, Records, Report, ACCEPTING_DEADLINE,
 };
-use riskfeedback::queue::FeedbackNotice;
+use riskfeedback::queue::{FeedbackNotice, Maintenance};
 use riskfeedback::risk::Settings;
 use riskfeedback::store::FeedbackStore;
 use riskfeedback::telemetry;
@@ -27,6 +29,8 @@ pub struct App {
     pub accepting_deadline: Duration,
     /// What the deployment decides about the rules.
     pub settings: Settings,
+    /// How long a pending remediation action waits for a decision before it expires.
+    pub pending_action_days: u32,
 }
 
 impl App {
@@ -50,6 +54,7 @@ impl App {
             max_receive_count: config.max_receive_count,
             accepting_deadline: ACCEPTING_DEADLINE,
             settings: config.settings(),
+            pending_action_days: config.pending_action_days,
         }
     }
 }
@@ -96,8 +101,13 @@ type UserKey = (String, String);
 /// nothing twice.
 pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
     let messages = event.records.len();
+    let (maintenance, event_records): (Vec<SqsMessage>, Vec<SqsMessage>) = event
+        .records
+        .into_iter()
+        .partition(|m| maintenance_task(m).is_some());
+    let failed_maintenance = run_maintenance(app, &maintenance).await;
     let mut groups: BTreeMap<String, Vec<Received>> = BTreeMap::new();
-    for message in event.records {
+    for message in event_records {
         let group = message
             .attributes
             .get("MessageGroupId")
@@ -151,6 +161,9 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
         .await;
 
     let mut processed = Processed::default();
+    for id in failed_maintenance {
+        processed.response.add_failure(id);
+    }
     for ((tenant, _), outcome) in &outcomes {
         if let Ok(applied) = outcome {
             processed.report += applied.report;
@@ -196,6 +209,35 @@ pub async fn process_batch(app: &App, event: SqsEvent) -> Processed {
         "batch processed"
     );
     processed
+}
+
+fn maintenance_task(message: &SqsMessage) -> Option<Maintenance> {
+    serde_json::from_str(message.body.as_deref().unwrap_or_default()).ok()
+}
+
+/// Runs the maintenance the batch asks for, once however many messages ask; returns the ids
+/// of the messages to redeliver if it failed.
+async fn run_maintenance(app: &App, messages: &[SqsMessage]) -> Vec<String> {
+    if messages.is_empty() {
+        return Vec::new();
+    }
+    match expire_pending(&app.store, app.pending_action_days, Utc::now()).await {
+        Ok(expired) => {
+            tracing::info!(
+                expired,
+                days = app.pending_action_days,
+                "pending actions expired"
+            );
+            Vec::new()
+        }
+        Err(error) => {
+            tracing::warn!(%error, "expiring pending actions failed; SQS will redeliver");
+            messages
+                .iter()
+                .map(|m| m.message_id.clone().unwrap_or_default())
+                .collect()
+        }
+    }
 }
 
 /// Why a message failed: it is not a notice, one of its users failed, or a feedback it led to

@@ -282,6 +282,30 @@ pub async fn undo_many(
     Ok(results)
 }
 
+/// Expires every pending action, of every tenant, posted more than `days` ago and still
+/// undecided (SPEC 3b): the scheduled maintenance the processor runs. Returns how many it
+/// expired; one decided meanwhile is left as decided.
+pub async fn expire_pending(
+    store: &impl ActionStore,
+    days: u32,
+    now: DateTime<Utc>,
+) -> Result<u32, ActionError> {
+    let cutoff = now - chrono::Duration::days(i64::from(days));
+    let mut expired = 0;
+    for (tenant, id) in store.pending_posted_before(cutoff).await? {
+        let action = change(store, &tenant, &id, |a| Ok(a.expire(days, now))).await;
+        match action {
+            Ok(action) if action.status == ActionStatus::Expired => {
+                expired += 1;
+                tracing::info!(tenant, action = %id, "pending action expired");
+            }
+            Ok(_) | Err(ActionError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(expired)
+}
+
 /// The ids of an investigation's actions, newest first.
 pub async fn investigation_action_ids(
     store: &impl ActionStore,

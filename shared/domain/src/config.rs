@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use crate::familiar::ContextTypes;
 use crate::limits::{
-    DEFAULT_FAMILIAR_CONTEXT_DAYS, DEFAULT_LEARNING_DAYS, MAX_FAMILIAR_CONTEXT_DAYS,
-    MAX_LEARNING_DAYS,
+    DEFAULT_FAMILIAR_CONTEXT_DAYS, DEFAULT_LEARNING_DAYS, DEFAULT_PENDING_ACTION_DAYS,
+    MAX_FAMILIAR_CONTEXT_DAYS, MAX_LEARNING_DAYS, MAX_PENDING_ACTION_DAYS,
 };
 use crate::model::RiskLevel;
 use crate::risk::Settings;
@@ -35,6 +35,9 @@ pub struct Config {
     /// `NETWORK_CONTEXT_TYPES` and `LOCATION_CONTEXT_TYPES` (comma-separated detection types,
     /// SPEC 3a's lists unless set): the types a familiar network, or place, may judge safe.
     pub context_types: ContextTypes,
+    /// `PENDING_ACTION_DAYS` (1 to 90, default 7): how long a pending remediation action waits
+    /// for a decision before it expires (SPEC 3b).
+    pub pending_action_days: u32,
     /// The feedback queue's `maxReceiveCount`: on that receive a failing notice is about to be
     /// dead-lettered, and its feedback is marked `failed`.
     pub max_receive_count: u32,
@@ -56,6 +59,8 @@ pub enum ConfigError {
     LearningDays(String),
     #[error("FAMILIAR_CONTEXT_DAYS must be a whole number from 1 to 730, not {0:?}")]
     FamiliarContextDays(String),
+    #[error("PENDING_ACTION_DAYS must be a whole number from 1 to 90, not {0:?}")]
+    PendingActionDays(String),
     #[error("{0} must be detection types separated by commas, not {1:?}")]
     ContextTypes(&'static str, String),
     #[error(
@@ -109,6 +114,13 @@ impl Config {
             .ok()
             .filter(|n| (1..=MAX_FAMILIAR_CONTEXT_DAYS).contains(n))
             .ok_or(ConfigError::FamiliarContextDays(days))?;
+        let pending = lookup("PENDING_ACTION_DAYS")
+            .unwrap_or_else(|| DEFAULT_PENDING_ACTION_DAYS.to_string());
+        let pending_action_days = pending
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PENDING_ACTION_DAYS).contains(n))
+            .ok_or(ConfigError::PendingActionDays(pending))?;
         let defaults = ContextTypes::default();
         let context_types = ContextTypes {
             network: type_list(&lookup, "NETWORK_CONTEXT_TYPES", defaults.network)?,
@@ -131,6 +143,7 @@ impl Config {
             learning_days,
             familiar_context_days,
             context_types,
+            pending_action_days,
             max_receive_count,
         })
     }
@@ -248,6 +261,17 @@ mod tests {
     fn familiar_contexts_live_90_days_unless_set_and_judge_the_spec_types_unless_named() {
         let defaults = config(&[]).expect("the required names are set");
         assert_eq!(defaults.familiar_context_days, 90);
+        assert_eq!(defaults.pending_action_days, 7);
+        assert_eq!(
+            config(&[("PENDING_ACTION_DAYS", "90")]).map(|c| c.pending_action_days),
+            Ok(90)
+        );
+        for bad in ["0", "91", "a week"] {
+            assert_eq!(
+                config(&[("PENDING_ACTION_DAYS", bad)]),
+                Err(ConfigError::PendingActionDays(bad.to_string()))
+            );
+        }
         assert_eq!(defaults.context_types, ContextTypes::default());
         assert_eq!(
             config(&[("FAMILIAR_CONTEXT_DAYS", "30")]).map(|c| c.familiar_context_days),

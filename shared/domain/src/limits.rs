@@ -48,3 +48,8 @@ pub const MAX_LEARNING_DAYS: u32 = 365;
 /// says otherwise (SPEC 3a), and the most it may say.
 pub const DEFAULT_FAMILIAR_CONTEXT_DAYS: u32 = 90;
 pub const MAX_FAMILIAR_CONTEXT_DAYS: u32 = 730;
+
+/// How long a pending remediation action waits for a decision before it expires, unless
+/// `PENDING_ACTION_DAYS` says otherwise (SPEC 3b), and the most it may say.
+pub const DEFAULT_PENDING_ACTION_DAYS: u32 = 7;
+pub const MAX_PENDING_ACTION_DAYS: u32 = 90;

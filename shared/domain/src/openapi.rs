@@ -167,16 +167,6 @@ fn id_list(min: usize) -> RefOr<Schema> {
         .into()
 }
 
-/// `then` on a confirm compromised: each admin action at most once.
-pub fn admin_actions() -> RefOr<Schema> {
-    ArrayBuilder::new()
-        .items(crate::remediation::AdminAction::schema())
-        .max_items(Some(3))
-        .unique_items(true)
-        .description(Some("Each action at most once.".to_string()))
-        .into()
-}
-
 named_schema!(
     /// The ids one bulk call names.
     IdList => id_list(1)

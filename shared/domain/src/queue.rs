@@ -6,6 +6,7 @@
 //! one notice per feedback serves all of its users.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::digest::hex_sha256;
@@ -45,6 +46,15 @@ impl FeedbackProcessed {
     }
 }
 
+/// Maintenance the processor runs when a message asks for it: the schedule in the template
+/// (`PendingActionExpirySchedule`) sends `{"task": "expirePendingActions"}`, and so does
+/// `scripts/dev` locally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Maintenance {
+    ExpirePendingActions,
+}
+
 /// One message for a FIFO queue: its group orders it, its de-duplication id makes resending it harmless.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -73,6 +83,16 @@ impl Message {
             group_id: hex_digest(&format!("{}\n{}", command.tenant_id, command.entity.id)),
             deduplication_id: command.command_id.clone(),
             body: serde_json::to_string(command).unwrap_or_default(),
+        }
+    }
+
+    /// Maintenance has a group of its own, apart from every feedback's; `at` de-duplicates.
+    pub fn maintenance(task: Maintenance, at: DateTime<Utc>) -> Message {
+        let body = serde_json::to_string(&task).unwrap_or_default();
+        Message {
+            group_id: "maintenance".to_string(),
+            deduplication_id: hex_digest(&format!("{body}\n{}", at.to_rfc3339())),
+            body,
         }
     }
 

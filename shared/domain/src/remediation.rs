@@ -143,6 +143,18 @@ pub enum AdminAction {
     RevokeSessions,
 }
 
+/// `then` on a confirm compromised: each admin action at most once.
+#[cfg(feature = "openapi")]
+pub fn admin_action_list() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::PartialSchema;
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(AdminAction::schema())
+        .max_items(Some(3))
+        .unique_items(true)
+        .description(Some("Each action at most once.".to_string()))
+        .into()
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -202,6 +214,9 @@ pub fn compensating_command(action_type: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+/// Who decides that a pending action expired: the service itself.
+pub const EXPIRY_ACTOR: &str = "riskfeedback:pendingActionExpiry";
 
 /// Why a decision on an action is refused; each has its own problem type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -360,6 +375,33 @@ impl RemediationAction {
                 allowed: "pending",
                 verb,
             }),
+        }
+    }
+
+    /// `pending` → `expired` once `days` have passed since it was posted undecided: recorded as
+    /// the service's decision, with why, so nothing expires silently. Anything else, and a
+    /// pending action still within its time, is left as it is.
+    pub fn expire(&self, days: u32, now: DateTime<Utc>) -> Decided {
+        let deadline = self.created_date_time + chrono::Duration::days(i64::from(days));
+        if self.status != ActionStatus::Pending || now < deadline {
+            return self.unchanged();
+        }
+        let mut action = self.clone();
+        action.status = ActionStatus::Expired;
+        action.decided_by = Some(Decision {
+            actor: Actor {
+                id: EXPIRY_ACTOR.to_string(),
+                display_name: Some("riskfeedback".to_string()),
+            },
+            decided_date_time: now,
+            reason: Some(format!(
+                "not approved or rejected within {days} days of {}",
+                self.created_date_time.to_rfc3339()
+            )),
+        });
+        Decided {
+            action,
+            changed: true,
         }
     }
 
@@ -1155,5 +1197,46 @@ mod tests {
         assert!(!ActionStatus::Approved.is_history());
         let expired = action(ActionStatus::Expired, "isolateDevice");
         assert!(!expired.command_pending());
+    }
+
+    #[test]
+    fn a_pending_action_expires_on_its_deadline_and_nothing_else_does() {
+        let pending = action(ActionStatus::Pending, "isolateDevice");
+        let deadline = pending.created_date_time + chrono::Duration::days(7);
+        let early = pending.expire(7, deadline - chrono::Duration::seconds(1));
+        assert!(!early.changed);
+        assert_eq!(early.action, pending);
+        let due = pending.expire(7, deadline);
+        assert!(due.changed);
+        assert_eq!(due.action.status, ActionStatus::Expired);
+        let decision = due
+            .action
+            .decided_by
+            .clone()
+            .expect("decided by the service");
+        assert_eq!(decision.actor.id, EXPIRY_ACTOR);
+        assert_eq!(decision.decided_date_time, deadline);
+        assert!(decision.reason.is_some_and(|r| r.contains("within 7 days")));
+        assert!(
+            !due.action.expire(7, deadline).changed,
+            "expiring twice changes nothing"
+        );
+        for status in [
+            ActionStatus::Approved,
+            ActionStatus::Rejected,
+            ActionStatus::Completed,
+        ] {
+            let decided = action(status, "isolateDevice");
+            assert!(
+                !decided
+                    .expire(7, deadline + chrono::Duration::days(30))
+                    .changed,
+                "{status}"
+            );
+        }
+        assert!(matches!(
+            due.action.approve(&actor(), None, deadline),
+            Err(Refusal::WrongStatus { .. })
+        ));
     }
 }

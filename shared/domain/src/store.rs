@@ -416,6 +416,12 @@ pub trait ActionStore: Send + Sync {
         filter: &ActionFilter,
         page: &PageRequest,
     ) -> Result<Page<RemediationAction>, StoreError>;
+    /// Every tenant's `pending` actions posted before `cutoff`, as (tenant, id): the one
+    /// read across tenants, for the maintenance that expires them.
+    async fn pending_posted_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<(String, String)>, StoreError>;
 }
 
 #[async_trait]

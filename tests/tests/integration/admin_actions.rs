@@ -497,3 +497,114 @@ async fn confirm_compromised_then_acts_on_the_users_in_the_same_call_all_or_noth
         (&json!("disableUser"), &json!("alice"))
     );
 }
+
+/// A pending action of `tenant`'s, posted `days_ago`.
+async fn post_pending(t: &TestStack, tenant: &str, id: &str, days_ago: i64) {
+    let created = chrono::Utc::now() - chrono::Duration::days(days_ago);
+    let answer = t
+        .call(
+            &As::analyst(tenant),
+            "POST",
+            "/remediation-actions",
+            Some(json!({"actions": [{
+                "id": id, "investigationId": "inv-9", "actionType": "isolateDevice",
+                "entity": {"type": "device", "id": format!("dev-{id}")}, "status": "pending",
+                "createdDateTime": created.to_rfc3339(),
+            }]})),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+}
+
+fn status_of(t: &TestStack, tenant: &str, id: &str) -> impl std::future::Future<Output = Value> {
+    let (t, caller, path) = (
+        t.clone(),
+        As::analyst(tenant),
+        format!("/remediation-actions/{id}"),
+    );
+    async move { t.call(&caller, "GET", &path, None).await.body }
+}
+
+#[tokio::test]
+async fn pending_actions_undecided_past_their_days_expire_visibly_in_every_tenant() {
+    let t = TestStack::new().await;
+    post_pending(&t, TENANT, "a-old", 8).await;
+    post_pending(&t, TENANT, "a-two-days", 2).await;
+    post_pending(&t, TENANT, "a-young", 0).await;
+    post_pending(&t, "fabrikam", "a-theirs", 30).await;
+    post_pending(&t, TENANT, "a-approved", 9).await;
+    let approved = t
+        .call(
+            &analyst(),
+            "POST",
+            "/remediation-actions/a-approved/approve",
+            None,
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{approved:?}");
+
+    // What the schedule sends, through the queue to the processor: twice, changing nothing more.
+    for _ in 0..2 {
+        t.poller
+            .request(riskfeedback::queue::Maintenance::ExpirePendingActions)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        t.drain().await;
+    }
+    let old = status_of(&t, TENANT, "a-old").await;
+    assert_eq!(old["status"], "expired", "{old}");
+    assert_eq!(
+        old["decidedBy"]["actor"]["id"],
+        riskfeedback::remediation::EXPIRY_ACTOR
+    );
+    let reason = old["decidedBy"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("within 7 days"), "{reason}");
+    assert_eq!(
+        status_of(&t, "fabrikam", "a-theirs").await["status"],
+        "expired"
+    );
+    for (id, status) in [
+        ("a-two-days", "pending"),
+        ("a-young", "pending"),
+        ("a-approved", "approved"),
+    ] {
+        assert_eq!(status_of(&t, TENANT, id).await["status"], status, "{id}");
+    }
+    let history = get(&t, "/remediation-actions?view=history&status=expired").await;
+    assert_eq!(
+        history["value"].as_array().map(Vec::len),
+        Some(1),
+        "{history}"
+    );
+
+    // A deployment with a shorter period expires sooner.
+    let mut quick = t.poller.clone();
+    quick.app.pending_action_days = 1;
+    quick
+        .request(riskfeedback::queue::Maintenance::ExpirePendingActions)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    quick
+        .drain(std::time::Duration::from_secs(60))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        status_of(&t, TENANT, "a-two-days").await["status"],
+        "expired"
+    );
+    assert_eq!(status_of(&t, TENANT, "a-young").await["status"], "pending");
+    // An expired action can no longer be approved.
+    let late = t
+        .call(
+            &analyst(),
+            "POST",
+            "/remediation-actions/a-old/approve",
+            None,
+        )
+        .await;
+    assert_eq!(
+        late.problem(409)["type"],
+        "/problems/invalid-action-status",
+        "{late:?}"
+    );
+}

@@ -12,6 +12,8 @@ use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
 };
 use risk_processor::{process_batch, App};
+use riskfeedback::queue::{Maintenance, Message, Queue};
+use riskfeedback_aws::SqsQueue;
 
 /// The SQS event record the event source mapping builds for a received message.
 pub fn sqs_record(message: &aws_sdk_sqs::types::Message) -> SqsMessage {
@@ -86,6 +88,26 @@ impl Poller {
             if Instant::now() > deadline {
                 return Err(format!("queue not drained within {timeout:?}"));
             }
+        }
+    }
+
+    /// Puts a maintenance task on the feedback queue, as the template's schedule does.
+    pub async fn request(&self, task: Maintenance) -> Result<(), String> {
+        let queue = SqsQueue::new(self.sqs.clone(), &self.queue_url);
+        queue
+            .send(&[Message::maintenance(task, chrono::Utc::now())])
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Asks for the maintenance the template schedules, every `every`, forever; for
+    /// `scripts/dev`, in place of `PendingActionExpirySchedule`.
+    pub async fn schedule(&self, every: Duration) {
+        loop {
+            if let Err(error) = self.request(Maintenance::ExpirePendingActions).await {
+                tracing::warn!(%error, "could not ask for pending actions' expiry");
+            }
+            tokio::time::sleep(every).await;
         }
     }
 

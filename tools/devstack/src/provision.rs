@@ -110,6 +110,7 @@ impl Stack {
             learning_days: riskfeedback::limits::DEFAULT_LEARNING_DAYS,
             familiar_context_days: riskfeedback::limits::DEFAULT_FAMILIAR_CONTEXT_DAYS,
             context_types: Default::default(),
+            pending_action_days: riskfeedback::limits::DEFAULT_PENDING_ACTION_DAYS,
             max_receive_count: template
                 .queue("FeedbackQueue")
                 .and_then(|q| q.redrive.as_ref())

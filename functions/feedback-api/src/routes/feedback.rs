@@ -76,7 +76,7 @@ pub struct UserCompromisedBody {
     /// Also ask the executor to act on the users (needs `Remediation.Manage` too), each action
     /// once: all or nothing.
     #[serde(default)]
-    #[schema(schema_with = riskfeedback::openapi::admin_actions)]
+    #[schema(schema_with = riskfeedback::remediation::admin_action_list)]
     then: Vec<AdminAction>,
 }
 
@@ -95,7 +95,7 @@ pub struct SignInCompromisedBody {
     /// Also ask the executor to act on the sign-ins' users (needs `Remediation.Manage` too),
     /// each action once: all or nothing.
     #[serde(default)]
-    #[schema(schema_with = riskfeedback::openapi::admin_actions)]
+    #[schema(schema_with = riskfeedback::remediation::admin_action_list)]
     then: Vec<AdminAction>,
 }
 

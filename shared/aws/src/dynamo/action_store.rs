@@ -2,12 +2,15 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
 
 use riskfeedback::remediation::RemediationAction;
 use riskfeedback::store::{ActionFilter, ActionStore, Page, PageRequest, StoreError, StoredAction};
 
-use super::client::{condition_held, encode};
-use super::items::{action_pk, actions_index, ActionItem, ACTION_SK, GSI1};
+use super::client::{classify, condition_held, encode};
+use super::items::{
+    action_of_pk, action_pk, actions_index, ActionItem, ACTION_SK, GSI1, GSI2, PENDING_SHARDS,
+};
 use super::query::{string_filter, Query};
 use super::DynamoStore;
 
@@ -78,5 +81,42 @@ impl ActionStore for DynamoStore {
         };
         let page: Page<ActionItem> = self.query_page(tenant, query, page).await?;
         Ok(page.map(|i| i.action))
+    }
+
+    async fn pending_posted_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        let mut found = Vec::new();
+        for shard in 0..PENDING_SHARDS {
+            let mut start = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(GSI2)
+                    .key_condition_expression("gsi2pk = :shard AND gsi2sk < :cutoff")
+                    .expression_attribute_values(
+                        ":shard",
+                        AttributeValue::S(format!("PENDING#{shard}")),
+                    )
+                    .expression_attribute_values(":cutoff", AttributeValue::S(cutoff.clone()))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                for item in out.items.unwrap_or_default() {
+                    let pk = item.get("pk").and_then(|v| v.as_s().ok());
+                    found.extend(pk.and_then(|pk| action_of_pk(pk)));
+                }
+                start = out.last_evaluated_key.filter(|k| !k.is_empty());
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(found)
     }
 }

@@ -17,6 +17,9 @@
 //! | submission | `T#{tenant}#SUB#{submission}` | `SUB` | | |
 //! | remediation action | `T#{tenant}#RA#{action}` | `RA` | `T#{tenant}#ACTIONS` | `{created}#{action}` |
 //!
+//! A pending action also has `gsi2pk` `PENDING#{shard}` and `gsi2sk` `{created}#{tenant}#{action}`:
+//! the sparse `gsi2` (keys only) finds every tenant's pending actions by age, to expire them.
+//!
 //! Every key starts with the tenant, so no query can reach another tenant's items. Ids in sort
 //! keys go through `key_id`, which shortens the few too long for one.
 
@@ -47,6 +50,7 @@ pub const ACTION_SK: &str = "RA";
 pub const INDICATOR_SK: &str = "IND";
 pub const SUBMISSION_SK: &str = "SUB";
 pub const GSI1: &str = "gsi1";
+pub const GSI2: &str = "gsi2";
 
 /// Sort keys hold at most 1,024 bytes, and an id of 256 characters can be that much UTF-8
 /// before any prefix. An id longer than this stands in keys as its first bytes, a unit
@@ -309,6 +313,12 @@ pub struct ActionItem {
     pub sk: String,
     pub gsi1pk: String,
     pub gsi1sk: String,
+    /// Set only while the action is pending: the sparse index that finds every tenant's
+    /// pending actions by age, for their expiry (`pending_shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi2pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi2sk: Option<String>,
     /// The entity's type at the top level, where a filter expression can reach it.
     pub entity_type: EntityType,
     pub version: u64,
@@ -318,6 +328,10 @@ pub struct ActionItem {
 
 impl ActionItem {
     pub fn new(tenant: &str, action: &RemediationAction, version: u64) -> Self {
+        let pending = action.status == riskfeedback::remediation::ActionStatus::Pending;
+        let posted = action
+            .created_date_time
+            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         ActionItem {
             pk: action_pk(tenant, &action.id),
             sk: ACTION_SK.to_string(),
@@ -329,11 +343,30 @@ impl ActionItem {
                     .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
                 key_id(&action.id)
             ),
+            gsi2pk: pending.then(|| pending_shard(tenant, &action.id)),
+            gsi2sk: pending.then(|| format!("{posted}#{tenant}#{}", key_id(&action.id))),
             entity_type: action.entity.r#type,
             version,
             action: action.clone(),
         }
     }
+}
+
+/// Pending actions of every tenant are spread over this many partitions of `gsi2`, so no one
+/// key takes every tenant's writes.
+pub const PENDING_SHARDS: u8 = 16;
+
+/// The `gsi2` partition of a pending action.
+pub fn pending_shard(tenant: &str, id: &str) -> String {
+    let digest = riskfeedback::digest::hex_sha256(format!("{tenant}\n{id}").as_bytes());
+    let shard = u8::from_str_radix(&digest[..2], 16).unwrap_or(0) % PENDING_SHARDS;
+    format!("PENDING#{shard}")
+}
+
+/// The tenant and action id an action's `pk` holds.
+pub fn action_of_pk(pk: &str) -> Option<(String, String)> {
+    let (tenant, id) = pk.strip_prefix("T#")?.split_once("#RA#")?;
+    Some((tenant.to_string(), id.to_string()))
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! `scripts/dev`: the whole system on this machine. Creates the template's table and queues on
-//! the local endpoints, serves the API like API Gateway at RISKFEEDBACK_PORT, and drives the
-//! processor from the feedback queue like the SQS event source mapping.
+//! the local endpoints, serves the API like API Gateway at RISKFEEDBACK_PORT, drives the
+//! processor from the feedback queue like the SQS event source mapping, and asks every minute
+//! for the maintenance the template schedules (pending actions' expiry).
 //!
 //! With RISKFEEDBACK_SAM_ENV_JSON set (`scripts/sam-local up`), it also writes there the
 //! `--env-vars` file `sam local` needs to run the functions against the same table and queues.
@@ -64,8 +65,10 @@ async fn main() -> Result<(), String> {
         stack.config.events_queue_url,
         stack.config.remediation_command_queue_url,
     );
+    let maintenance = poller.clone();
     tokio::select! {
         _ = gateway.serve(listener) => {}
+        _ = maintenance.schedule(std::time::Duration::from_secs(60)) => {}
         _ = poller.run() => {}
         _ = tokio::signal::ctrl_c() => println!("stopping"),
     }
