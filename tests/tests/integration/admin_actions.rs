@@ -608,3 +608,82 @@ async fn pending_actions_undecided_past_their_days_expire_visibly_in_every_tenan
         "{late:?}"
     );
 }
+
+/// The sample executor closes the loop over HTTP: it takes the commands, reports them done
+/// through the API, and the users' state follows.
+#[tokio::test]
+async fn the_sample_executor_takes_the_commands_and_reports_them_done() {
+    let t = seeded().await;
+    let gateway = std::sync::Arc::new(riskfeedback_devstack::gateway::Gateway {
+        apps: t.apps.clone(),
+        secret: riskfeedback_devstack::token::secret(),
+        cors: t.stack.template.cors.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let api = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(gateway.serve(listener));
+    let executor = riskfeedback_devstack::executor::Executor::new(
+        t.stack.sqs.clone(),
+        t.stack.queue_url("RemediationCommandQueue").to_string(),
+        api,
+    );
+    // Until a receive finds no command left.
+    let run_all = || async {
+        let mut reported = 0;
+        loop {
+            match executor.run_once(0).await.unwrap_or_else(|e| panic!("{e}")) {
+                0 => return reported,
+                n => reported += n,
+            }
+        }
+    };
+
+    let reset = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risky-users/reset-password",
+            Some(json!({"userIds": ["alice"]})),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{reset:?}");
+    let block = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risky-users/block",
+            Some(json!({"userIds": ["bob"]})),
+        )
+        .await;
+    let blocked_id = block.body["value"][0]["action"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(run_all().await, 2);
+    t.drain().await;
+    assert_eq!(
+        get(&t, "/risky-users/alice").await["riskDetail"],
+        "adminGeneratedTemporaryPassword"
+    );
+    assert_eq!(
+        get(&t, &format!("/remediation-actions/{blocked_id}")).await["status"],
+        "completed"
+    );
+
+    let undo = t
+        .call(
+            &analyst(),
+            "POST",
+            &format!("/remediation-actions/{blocked_id}/undo"),
+            Some(json!({"reason": "bob is back"})),
+        )
+        .await;
+    assert_eq!(undo.status, 200, "{undo:?}");
+    assert_eq!(run_all().await, 1);
+    assert_eq!(
+        get(&t, &format!("/remediation-actions/{blocked_id}")).await["status"],
+        "undone"
+    );
+}

@@ -5,6 +5,7 @@
 
 pub mod console;
 pub mod dlq;
+pub mod executor;
 pub mod gateway;
 pub mod openapi;
 pub mod poller;

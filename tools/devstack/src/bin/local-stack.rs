@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use riskfeedback_devstack::executor::Executor;
 use riskfeedback_devstack::gateway::Gateway;
 use riskfeedback_devstack::poller::Poller;
 use riskfeedback_devstack::provision::{Options, Stack, LOCAL_PREFIX};
@@ -66,6 +67,16 @@ async fn main() -> Result<(), String> {
         stack.config.remediation_command_queue_url,
     );
     let maintenance = poller.clone();
+    // RISKFEEDBACK_SAMPLE_EXECUTOR=1: the sample executor takes the commands and reports back.
+    if std::env::var("RISKFEEDBACK_SAMPLE_EXECUTOR").is_ok_and(|v| v == "1") {
+        let executor = Executor::new(
+            stack.sqs.clone(),
+            stack.config.remediation_command_queue_url.clone(),
+            format!("http://127.0.0.1:{port}"),
+        );
+        tokio::spawn(executor.run());
+        println!("The sample executor takes the remediation commands and reports them done.");
+    }
     tokio::select! {
         _ = gateway.serve(listener) => {}
         _ = maintenance.schedule(std::time::Duration::from_secs(60)) => {}
