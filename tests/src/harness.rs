@@ -125,6 +125,24 @@ impl TestStack {
         }
     }
 
+    /// The same stack, but the remediation command queue the remediation function sends to
+    /// does not exist: every command it sends fails.
+    pub fn with_commands_unreachable(&self) -> TestStack {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_default();
+        let missing = format!("{endpoint}/000000000000/missing.fifo");
+        TestStack {
+            stack: self.stack.clone(),
+            apps: Apps {
+                remediation: remediation_undo::App {
+                    commands: riskfeedback_aws::SqsQueue::new(self.stack.sqs.clone(), missing),
+                    ..self.apps.remediation.clone()
+                },
+                ..self.apps.clone()
+            },
+            poller: self.poller.clone(),
+        }
+    }
+
     /// Calls the API through the handlers with `caller`'s claims.
     pub async fn call(
         &self,

@@ -339,20 +339,32 @@ fn learn_from_sign_ins(
             continue;
         };
         let context = sign_in_context(sign_in);
-        let lesson = Lesson {
-            user_id: &agg.user.id,
-            learned_from: LearnedFrom {
-                feedback_id: ctx.feedback_id.clone(),
-                sign_in_id: result.id.clone(),
-                learning_mode: false,
-            },
-            created_by: &ctx.actor,
-            now: ctx.now,
-            days: ctx.settings.familiar_context_days,
-        };
-        let learned = learn(&mut agg.familiar_contexts, &context, &lesson);
-        trace.learned.extend(learned);
+        make_familiar(agg, &context, &result.id, false, ctx, trace);
     }
+}
+
+/// Makes a sign-in's context familiar for the user, learned from this step's feedback.
+fn make_familiar(
+    agg: &mut UserAggregate,
+    context: &SignInContext,
+    sign_in_id: &str,
+    learning_mode: bool,
+    ctx: &Context,
+    trace: &mut Trace,
+) {
+    let lesson = Lesson {
+        user_id: &agg.user.id,
+        learned_from: LearnedFrom {
+            feedback_id: ctx.feedback_id.clone(),
+            sign_in_id: sign_in_id.to_string(),
+            learning_mode,
+        },
+        created_by: &ctx.actor,
+        now: ctx.now,
+        days: ctx.settings.familiar_context_days,
+    };
+    let learned = learn(&mut agg.familiar_contexts, context, &lesson);
+    trace.learned.extend(learned);
 }
 
 /// Forgets the user's familiar contexts that any of these sign-ins comes from.
@@ -729,19 +741,7 @@ fn taught(
     if !in_learning_mode(&agg.user, ctx.now) {
         return None;
     }
-    let lesson = Lesson {
-        user_id: &agg.user.id,
-        learned_from: LearnedFrom {
-            feedback_id: ctx.feedback_id.clone(),
-            sign_in_id: sign_in.id.clone(),
-            learning_mode: true,
-        },
-        created_by: &ctx.actor,
-        now: ctx.now,
-        days: ctx.settings.familiar_context_days,
-    };
-    let learned = learn(&mut agg.familiar_contexts, &context, &lesson);
-    trace.learned.extend(learned);
+    make_familiar(agg, &context, &sign_in.id, true, ctx, trace);
     Some(TaughtBy {
         cause: TaughtCause::LearningMode,
         familiar_context: None,

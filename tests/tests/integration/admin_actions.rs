@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use riskfeedback_aws::SqsQueue;
-use riskfeedback_devstack::gateway::Apps;
 use riskfeedback_tests::harness::{detection, Answer, As, TestStack};
 use serde_json::{json, Value};
 
@@ -327,21 +325,7 @@ async fn approving_a_pending_action_sends_its_command_and_rejecting_sends_none()
 #[tokio::test]
 async fn a_command_that_could_not_be_sent_is_sent_on_retry_once() {
     let t = seeded().await;
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_default();
-    let broken = TestStack {
-        stack: t.stack.clone(),
-        apps: Apps {
-            remediation: remediation_undo::App {
-                commands: SqsQueue::new(
-                    t.stack.sqs.clone(),
-                    format!("{endpoint}/000000000000/missing.fifo"),
-                ),
-                ..t.apps.remediation.clone()
-            },
-            ..t.apps.clone()
-        },
-        poller: t.poller.clone(),
-    };
+    let broken = t.with_commands_unreachable();
     let body = json!({"userIds": ["alice"]});
     let failed = keyed(
         &broken,

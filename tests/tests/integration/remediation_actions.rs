@@ -1,8 +1,6 @@
 //! The action center end to end (SPEC 4): ingestion, pending and history views, approve and
 //! reject, undo with exactly one compensating command, the executor's report, and refusals.
 
-use riskfeedback_aws::SqsQueue;
-use riskfeedback_devstack::gateway::Apps;
 use riskfeedback_tests::harness::{Answer, As, TestStack};
 use serde_json::{json, Value};
 
@@ -352,21 +350,7 @@ async fn a_whole_investigation_is_undone_in_one_call() {
 #[tokio::test]
 async fn an_undo_whose_command_could_not_be_sent_is_sent_on_retry() {
     let t = seeded().await;
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_default();
-    let broken = TestStack {
-        stack: t.stack.clone(),
-        apps: Apps {
-            remediation: remediation_undo::App {
-                commands: SqsQueue::new(
-                    t.stack.sqs.clone(),
-                    format!("{endpoint}/000000000000/missing.fifo"),
-                ),
-                ..t.apps.remediation.clone()
-            },
-            ..t.apps.clone()
-        },
-        poller: t.poller.clone(),
-    };
+    let broken = t.with_commands_unreachable();
     let failed = broken
         .call(
             &analyst(),

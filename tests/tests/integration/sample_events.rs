@@ -146,27 +146,28 @@ async fn the_command_sample_is_what_an_undo_sends() {
     ] {
         assert_eq!(t.invoke_event(&load(sample)).await.status, 200, "{sample}");
     }
+    assert_sent_as_sampled(&t, "remediation-command-queue/undo-command").await;
+}
+
+/// The first command on the queue is the `sample`'s (an SQS event of one command): the same
+/// command, id, action, entity and reason.
+async fn assert_sent_as_sampled(t: &TestStack, sample: &str) {
     let sent = t.receive_all("RemediationCommandQueue").await;
-    let event: SqsEvent = serde_json::from_value(load("remediation-command-queue/undo-command"))
-        .expect("an SQS event");
+    let event: SqsEvent = serde_json::from_value(load(sample)).expect("an SQS event");
     let body = event.records[0].body.clone().unwrap_or_default();
     let sample: RemediationCommand = serde_json::from_str(&body).expect("a remediation command");
     let actual: RemediationCommand =
         serde_json::from_value(sent[0].clone()).expect("a remediation command");
-    assert_eq!(
+    let key = |c: &RemediationCommand| {
         (
-            &sample.command_id,
-            &sample.command,
-            &sample.action_id,
-            &sample.entity
-        ),
-        (
-            &actual.command_id,
-            &actual.command,
-            &actual.action_id,
-            &actual.entity
+            c.command_id.clone(),
+            c.command.clone(),
+            c.action_id.clone(),
+            c.entity.clone(),
+            c.reason.clone(),
         )
-    );
+    };
+    assert_eq!(key(&sample), key(&actual));
 }
 
 /// What an executor receives when an analyst resets a password: the sample is the command the
@@ -183,30 +184,7 @@ async fn the_command_sample_is_what_a_reset_password_sends() {
         .invoke_event(&load("remediation-undo/reset-password"))
         .await;
     assert_eq!(reset.status, 200, "{reset:?}");
-    let sent = t.receive_all("RemediationCommandQueue").await;
-    let event: SqsEvent =
-        serde_json::from_value(load("remediation-command-queue/reset-password-command"))
-            .expect("an SQS event");
-    let body = event.records[0].body.clone().unwrap_or_default();
-    let sample: RemediationCommand = serde_json::from_str(&body).expect("a remediation command");
-    let actual: RemediationCommand =
-        serde_json::from_value(sent[0].clone()).expect("a remediation command");
-    assert_eq!(
-        (
-            &sample.command_id,
-            &sample.command,
-            &sample.action_id,
-            &sample.entity,
-            &sample.reason
-        ),
-        (
-            &actual.command_id,
-            &actual.command,
-            &actual.action_id,
-            &actual.entity,
-            &actual.reason
-        )
-    );
+    assert_sent_as_sampled(&t, "remediation-command-queue/reset-password-command").await;
 }
 
 /// Every `events/…json` the README names exists: its walk-throughs work as written.

@@ -12,6 +12,7 @@ use riskfeedback_http::router::{Call, RouteResult};
 use riskfeedback_http::{list_page, ListBody};
 
 use super::feedback::accept;
+use super::risky_users::known_user;
 use super::Idempotency;
 use crate::App;
 
@@ -20,11 +21,8 @@ use crate::App;
     responses((status = 200, description = "The networks and places feedback taught are familiar for the user, expired ones included until they are pruned", body = ListBody<FamiliarContext>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn list_familiar_contexts(app: &App, call: Call) -> RouteResult {
-    let id = call.id("userId")?;
+    let id = known_user(app, &call).await?;
     let tenant = &call.caller.tenant_id;
-    if app.store.user(tenant, id).await?.is_none() {
-        return Err(NotFound::new("user", id).into());
-    }
     let page = app
         .store
         .familiar_contexts(tenant, id, &call.query.page()?)

@@ -12,7 +12,7 @@ use riskfeedback::preview::Preview;
 use riskfeedback::store::{ReadStore, UserFilter};
 use riskfeedback::views::RiskyUser;
 use riskfeedback_http::router::{Call, RouteResult};
-use riskfeedback_http::{json, list_page, ListBody};
+use riskfeedback_http::{json, list_page, HttpError, ListBody};
 
 use super::feedback::{feedback, FeedbackOptions, UserCompromisedBody, UserFeedbackBody};
 use super::Idempotency;
@@ -60,16 +60,23 @@ pub async fn get_user(app: &App, call: Call) -> RouteResult {
     responses((status = 200, description = "The user's history, newest first", body = ListBody<HistoryEntry>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn user_history(app: &App, call: Call) -> RouteResult {
-    let id = call.id("userId")?;
+    let id = known_user(app, &call).await?;
     let tenant = &call.caller.tenant_id;
-    if app.store.user(tenant, id).await?.is_none() {
-        return Err(NotFound::new("user", id).into());
-    }
     let page = app
         .store
         .user_history(tenant, id, &call.query.page()?)
         .await?;
     Ok(list_page(page))
+}
+
+/// The path's `userId`, if the caller's tenant has that user: what a user's sub-resources
+/// answer `404` without.
+pub(crate) async fn known_user<'a>(app: &App, call: &'a Call) -> Result<&'a str, HttpError> {
+    let id = call.id("userId")?;
+    match app.store.user(&call.caller.tenant_id, id).await? {
+        Some(_) => Ok(id),
+        None => Err(NotFound::new("user", id).into()),
+    }
 }
 
 #[utoipa::path(post, path = "/risky-users/confirm-compromised", tag = "Risky users",
