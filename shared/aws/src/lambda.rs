@@ -62,13 +62,22 @@ pub async fn handle<A: Sync>(routes: &Routes<A>, app: &A, request: Request) -> R
                 path: path.clone(),
                 query,
                 headers: parts.headers,
-                body: body.to_vec(),
+                body: into_bytes(body),
             };
             routes.serve(app, caller, request).await
         }
         Err(error) => Err(error.into()),
     };
     respond(&method, &path, result)
+}
+
+/// The request's body, moved rather than copied.
+fn into_bytes(body: Body) -> Vec<u8> {
+    match body {
+        Body::Text(text) => text.into_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => Vec::new(),
+    }
 }
 
 /// The caller from the claims the API's JWT authorizer verified and passed on in the request

@@ -55,9 +55,9 @@ pub fn no_content() -> HttpResponse {
 
 /// The answer to an error: its problem+json, and the headers its status calls for.
 pub fn problem(error: &HttpError) -> HttpResponse {
-    let kind = problem::problem_type(error);
-    let status = StatusCode::from_u16(kind.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(&problem::to_problem(error)).unwrap_or_default();
+    let problem = problem::to_problem(error);
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
     let mut response = with_body(status, "application/problem+json", body);
     if status == StatusCode::UNAUTHORIZED {
         // RFC 6750: a 401 names the scheme that would have been accepted.
@@ -66,7 +66,7 @@ pub fn problem(error: &HttpError) -> HttpResponse {
             header::HeaderValue::from_static("Bearer"),
         );
     }
-    if let Some(seconds) = problem::retry_after(error) {
+    if let Some(seconds) = problem::retry_after(problem.status) {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));

@@ -195,9 +195,9 @@ pub fn problem_type(error: &HttpError) -> ProblemType {
     answer(error).kind
 }
 
-/// `Retry-After` for the answers that invite a retry.
-pub fn retry_after(error: &HttpError) -> Option<u32> {
-    matches!(answer(error).kind.status, 429 | 503).then_some(RETRY_AFTER_SECONDS)
+/// `Retry-After` for the answers that invite a retry, by their status.
+pub fn retry_after(status: u16) -> Option<u32> {
+    matches!(status, 429 | 503).then_some(RETRY_AFTER_SECONDS)
 }
 
 /// The problem+json body of an error.
