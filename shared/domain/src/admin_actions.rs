@@ -21,10 +21,11 @@ use crate::remediation::{ActionIn, ActionStatus, AdminAction, EntityType, Remedi
 use crate::store::{ActionStore, FeedbackRecord, FeedbackStore, StoreError};
 use crate::validate::Errors;
 
-/// What an analyst asks for, validated: one action, on 1 to 60 distinct users.
+/// What an analyst asks for, validated: actions (one, or a confirm compromised's `then`), on
+/// 1 to 60 distinct users.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminRequest {
-    pub kind: AdminAction,
+    pub kinds: Vec<AdminAction>,
     pub user_ids: Vec<String>,
     pub comment: Option<String>,
 }
@@ -40,7 +41,7 @@ impl AdminRequest {
         errors.optional_text("comment", comment.as_deref(), MAX_COMMENT_LEN);
         errors.into_result()?;
         Ok(AdminRequest {
-            kind,
+            kinds: vec![kind],
             user_ids,
             comment,
         })
@@ -74,8 +75,13 @@ pub async fn act(
 ) -> Result<Vec<AdminOutcome>, ActionError> {
     let tenant = caller.tenant_id.as_str();
     let known = store.existing_users(tenant, &request.user_ids).await?;
-    let mut outcomes = Vec::with_capacity(request.user_ids.len());
-    for user_id in &request.user_ids {
+    let mut outcomes = Vec::with_capacity(request.user_ids.len() * request.kinds.len());
+    let each: Vec<(AdminAction, &String)> = request
+        .kinds
+        .iter()
+        .flat_map(|kind| request.user_ids.iter().map(|user| (*kind, user)))
+        .collect();
+    for (kind, user_id) in each {
         if !known.contains(user_id) {
             outcomes.push(AdminOutcome {
                 user_id: user_id.clone(),
@@ -85,7 +91,7 @@ pub async fn act(
             continue;
         }
         let action = RemediationAction::admin(
-            request.kind,
+            kind,
             user_id,
             request_id,
             &caller.actor,
@@ -100,7 +106,7 @@ pub async fn act(
             },
             Err(e) => return Err(e.into()),
         };
-        tracing::info!(tenant, user = %user_id, action = %stored.id, kind = %request.kind, result, "admin action");
+        tracing::info!(tenant, user = %user_id, action = %stored.id, %kind, result, "admin action");
         let sent = send_pending_command(store, commands, tenant, stored, now).await?;
         outcomes.push(AdminOutcome {
             user_id: user_id.clone(),
@@ -136,16 +142,12 @@ pub async fn follow_up(
     } else {
         feedback.target_ids.clone()
     };
-    let mut outcomes = Vec::new();
-    for &kind in kinds {
-        let request = AdminRequest {
-            kind,
-            user_ids: users.clone(),
-            comment: feedback.comment.clone(),
-        };
-        outcomes.extend(act(store, commands, caller, &request, &feedback.id, now).await?);
-    }
-    Ok(outcomes)
+    let request = AdminRequest {
+        kinds: kinds.to_vec(),
+        user_ids: users,
+        comment: feedback.comment.clone(),
+    };
+    act(store, commands, caller, &request, &feedback.id, now).await
 }
 
 /// Whether an executor's report says a user's password was reset.

@@ -64,10 +64,10 @@ fn run(agg: &UserAggregate, command: Command, step: u32, day: i64) -> Outcome {
     apply(agg, &command, &ctx(step, day))
 }
 
-/// u1 signed in from home (203.0.113.7, Lisbon) and an analyst confirmed that sign-in safe.
-fn home_confirmed_safe() -> UserAggregate {
+/// u1's sign-in from home (203.0.113.7, Lisbon) raised an `unfamiliarFeatures` detection.
+fn raised_at_home() -> Outcome {
     let new = UserAggregate::new(User::new("u1"));
-    let raised = ingest(
+    ingest(
         &new,
         vec![from(
             "d1",
@@ -77,7 +77,12 @@ fn home_confirmed_safe() -> UserAggregate {
         )],
         1,
         0,
-    );
+    )
+}
+
+/// u1 signed in from home (203.0.113.7, Lisbon) and an analyst confirmed that sign-in safe.
+fn home_confirmed_safe() -> UserAggregate {
+    let raised = raised_at_home();
     run(
         &raised.aggregate,
         Command::ConfirmSignInsSafe(vec!["s-d1".to_string()]),
@@ -113,18 +118,7 @@ const AT_RISK: (RiskState, RiskDetail) = (RiskState::AtRisk, RiskDetail::None);
 
 #[test]
 fn confirming_a_sign_in_safe_makes_its_network_and_place_familiar_and_says_so_in_history() {
-    let new = UserAggregate::new(User::new("u1"));
-    let raised = ingest(
-        &new,
-        vec![from(
-            "d1",
-            "unfamiliarFeatures",
-            "203.0.113.7",
-            "Lisbon, PT",
-        )],
-        1,
-        0,
-    );
+    let raised = raised_at_home();
     let out = run(
         &raised.aggregate,
         Command::ConfirmSignInsSafe(vec!["s-d1".to_string()]),
@@ -304,18 +298,7 @@ fn an_indicator_outranks_what_feedback_taught() {
 
 #[test]
 fn dismissing_teaches_nothing() {
-    let new = UserAggregate::new(User::new("u1"));
-    let raised = ingest(
-        &new,
-        vec![from(
-            "d1",
-            "unfamiliarFeatures",
-            "203.0.113.7",
-            "Lisbon, PT",
-        )],
-        1,
-        0,
-    );
+    let raised = raised_at_home();
     let dismissed = run(
         &raised.aggregate,
         Command::DismissSignIns(vec!["s-d1".to_string()]),
