@@ -180,6 +180,12 @@ export async function untilProcessed(feedbackId, progress) {
 // Building pages: elements from data, never HTML from data.
 // ---------------------------------------------------------------------------------------
 
+// A Graph signInLocation as a person reads it: "Seattle, Washington, US".
+export function placeName(location) {
+  if (!location) return "";
+  return [location.city, location.state, location.countryOrRegion].filter(Boolean).join(", ");
+}
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {

@@ -1,6 +1,6 @@
 // Risky sign-ins, with the sign-in feedback actions.
 
-import { api, can, el, listQuery, pageQuery, show, table } from "../app.js";
+import { api, can, el, listQuery, pageQuery, placeName, show, table } from "../app.js";
 import { SIGN_IN_ACTIONS, feedbackToolbar, nextPage, processingState, selection } from "./feedback.js";
 import { filterSelect, filters, refreshWhileProcessing } from "./users.js";
 
@@ -24,6 +24,7 @@ export async function signInsPage(main) {
       { title: "User", cell: (s) => el("a", { href: `#/risky-users/${encodeURIComponent(s.userId)}` }, s.userId) },
       { title: "When", cell: (s) => s.createdDateTime },
       { title: "IP address", cell: (s) => s.ipAddress || "" },
+      { title: "Location", cell: (s) => placeName(s.location) },
       { title: "Application", cell: (s) => s.appDisplayName || "" },
       { title: "Risk level (aggregated)", cell: (s) => s.riskLevelAggregated },
       { title: "Risk state", cell: (s) => s.riskState },

@@ -1,6 +1,6 @@
 // Risky users, and one user's sign-ins, detections and history.
 
-import { api, attempt, can, confirmDialog, el, go, listQuery, pageQuery, say, show, table, untilProcessed } from "../app.js";
+import { api, attempt, can, confirmDialog, el, go, listQuery, pageQuery, placeName, say, show, table, untilProcessed } from "../app.js";
 import {
   USER_ACTIONS,
   SIGN_IN_ACTIONS,
@@ -114,7 +114,7 @@ export async function userPage(main, id) {
       { title: "Sign-in", cell: (s) => s.id },
       { title: "When", cell: (s) => s.createdDateTime },
       { title: "IP address", cell: (s) => s.ipAddress || "" },
-      { title: "Location", cell: (s) => s.location || "" },
+      { title: "Location", cell: (s) => placeName(s.location) },
       { title: "Risk level (aggregated)", cell: (s) => s.riskLevelAggregated },
       { title: "Risk state", cell: (s) => s.riskState },
       { title: "Risk processing state", cell: processingState },

@@ -8,8 +8,9 @@ use arbitrary::Arbitrary;
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
 use riskfeedback::auth::Actor;
-use riskfeedback::familiar::{context_id, location_of, network_of};
+use riskfeedback::familiar::{context_id, network_of, Location};
 use riskfeedback::feedback::{DetectionIn, PasswordEvent, PasswordEventKind, SignInIn};
+use riskfeedback::location::SignInLocation;
 use riskfeedback::model::{DetectionTimingType, RiskLevel, RiskState, User, UserAggregate};
 use riskfeedback::risk::{apply, Command, Context};
 
@@ -85,7 +86,7 @@ fn command(step: &Step) -> Command {
                     user_id: "u1".to_string(),
                     user_principal_name: None,
                     risk_event_type: TYPES[usize::from(d.kind) % TYPES.len()].to_string(),
-                    risk_level: level(d.level),
+                    risk_level: level(d.level).into(),
                     detection_timing_type: DetectionTimingType::Offline,
                     source: "fuzz".to_string(),
                     detected_date_time: at(0),
@@ -93,11 +94,12 @@ fn command(step: &Step) -> Command {
                         id: SIGN_INS[usize::from(id) % 3].to_string(),
                         created_date_time: at(0),
                         ip_address: Some(ORIGINS[usize::from(id) % 3].0.to_string()),
-                        location: Some(ORIGINS[usize::from(id) % 3].1.to_string()),
+                        location: SignInLocation::from_text(ORIGINS[usize::from(id) % 3].1),
                         app_display_name: None,
                         risk_level_during_sign_in: level(real_time),
                     }),
                     evidence: None,
+                    ..DetectionIn::default()
                 })
                 .collect(),
         ),
@@ -130,7 +132,13 @@ fn command(step: &Step) -> Command {
                     if n % 2 == 0 {
                         context_id("u1", network_of(ip).as_deref(), None)
                     } else {
-                        context_id("u1", None, location_of(place).as_ref())
+                        context_id(
+                            "u1",
+                            None,
+                            SignInLocation::from_text(place)
+                                .and_then(|p| Location::of(&p))
+                                .as_ref(),
+                        )
                     }
                 })
                 .collect(),
@@ -154,7 +162,10 @@ fn ctx(index: usize) -> Context {
 }
 
 fn assert_consistent(agg: &UserAggregate, index: usize) {
-    let highest = agg.active_detections().map(|d| d.risk_level).max();
+    let highest = agg
+        .active_detections()
+        .map(|d| d.risk_level.counts_as())
+        .max();
     let compromised = agg.user.risk_state == RiskState::ConfirmedCompromised;
     let expected_level = if compromised {
         RiskLevel::High
@@ -177,7 +188,7 @@ fn assert_consistent(agg: &UserAggregate, index: usize) {
         let active = agg
             .active_detections()
             .filter(|d| d.sign_in_id.as_deref() == Some(sign_in.id.as_str()))
-            .map(|d| d.risk_level)
+            .map(|d| d.risk_level.counts_as())
             .max();
         let expected = match sign_in.risk_state {
             RiskState::ConfirmedCompromised => RiskLevel::High,

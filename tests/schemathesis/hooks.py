@@ -16,7 +16,7 @@ import threading
 import unicodedata
 from collections import Counter
 from datetime import date, datetime, timezone
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import schemathesis
 
@@ -59,11 +59,16 @@ def after_call(context, case, response):
     if key is not None:
         BODIES_BY_KEY.setdefault(key, set()).add(_request(response.request))
     try:
-        cursor = response.json().get("nextCursor")
+        body = response.json()
+        cursor = body.get("nextCursor")
+        link = body.get("@odata.nextLink")
     except Exception:  # not a JSON object: nothing issued
         return
     if isinstance(cursor, str):
         ISSUED_CURSORS.add(cursor)
+    if isinstance(link, str):
+        # The Graph surface's cursor travels in its next link, as `$skiptoken`.
+        ISSUED_CURSORS.update(parse_qs(urlsplit(link).query).get("$skiptoken", []))
 
 
 @schemathesis.hook
@@ -96,9 +101,13 @@ def _keep(keep: bool, case, reason: str) -> bool:
 def _explained(field: str, message: str, case) -> bool:
     """Whether a field error is one no document can prevent, and the request shows it."""
     query = case.query or {}
-    if field == "cursor" and message.startswith("is not a cursor this API issued"):
+    if field in ("cursor", "$skiptoken") and message.startswith("is not a cursor this API issued"):
         # A cursor is opaque: one Schemathesis invents is refused, one a page gave is not.
-        return query.get("cursor") not in ISSUED_CURSORS
+        return (query.get("cursor") or query.get("$skiptoken")) not in ISSUED_CURSORS
+    if field == "$filter":
+        # OData's grammar, and the properties each Graph list filters on (named in words in
+        # each list's description), are more than JSON Schema can say of a string.
+        return "$filter" in query
     if field.endswith("expirationDateTime") and message == "must be in the future":
         # "In the future" depends on the clock, which a schema cannot state.
         return _expiry(case.body, field) <= datetime.now(timezone.utc)
@@ -162,11 +171,22 @@ def _instant(value) -> datetime | None:
 
 
 def _problem(response) -> dict:
+    """The answer as problem+json says it; Graph's error envelope is read as the same."""
     try:
         body = response.json()
     except Exception:
         return {}
-    return body if isinstance(body, dict) else {}
+    if not isinstance(body, dict):
+        return {}
+    error = body.get("error")
+    if isinstance(error, dict):
+        kinds = {400: "/problems/validation", 422: "/problems/idempotency-key-reused"}
+        details = error.get("details") or []
+        return {
+            "type": kinds.get(response.status_code, error.get("code")),
+            "errors": [{"field": d.get("target", ""), "message": d.get("message", "")} for d in details],
+        }
+    return body
 
 
 def _request(request) -> tuple:

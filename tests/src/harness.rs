@@ -49,6 +49,26 @@ impl Answer {
         assert_eq!(self.body["status"], status);
         &self.body
     }
+
+    /// Asserts Graph's error envelope with this status (SPEC 8a), and returns its `error`.
+    pub fn graph_error(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "unexpected answer: {self:?}");
+        assert_eq!(self.content_type(), "application/json", "{self:?}");
+        let error = &self.body["error"];
+        assert!(error["code"].is_string(), "{self:?}");
+        assert!(error["message"].is_string(), "{self:?}");
+        assert!(error["innerError"]["request-id"].is_string(), "{self:?}");
+        assert!(error["innerError"]["date"].is_string(), "{self:?}");
+        error
+    }
+
+    /// Whether the answer says no route has this method and path, in either error shape.
+    pub fn is_no_route(&self) -> bool {
+        self.body["type"] == "/problems/route-not-found"
+            || self.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("no route "))
+    }
 }
 
 /// Who calls: tenant, subject and roles, as claims.

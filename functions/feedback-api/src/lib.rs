@@ -15,6 +15,10 @@ use riskfeedback_aws::SqsQueue;
 use riskfeedback_http::route;
 use riskfeedback_http::router::Routes;
 
+use routes::graph::{
+    risk_detections as graph_risk_detections, risky_users as graph_risky_users,
+    sign_ins as graph_sign_ins,
+};
 use routes::{
     detection_quality, familiar_contexts, feedback, indicators, password_events, risk_detections,
     risky_sign_ins, risky_users, submissions,
@@ -87,6 +91,16 @@ pub fn routes() -> &'static Routes<App> {
             route!(detection_quality::detection_quality),
             route!(submissions::create_submission),
             route!(submissions::get_submission),
+            route!(graph_risky_users::graph_list_risky_users),
+            route!(graph_risky_users::graph_get_risky_user),
+            route!(graph_risky_users::graph_risky_user_history),
+            route!(graph_risky_users::graph_confirm_users_compromised),
+            route!(graph_risky_users::graph_confirm_users_safe),
+            route!(graph_risky_users::graph_dismiss_users),
+            route!(graph_risk_detections::graph_list_risk_detections),
+            route!(graph_risk_detections::graph_get_risk_detection),
+            route!(graph_sign_ins::graph_confirm_sign_ins_safe),
+            route!(graph_sign_ins::graph_confirm_sign_ins_compromised),
         ])
     });
     &ROUTES

@@ -11,9 +11,10 @@ use std::sync::OnceLock;
 use crate::local_token;
 use riskfeedback::auth::AuthError;
 use riskfeedback::auth::Caller;
+use riskfeedback_http::graph::error_for;
 use riskfeedback_http::problem::problem_type;
 use riskfeedback_http::router::{self, Routes};
-use riskfeedback_http::{problem, HttpError, HttpResponse};
+use riskfeedback_http::{HttpError, HttpResponse};
 
 /// What every function's `main` starts with. Logs: one JSON object a line when Lambda sets
 /// `AWS_LAMBDA_LOG_FORMAT=JSON`, plain text otherwise. Metrics: CloudWatch Embedded Metric
@@ -126,7 +127,8 @@ fn path(request: &Request) -> String {
     request.raw_http_path().to_string()
 }
 
-/// The Lambda answer for a route's result: every error becomes problem+json, and is logged
+/// The Lambda answer for a route's result: every error becomes problem+json (Graph's error
+/// envelope on the Graph surface), and is logged
 /// (server faults as errors, refusals as information).
 fn respond(
     method: &http::Method,
@@ -142,7 +144,7 @@ fn respond(
             } else {
                 tracing::info!(%status, %method, path, %error, "request refused");
             }
-            problem(&error)
+            error_for(path, &error)
         }
     };
     response.map(Body::from)

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Actor;
 use crate::digest::hex_sha256;
+use crate::location::SignInLocation;
 
 /// How a context-based detection type judges a sign-in: by where it came from on the network,
 /// or by where it came from on the map.
@@ -61,12 +62,22 @@ impl ContextTypes {
     }
 }
 
-/// A place on the map as a sign-in's `location` names it: `City, CountryOrRegion`, or
-/// `City, State, CountryOrRegion`, or a country alone (`PT`).
+/// A place a familiar location holds: a country or region, and a city in it if known. A
+/// location that names no country or region is no place to be familiar with: a city's name
+/// alone is in many countries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     pub country_or_region: String,
     pub city: Option<String>,
+}
+
+impl Location {
+    pub fn of(place: &SignInLocation) -> Option<Location> {
+        Some(Location {
+            country_or_region: place.country_or_region.clone()?,
+            city: place.city.clone(),
+        })
+    }
 }
 
 /// Where one sign-in came from, as far as familiarity is concerned.
@@ -78,10 +89,10 @@ pub struct SignInContext {
 }
 
 impl SignInContext {
-    pub fn of(ip_address: Option<&str>, location: Option<&str>) -> SignInContext {
+    pub fn of(ip_address: Option<&str>, location: Option<&SignInLocation>) -> SignInContext {
         SignInContext {
             network: ip_address.and_then(network_of),
-            location: location.and_then(location_of),
+            location: location.and_then(Location::of),
         }
     }
 }
@@ -104,21 +115,6 @@ pub fn network_of(ip_address: &str) -> Option<String> {
             }
         },
     }
-}
-
-/// The place a sign-in's `location` text names: its last part is the country or region, its
-/// first the city when there are two parts or more. Blank text names no place.
-pub fn location_of(text: &str) -> Option<Location> {
-    let parts: Vec<&str> = text
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    let (country, rest) = parts.split_last()?;
-    Some(Location {
-        country_or_region: country.to_string(),
-        city: rest.first().map(|c| c.to_string()),
-    })
 }
 
 /// Where a context was learned: the feedback and the sign-in it named.
@@ -393,6 +389,11 @@ mod tests {
         }
     }
 
+    /// A sign-in from `ip` in the place `text` names.
+    fn context(ip: Option<&str>, text: &str) -> SignInContext {
+        SignInContext::of(ip, SignInLocation::from_text(text).as_ref())
+    }
+
     fn place(country: &str, city: Option<&str>) -> Location {
         Location {
             country_or_region: country.to_string(),
@@ -427,16 +428,16 @@ mod tests {
     }
 
     #[test]
-    fn a_location_is_its_last_part_as_country_and_its_first_as_city() {
-        assert_eq!(location_of("Lisbon, PT"), Some(place("PT", Some("Lisbon"))));
+    fn a_place_needs_a_country_or_region() {
+        let text = |t: &str| SignInLocation::from_text(t).and_then(|p| Location::of(&p));
+        assert_eq!(text("Lisbon, PT"), Some(place("PT", Some("Lisbon"))));
         assert_eq!(
-            location_of("Seattle, Washington, US"),
+            text("Seattle, Washington, US"),
             Some(place("US", Some("Seattle")))
         );
-        assert_eq!(location_of("PT"), Some(place("PT", None)));
-        assert_eq!(location_of(" , PT ,"), Some(place("PT", None)));
-        assert_eq!(location_of(""), None);
-        assert_eq!(location_of(" , "), None);
+        assert_eq!(text(" , PT ,"), Some(place("PT", None)));
+        assert_eq!(text("Lisbon"), None);
+        assert_eq!(text(""), None);
     }
 
     #[test]
@@ -464,7 +465,7 @@ mod tests {
     fn learning_a_sign_in_makes_its_network_and_place_familiar_once() {
         let actor = analyst();
         let mut contexts = BTreeMap::new();
-        let sign_in = SignInContext::of(Some("203.0.113.7"), Some("Lisbon, PT"));
+        let sign_in = context(Some("203.0.113.7"), "Lisbon, PT");
         let learned = learn(&mut contexts, &sign_in, &lesson(&actor, at(1), 90));
         assert_eq!(learned.len(), 2);
         assert_eq!(contexts.len(), 2);
@@ -477,7 +478,7 @@ mod tests {
         assert_eq!(location.city.as_deref(), Some("Lisbon"));
 
         // The same sign-in context again, later: the same two contexts, living longer.
-        let again = SignInContext::of(Some("203.0.113.99"), Some("lisbon, pt"));
+        let again = context(Some("203.0.113.99"), "lisbon, pt");
         let relearned = learn(&mut contexts, &again, &lesson(&actor, at(5), 90));
         assert_eq!(contexts.len(), 2);
         assert_eq!(relearned, learned);
@@ -513,10 +514,10 @@ mod tests {
     fn a_context_matches_only_its_kind_unexpired_and_counts_its_hits() {
         let actor = analyst();
         let mut contexts = BTreeMap::new();
-        let home = SignInContext::of(Some("203.0.113.7"), Some("Lisbon, PT"));
+        let home = context(Some("203.0.113.7"), "Lisbon, PT");
         learn(&mut contexts, &home, &lesson(&actor, at(1), 10));
 
-        let same_network_elsewhere = SignInContext::of(Some("203.0.113.50"), Some("Porto, PT"));
+        let same_network_elsewhere = context(Some("203.0.113.50"), "Porto, PT");
         let hit = recognise(
             &mut contexts,
             ContextKind::Network,
@@ -537,7 +538,7 @@ mod tests {
             None
         );
 
-        let same_city_new_network = SignInContext::of(Some("198.51.100.1"), Some("LISBON, PT"));
+        let same_city_new_network = context(Some("198.51.100.1"), "LISBON, PT");
         assert_eq!(
             recognise(
                 &mut contexts,
@@ -580,20 +581,20 @@ mod tests {
         let mut contexts = BTreeMap::new();
         learn(
             &mut contexts,
-            &SignInContext::of(None, Some("PT")),
+            &context(None, ", PT"),
             &lesson(&actor, at(1), 90),
         );
-        let porto = SignInContext::of(None, Some("Porto, PT"));
+        let porto = context(None, "Porto, PT");
         assert!(recognise(&mut contexts, ContextKind::Location, &porto, at(2)).is_some());
 
         let mut contexts = BTreeMap::new();
         learn(
             &mut contexts,
-            &SignInContext::of(None, Some("Lisbon, PT")),
+            &context(None, "Lisbon, PT"),
             &lesson(&actor, at(1), 90),
         );
         assert!(recognise(&mut contexts, ContextKind::Location, &porto, at(2)).is_none());
-        let country_only = SignInContext::of(None, Some("PT"));
+        let country_only = context(None, ", PT");
         assert!(recognise(&mut contexts, ContextKind::Location, &country_only, at(2)).is_none());
         let no_place = SignInContext::of(Some("203.0.113.7"), None);
         assert!(recognise(&mut contexts, ContextKind::Location, &no_place, at(2)).is_none());
@@ -605,15 +606,15 @@ mod tests {
         let mut contexts = BTreeMap::new();
         learn(
             &mut contexts,
-            &SignInContext::of(Some("203.0.113.7"), Some("Lisbon, PT")),
+            &context(Some("203.0.113.7"), "Lisbon, PT"),
             &lesson(&actor, at(1), 90),
         );
         learn(
             &mut contexts,
-            &SignInContext::of(Some("198.51.100.7"), Some("Madrid, ES")),
+            &context(Some("198.51.100.7"), "Madrid, ES"),
             &lesson(&actor, at(1), 90),
         );
-        let attacker = SignInContext::of(Some("203.0.113.200"), Some("Madrid, ES"));
+        let attacker = context(Some("203.0.113.200"), "Madrid, ES");
         let forgotten = forget_matching(&mut contexts, &attacker);
         let mut what: Vec<String> = forgotten
             .iter()
@@ -694,7 +695,7 @@ mod tests {
         ) {
             let actor = analyst();
             let mut contexts = BTreeMap::new();
-            let sign_in = SignInContext::of(Some(&ip), Some(&format!("{city}, {country}")));
+            let sign_in = context(Some(&ip), &format!("{city}, {country}"));
             learn(&mut contexts, &sign_in, &lesson(&actor, at(1), days));
             let later = at(1) + Duration::days(after);
             let active = after < i64::from(days);

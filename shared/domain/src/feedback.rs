@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Actor;
-use crate::model::{DetectionTimingType, Evidence, RiskDetail, RiskLevel};
+use crate::location::{GeoCoordinates, SignInLocation};
+use crate::model::{
+    Activity, DetectionLevel, DetectionTimingType, Evidence, RiskDetail, RiskLevel, RiskState,
+};
 
 /// What a unit of work asks for. The first seven are SPEC 8's feedback actions;
 /// `ingestDetections` is the work behind `POST /risk-detections`.
@@ -179,11 +182,23 @@ pub fn derive_state(targets: &[TargetResult], failure_reason: Option<&str>) -> F
     }
 }
 
-/// A detection as a signal source posts it (SPEC 8, "detection (in)").
+/// A detection as a signal source posts it (SPEC 8, "detection (in)"): the service's own shape,
+/// or Graph's `riskDetection` exactly as Graph returns it, so that the `value` of a Graph page
+/// can be posted unchanged. [`DetectionIn::in_own_shape`] brings Graph's fields into the
+/// service's: `requestId` names the sign-in, which the flat `ipAddress` and `location`
+/// describe, and the flat `ipAddress` is evidence an indicator can match.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DetectionIn {
+    /// Graph's `#microsoft.graph.riskDetection`, if sent.
+    #[serde(
+        rename = "@odata.type",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = graph_detection_type))]
+    pub odata_type: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Id))]
     pub id: String,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Id))]
@@ -191,27 +206,156 @@ pub struct DetectionIn {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub user_principal_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
+    pub user_display_name: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub risk_event_type: String,
-    #[cfg_attr(feature = "openapi", schema(schema_with = signal_risk_levels))]
-    pub risk_level: RiskLevel,
+    /// `none` only on a detection that arrives closed; `hidden` and `unknownFutureValue` count
+    /// as `low`.
+    pub risk_level: DetectionLevel,
     pub detection_timing_type: DetectionTimingType,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub source: String,
     pub detected_date_time: DateTime<Utc>,
+    /// Graph's: the service sets its own from whether a sign-in is named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_date_time: Option<DateTime<Utc>>,
+    /// Graph's, taken as text and not used: the service keeps its own (Graph's own example
+    /// of a service principal's detection holds `2021-10-26T16:28:17.8202975Z)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
+    pub last_updated_date_time: Option<String>,
+    /// A detection exported closed (`remediated`, `dismissed`, `confirmedSafe`) is stored as it
+    /// is and adds no risk; `confirmedCompromised` stays so; `none` and `atRisk` arrive at risk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_state: Option<RiskState>,
+    /// Kept with a state it arrives in, other than `atRisk`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_detail: Option<RiskDetail>,
+    /// Graph's name for the sign-in's id; a detection names its sign-in this way or by
+    /// `signIn`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Id>))]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Id>))]
+    pub correlation_id: Option<String>,
+    /// The client's address, kept as text even when it is none (Graph's own examples hold
+    /// `123.456.7.89`): only an address is ever matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::ShortText>))]
+    pub ip_address: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::location::location_text_or_object::deserialize"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = location_in))]
+    pub location: Option<SignInLocation>,
+    /// Kept as text, whatever it says (Graph's own examples go outside Graph's enum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
+    pub token_issuer_type: Option<String>,
+    /// JSON text, as Graph gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::AdditionalInfo>))]
+    pub additional_info: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<SignInIn>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
 }
 
-/// A detection is evidence of some risk: it is never of risk `none`.
+/// Graph's `@odata.type` of a detection.
+pub const GRAPH_DETECTION_TYPE: &str = "#microsoft.graph.riskDetection";
+
 #[cfg(feature = "openapi")]
-fn signal_risk_levels() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    crate::openapi::some_of(
-        &[RiskLevel::Low, RiskLevel::Medium, RiskLevel::High],
-        "`low`, `medium` or `high`.",
-    )
+fn graph_detection_type() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::openapi::some_of(&[GRAPH_DETECTION_TYPE], "Graph's type name, if sent.")
+}
+
+/// A location is Graph's object, or text.
+#[cfg(feature = "openapi")]
+fn location_in() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::PartialSchema;
+    utoipa::openapi::schema::OneOfBuilder::new()
+        .item(SignInLocation::schema())
+        .item(crate::openapi::Text::schema())
+        .item(
+            utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Null),
+        )
+        .description(Some(
+            "Graph's `signInLocation`, or text: `City, CountryOrRegion`, `City, State, \
+             CountryOrRegion`, or a city alone.",
+        ))
+        .into()
+}
+
+impl DetectionIn {
+    /// The state and detail it arrives in, when it arrives in one besides at risk.
+    pub fn arrives_in(&self) -> Option<(RiskState, RiskDetail)> {
+        match self.risk_state? {
+            RiskState::None | RiskState::AtRisk => None,
+            state => Some((state, self.risk_detail.unwrap_or_default())),
+        }
+    }
+
+    /// The detection in the service's own shape: Graph's `requestId`, flat `ipAddress` and
+    /// `location` become the sign-in they describe, the flat address becomes evidence, and the
+    /// sign-in's address and place are the detection's too.
+    pub fn in_own_shape(mut self) -> DetectionIn {
+        let places = [
+            self.location.as_mut(),
+            self.sign_in.as_mut().and_then(|s| s.location.as_mut()),
+        ];
+        for place in places.into_iter().flatten() {
+            place.geo_coordinates = place.geo_coordinates.map(GeoCoordinates::rounded);
+        }
+        // An empty `location` names no place.
+        self.location = self.location.take().filter(|l| !l.is_empty());
+        if let Some(sign_in) = self.sign_in.as_mut() {
+            sign_in.location = sign_in.location.take().filter(|l| !l.is_empty());
+        }
+        if let Some(ip) = &self.ip_address {
+            let evidence = self.evidence.get_or_insert_with(Evidence::default);
+            if evidence.ip_address.is_none() {
+                evidence.ip_address = Some(ip.clone());
+            }
+        }
+        if let Some(request_id) = self.request_id.take() {
+            if self.sign_in.is_none() {
+                let real_time = matches!(
+                    self.detection_timing_type,
+                    DetectionTimingType::Realtime | DetectionTimingType::NearRealtime
+                );
+                self.sign_in = Some(SignInIn {
+                    id: request_id,
+                    created_date_time: self.activity_date_time.unwrap_or(self.detected_date_time),
+                    ip_address: self.ip_address.clone(),
+                    location: self.location.clone(),
+                    app_display_name: None,
+                    // Graph's detection does not carry its sign-in's real-time level: a
+                    // real-time detection is what set it.
+                    risk_level_during_sign_in: match (real_time, self.arrives_in()) {
+                        (true, None) => self.risk_level.counts_as(),
+                        _ => RiskLevel::None,
+                    },
+                });
+            }
+        }
+        if let Some(sign_in) = &self.sign_in {
+            if self.ip_address.is_none() {
+                self.ip_address = sign_in.ip_address.clone();
+            }
+            if self.location.is_none() {
+                self.location = sign_in.location.clone();
+            }
+        }
+        self
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -224,9 +368,13 @@ pub struct SignInIn {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::ShortText>))]
     pub ip_address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
-    pub location: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::location::location_text_or_object::deserialize"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = location_in))]
+    pub location: Option<SignInLocation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub app_display_name: Option<String>,

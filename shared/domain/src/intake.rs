@@ -12,13 +12,15 @@ use crate::auth::Caller;
 use crate::errors::{Invalid, KeyReused};
 use crate::feedback::{
     DetectionIn, FeedbackAction, PasswordEvent, PasswordEventKind, TargetOutcome,
+    GRAPH_DETECTION_TYPE,
 };
 use crate::idempotency::{new_id, request_hash, same_request};
 use crate::limits::{
-    MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL, MAX_EVIDENCE_LEN,
-    MAX_EVIDENCE_URL_LEN, MAX_TEXT_LEN,
+    MAX_ADDITIONAL_INFO_LEN, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL,
+    MAX_EVIDENCE_LEN, MAX_EVIDENCE_URL_LEN, MAX_TEXT_LEN,
 };
-use crate::model::RiskLevel;
+use crate::location::{GeoCoordinates, SignInLocation};
+use crate::model::DetectionLevel;
 use crate::queue::{FeedbackNotice, FeedbackProcessed, Message, Queue, QueueError};
 use crate::remediation::AdminAction;
 use crate::retry::retry_after_conflict;
@@ -134,15 +136,18 @@ impl FeedbackRequest {
         })
     }
 
-    /// Detections as a sensor sends them: 1 to `MAX_DETECTIONS_PER_CALL`, with distinct ids,
-    /// each valid.
-    pub fn detections(detections: Vec<DetectionIn>) -> Result<FeedbackRequest, Invalid> {
+    /// Detections as a sensor sends them, in the body's `field`: 1 to
+    /// `MAX_DETECTIONS_PER_CALL`, with distinct ids, each valid.
+    pub fn detections(
+        field: &str,
+        detections: Vec<DetectionIn>,
+    ) -> Result<FeedbackRequest, Invalid> {
         let mut errors = Errors::default();
         if detections.is_empty() {
-            errors.add("detections", "must hold at least one detection");
+            errors.add(field, "must hold at least one detection");
         } else if detections.len() > MAX_DETECTIONS_PER_CALL {
             errors.add(
-                "detections",
+                field,
                 format!(
                     "must hold at most {MAX_DETECTIONS_PER_CALL} detections, got {}",
                     detections.len()
@@ -151,61 +156,21 @@ impl FeedbackRequest {
         }
         let mut seen = std::collections::HashSet::new();
         for (i, d) in detections.iter().enumerate() {
-            let at = |field: &str| format!("detections[{i}].{field}");
+            let at = |name: &str| format!("{field}[{i}].{name}");
             errors.id(at("id"), &d.id);
             if !seen.insert(&d.id) {
                 errors.add(at("id"), "repeats an earlier detection id");
             }
             errors.id(at("userId"), &d.user_id);
-            errors.optional_text(
-                at("userPrincipalName"),
-                d.user_principal_name.as_deref(),
-                MAX_TEXT_LEN,
-            );
-            errors.name(at("riskEventType"), &d.risk_event_type);
-            errors.name(at("source"), &d.source);
-            if d.risk_level == RiskLevel::None {
-                errors.add(at("riskLevel"), "must be low, medium or high");
-            }
-            if let Some(sign_in) = &d.sign_in {
-                errors.id(at("signIn.id"), &sign_in.id);
-                errors.optional_text(
-                    at("signIn.ipAddress"),
-                    sign_in.ip_address.as_deref(),
-                    MAX_EVIDENCE_LEN,
-                );
-                errors.optional_text(
-                    at("signIn.location"),
-                    sign_in.location.as_deref(),
-                    MAX_TEXT_LEN,
-                );
-                errors.optional_text(
-                    at("signIn.appDisplayName"),
-                    sign_in.app_display_name.as_deref(),
-                    MAX_TEXT_LEN,
-                );
-            }
-            if let Some(e) = &d.evidence {
-                errors.optional_text(
-                    at("evidence.ipAddress"),
-                    e.ip_address.as_deref(),
-                    MAX_EVIDENCE_LEN,
-                );
-                errors.optional_text(
-                    at("evidence.fileSha256"),
-                    e.file_sha256.as_deref(),
-                    MAX_EVIDENCE_LEN,
-                );
-                errors.optional_text(at("evidence.url"), e.url.as_deref(), MAX_EVIDENCE_URL_LEN);
-                errors.optional_text(
-                    at("evidence.domainName"),
-                    e.domain_name.as_deref(),
-                    MAX_TEXT_LEN,
-                );
-            }
+            check_detection(&mut errors, d, &at);
         }
         errors.into_result()?;
-        Ok(FeedbackRequest::Detections(detections))
+        Ok(FeedbackRequest::Detections(
+            detections
+                .into_iter()
+                .map(DetectionIn::in_own_shape)
+                .collect(),
+        ))
     }
 
     /// A password event of one user; `mfaPassed`, and only it, names the sign-in it passed on.
@@ -517,6 +482,119 @@ pub(crate) async fn plan(
     Ok((steps, not_found))
 }
 
+/// The rules of one detection besides its ids: text within its limits, a level for one that
+/// arrives at risk, and one sign-in however it is named.
+fn check_detection(errors: &mut Errors, d: &DetectionIn, at: &dyn Fn(&str) -> String) {
+    if let Some(kind) = &d.odata_type {
+        if kind != GRAPH_DETECTION_TYPE {
+            errors.add(at("@odata.type"), format!("must be {GRAPH_DETECTION_TYPE}"));
+        }
+    }
+    for (field, value) in [
+        ("userPrincipalName", &d.user_principal_name),
+        ("userDisplayName", &d.user_display_name),
+        ("tokenIssuerType", &d.token_issuer_type),
+        ("lastUpdatedDateTime", &d.last_updated_date_time),
+    ] {
+        errors.optional_text(at(field), value.as_deref(), MAX_TEXT_LEN);
+    }
+    errors.name(at("riskEventType"), &d.risk_event_type);
+    errors.name(at("source"), &d.source);
+    if d.risk_level == DetectionLevel::None && d.arrives_in().is_none() {
+        errors.add(
+            at("riskLevel"),
+            "must be low, medium, high or hidden for a detection at risk",
+        );
+    }
+    for (field, value) in [
+        ("requestId", &d.request_id),
+        ("correlationId", &d.correlation_id),
+    ] {
+        if let Some(value) = value {
+            errors.id(at(field), value);
+        }
+    }
+    if d.request_id.is_some() && d.sign_in.is_some() {
+        errors.add(
+            at("requestId"),
+            "names the sign-in a second time: send Graph's requestId or signIn, not both",
+        );
+    }
+    errors.optional_text(at("ipAddress"), d.ip_address.as_deref(), MAX_EVIDENCE_LEN);
+    errors.optional_text(
+        at("additionalInfo"),
+        d.additional_info.as_deref(),
+        MAX_ADDITIONAL_INFO_LEN,
+    );
+    check_location(errors, "location", d.location.as_ref(), at);
+    if let Some(sign_in) = &d.sign_in {
+        errors.id(at("signIn.id"), &sign_in.id);
+        errors.optional_text(
+            at("signIn.ipAddress"),
+            sign_in.ip_address.as_deref(),
+            MAX_EVIDENCE_LEN,
+        );
+        check_location(errors, "signIn.location", sign_in.location.as_ref(), at);
+        errors.optional_text(
+            at("signIn.appDisplayName"),
+            sign_in.app_display_name.as_deref(),
+            MAX_TEXT_LEN,
+        );
+    }
+    if let Some(e) = &d.evidence {
+        errors.optional_text(
+            at("evidence.ipAddress"),
+            e.ip_address.as_deref(),
+            MAX_EVIDENCE_LEN,
+        );
+        errors.optional_text(
+            at("evidence.fileSha256"),
+            e.file_sha256.as_deref(),
+            MAX_EVIDENCE_LEN,
+        );
+        errors.optional_text(at("evidence.url"), e.url.as_deref(), MAX_EVIDENCE_URL_LEN);
+        errors.optional_text(
+            at("evidence.domainName"),
+            e.domain_name.as_deref(),
+            MAX_TEXT_LEN,
+        );
+    }
+}
+
+fn check_location(
+    errors: &mut Errors,
+    field: &str,
+    place: Option<&SignInLocation>,
+    at: &dyn Fn(&str) -> String,
+) {
+    let Some(place) = place else { return };
+    for (part, value) in [
+        ("city", &place.city),
+        ("state", &place.state),
+        ("countryOrRegion", &place.country_or_region),
+    ] {
+        errors.optional_text(
+            at(&format!("{field}.{part}")),
+            value.as_deref(),
+            MAX_TEXT_LEN,
+        );
+    }
+    if let Some(geo) = &place.geo_coordinates {
+        for (part, value, bound) in [
+            ("latitude", geo.latitude, 90.0),
+            ("longitude", geo.longitude, 180.0),
+            ("altitude", geo.altitude, GeoCoordinates::MAX_ALTITUDE),
+        ] {
+            if value.is_some_and(|v| !(-bound..=bound).contains(&v)) {
+                errors.add(
+                    at(&format!("{field}.geoCoordinates.{part}")),
+                    format!("must be between -{bound} and {bound}"),
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,24 +647,28 @@ mod tests {
     #[test]
     fn detections_are_1_to_100_with_distinct_ids_and_a_risk() {
         let batch = |n: usize| (0..n).map(|i| detection(&format!("d{i}"), "low")).collect();
-        assert!(FeedbackRequest::detections(batch(MAX_DETECTIONS_PER_CALL)).is_ok());
+        assert!(FeedbackRequest::detections("detections", batch(MAX_DETECTIONS_PER_CALL)).is_ok());
         assert_eq!(
-            fields(FeedbackRequest::detections(batch(0))),
+            fields(FeedbackRequest::detections("detections", batch(0))),
             ["detections"]
         );
         assert_eq!(
-            fields(FeedbackRequest::detections(batch(
-                MAX_DETECTIONS_PER_CALL + 1
-            ))),
+            fields(FeedbackRequest::detections(
+                "detections",
+                batch(MAX_DETECTIONS_PER_CALL + 1)
+            )),
             ["detections"]
         );
         let repeated = vec![detection("d", "low"), detection("d", "high")];
         assert_eq!(
-            fields(FeedbackRequest::detections(repeated)),
+            fields(FeedbackRequest::detections("detections", repeated)),
             ["detections[1].id"]
         );
         assert_eq!(
-            fields(FeedbackRequest::detections(vec![detection("d", "none")])),
+            fields(FeedbackRequest::detections(
+                "detections",
+                vec![detection("d", "none")]
+            )),
             ["detections[0].riskLevel"]
         );
     }

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod indicators;
 pub mod intake;
 pub mod limits;
+pub mod location;
 pub mod manage_indicators;
 pub mod model;
 #[cfg(feature = "openapi")]

@@ -20,6 +20,8 @@ pub const MAX_TEXT_LEN: usize = 256;
 pub const MAX_EVIDENCE_LEN: usize = 64;
 /// A URL as a sensor reports it.
 pub const MAX_EVIDENCE_URL_LEN: usize = 2048;
+/// Graph's `additionalInfo`: JSON text of a user agent, an alert URL, related locations.
+pub const MAX_ADDITIONAL_INFO_LEN: usize = 4096;
 /// A cursor carries a DynamoDB key, up to four attributes of ids, in base64.
 pub const MAX_CURSOR_LEN: usize = 6144;
 /// An `Idempotency-Key`.
@@ -32,7 +34,9 @@ pub const MAX_ACTIONS_PER_CALL: usize = 100;
 pub const MAX_QUALITY_DAYS: i64 = 366;
 /// The period a report covers when the caller names no start.
 pub const DEFAULT_QUALITY_DAYS: i64 = 30;
-/// Larger bodies are refused before parsing: the biggest legitimate one (100 detections) is far smaller.
+/// Larger bodies are refused before parsing. An ingestion's record holds its detections in one
+/// DynamoDB item (400 KB at most), which this bound keeps it under; 100 detections in Graph's
+/// shape take about 150 KB.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Items a page holds when the caller names no `limit`.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;

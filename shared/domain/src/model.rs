@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::familiar::{FamiliarContext, TaughtBy};
+use crate::location::{location_text_or_object, SignInLocation};
 
 /// `none` < `low` < `medium` < `high`: the derived order is the risk order.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -80,14 +81,27 @@ pub enum RiskDetail {
     AiConfirmedSigninSafe,
     #[serde(rename = "userPassedMFADrivenByRiskBasedPolicy")]
     UserPassedMfaDrivenByRiskBasedPolicy,
+    AdminConfirmedServicePrincipalCompromised,
+    AdminDismissedAllRiskForServicePrincipal,
+    /// Graph's values that only arrive with detections exported from it (SPEC 8): the service
+    /// never sets them, and keeps them as they came.
+    Hidden,
+    #[serde(rename = "m365DAdminDismissedDetection")]
+    M365DAdminDismissedDetection,
+    UnknownFutureValue,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub enum DetectionTimingType {
     Realtime,
     Offline,
+    /// Graph's other values, which detections exported from it carry (SPEC 8).
+    #[default]
+    NotDefined,
+    NearRealtime,
+    UnknownFutureValue,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -96,6 +110,54 @@ pub enum DetectionTimingType {
 pub enum Activity {
     Signin,
     User,
+    /// Graph's values, which detections exported from it carry: the service sets `signin` or
+    /// `user` from whether a sign-in is named.
+    ServicePrincipal,
+    UnknownFutureValue,
+}
+
+/// A detection's `riskLevel` as its producer reported it: Graph's values, of which `hidden`
+/// (the producer withheld the level) and `unknownFutureValue` count as `low` (SPEC 2).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, strum::Display,
+)]
+#[cfg_attr(test, derive(strum::EnumIter))]
+#[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
+pub enum DetectionLevel {
+    #[default]
+    None,
+    Low,
+    Medium,
+    High,
+    Hidden,
+    UnknownFutureValue,
+}
+
+impl DetectionLevel {
+    /// The level the risk computation counts for an active detection of this level.
+    pub fn counts_as(self) -> RiskLevel {
+        match self {
+            DetectionLevel::None => RiskLevel::None,
+            DetectionLevel::Low | DetectionLevel::Hidden | DetectionLevel::UnknownFutureValue => {
+                RiskLevel::Low
+            }
+            DetectionLevel::Medium => RiskLevel::Medium,
+            DetectionLevel::High => RiskLevel::High,
+        }
+    }
+}
+
+impl From<RiskLevel> for DetectionLevel {
+    fn from(level: RiskLevel) -> DetectionLevel {
+        match level {
+            RiskLevel::None => DetectionLevel::None,
+            RiskLevel::Low => DetectionLevel::Low,
+            RiskLevel::Medium => DetectionLevel::Medium,
+            RiskLevel::High => DetectionLevel::High,
+        }
+    }
 }
 
 /// What the user risk policy asks the identity provider to enforce at the next sign-in.
@@ -134,6 +196,8 @@ pub struct User {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_principal_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_display_name: Option<String>,
     pub risk_level: RiskLevel,
     pub risk_state: RiskState,
     pub risk_detail: RiskDetail,
@@ -149,6 +213,7 @@ impl User {
         User {
             id: id.into(),
             user_principal_name: None,
+            user_display_name: None,
             risk_level: RiskLevel::None,
             risk_state: RiskState::None,
             risk_detail: RiskDetail::None,
@@ -169,8 +234,12 @@ pub struct SignIn {
     pub created_date_time: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "location_text_or_object::deserialize"
+    )]
+    pub location: Option<SignInLocation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_display_name: Option<String>,
     pub risk_level_during_sign_in: RiskLevel,
@@ -188,17 +257,41 @@ pub struct Detection {
     pub user_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_principal_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_display_name: Option<String>,
     pub risk_event_type: String,
-    pub risk_level: RiskLevel,
+    /// As the producer reported it; what it counts for is `DetectionLevel::counts_as`.
+    pub risk_level: DetectionLevel,
     pub detection_timing_type: DetectionTimingType,
     pub source: String,
     pub detected_date_time: DateTime<Utc>,
+    /// When the risky activity happened, if the producer said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_date_time: Option<DateTime<Utc>>,
     pub activity: Activity,
     pub risk_state: RiskState,
     pub risk_detail: RiskDetail,
     pub last_updated_date_time: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in_id: Option<String>,
+    /// The client's address as the producer reported it: kept as text, and matched only when
+    /// it is an address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "location_text_or_object::deserialize"
+    )]
+    pub location: Option<SignInLocation>,
+    /// Graph's other fields, carried for the people and tools that read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_issuer_type: Option<String>,
+    /// JSON text, as Graph gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
     /// On a detection what feedback taught judged safe (`aiConfirmedSigninSafe`): why, and the
@@ -276,7 +369,7 @@ mod names {
     use strum::IntoEnumIterator;
 
     use crate::indicators::IndicatorType;
-    use crate::model::{RiskLevel, RiskState};
+    use crate::model::{DetectionLevel, RiskLevel, RiskState};
     use crate::remediation::{ActionStatus, EntityType};
 
     /// Keys, filters and answers spell an enum with `Display`, JSON with serde: the same names.
@@ -290,6 +383,7 @@ mod names {
     #[test]
     fn display_names_are_the_json_names() {
         same_names::<RiskLevel>();
+        same_names::<DetectionLevel>();
         same_names::<RiskState>();
         same_names::<EntityType>();
         same_names::<IndicatorType>();

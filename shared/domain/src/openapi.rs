@@ -5,8 +5,8 @@
 //! to them both ways (valid data accepted, invalid data refused).
 
 use crate::limits::{
-    MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_CURSOR_LEN, MAX_ENTITY_ID_LEN, MAX_EVIDENCE_LEN,
-    MAX_EVIDENCE_URL_LEN, MAX_ID_LEN, MAX_NAME_LEN, MAX_TEXT_LEN,
+    MAX_ADDITIONAL_INFO_LEN, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_CURSOR_LEN, MAX_ENTITY_ID_LEN,
+    MAX_EVIDENCE_LEN, MAX_EVIDENCE_URL_LEN, MAX_ID_LEN, MAX_NAME_LEN, MAX_TEXT_LEN,
 };
 use utoipa::openapi::schema::{
     AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
@@ -149,6 +149,11 @@ named_schema!(
 named_schema!(
     /// Evidence as a sensor reports it, before anything parses it: an address, a hash.
     ShortText => text(MAX_EVIDENCE_LEN)
+);
+
+named_schema!(
+    /// Graph's `additionalInfo`.
+    AdditionalInfo => text(MAX_ADDITIONAL_INFO_LEN)
 );
 
 named_schema!(

@@ -18,8 +18,8 @@ use crate::history::{HistoryActivity, HistoryEntry, RiskSnapshot};
 use crate::indicators::Verdict;
 use crate::limits::{DEFAULT_FAMILIAR_CONTEXT_DAYS, DEFAULT_LEARNING_DAYS};
 use crate::model::{
-    Activity, Detection, DetectionTimingType, RiskDetail, RiskLevel, RiskState, SignIn,
-    UserAggregate,
+    Activity, Detection, DetectionLevel, DetectionTimingType, RiskDetail, RiskLevel, RiskState,
+    SignIn, UserAggregate,
 };
 
 /// What one unit of work asks of one user.
@@ -380,7 +380,7 @@ fn forget_sign_ins(agg: &mut UserAggregate, ids: &[String], trace: &mut Trace) {
 }
 
 fn sign_in_context(sign_in: &SignIn) -> SignInContext {
-    SignInContext::of(sign_in.ip_address.as_deref(), sign_in.location.as_deref())
+    SignInContext::of(sign_in.ip_address.as_deref(), sign_in.location.as_ref())
 }
 
 fn confirm_sign_ins_compromised(
@@ -478,16 +478,23 @@ fn confirm_user_compromised(agg: &mut UserAggregate, ctx: &Context, trace: &mut 
             id,
             user_id: agg.user.id.clone(),
             user_principal_name: agg.user.user_principal_name.clone(),
+            user_display_name: None,
             risk_event_type,
-            risk_level: RiskLevel::High,
+            risk_level: DetectionLevel::High,
             detection_timing_type: DetectionTimingType::Offline,
             source: "admin".to_string(),
             detected_date_time: ctx.now,
+            activity_date_time: None,
             activity: Activity::User,
             risk_state: RiskState::ConfirmedCompromised,
             risk_detail: detail,
             last_updated_date_time: ctx.now,
             sign_in_id: None,
+            ip_address: None,
+            location: None,
+            correlation_id: None,
+            token_issuer_type: None,
+            additional_info: None,
             evidence: None,
             taught_by: None,
         });
@@ -576,7 +583,7 @@ fn mfa_passed(
             continue;
         }
         if TOKEN_THEFT_TYPES.contains(&d.risk_event_type.as_str()) {
-            still_active = still_active.max(Some(d.risk_level));
+            still_active = still_active.max(Some(d.risk_level.counts_as()));
         } else {
             trace.event_types.insert(d.risk_event_type.clone());
             set_detection(d, RiskState::Remediated, detail, now);
@@ -601,6 +608,7 @@ fn mfa_passed(
 /// Stores new detections. A new detection never lowers risk and never changes a user
 /// who is confirmed compromised; it reopens a closed sign-in or user. One matching an allow
 /// indicator is stored dismissed and counts for nothing; one matching a block indicator is high.
+/// One exported closed from another system is stored as it came, and counts for nothing.
 fn ingest(
     agg: &mut UserAggregate,
     detections: &[DetectionIn],
@@ -609,6 +617,7 @@ fn ingest(
 ) -> Vec<TargetResult> {
     let now = ctx.now;
     let mut results = Vec::with_capacity(detections.len());
+    let mut confirmed_by_producer = None;
     for input in detections {
         results.push(TargetResult::new(&input.id, TargetOutcome::Applied));
         // Re-posting a stored detection is a retry, not news: it changes nothing.
@@ -618,28 +627,14 @@ fn ingest(
         if agg.user.user_principal_name.is_none() {
             agg.user.user_principal_name = input.user_principal_name.clone();
         }
+        if agg.user.user_display_name.is_none() {
+            agg.user.user_display_name = input.user_display_name.clone();
+        }
         trace.event_types.insert(input.risk_event_type.clone());
-        // An indicator is an analyst's explicit word on this evidence: it outranks what
-        // feedback taught.
-        let verdict = ctx.verdicts.get(&input.id);
-        let taught_by = match verdict {
-            Some(_) => None,
-            None => taught(agg, input, ctx, trace),
-        };
-        let (risk_state, risk_detail, risk_level) = match (verdict, &taught_by) {
-            (Some(Verdict::Allow), _) => (
-                RiskState::Dismissed,
-                RiskDetail::AllowIndicatorMatched,
-                input.risk_level,
-            ),
-            (Some(Verdict::Block), _) => (RiskState::AtRisk, RiskDetail::None, RiskLevel::High),
-            (None, Some(_)) => (
-                RiskState::Dismissed,
-                RiskDetail::AiConfirmedSigninSafe,
-                input.risk_level,
-            ),
-            (None, None) => (RiskState::AtRisk, RiskDetail::None, input.risk_level),
-        };
+        let (risk_state, risk_detail, risk_level, taught_by) = judge(agg, input, ctx, trace);
+        if risk_state == RiskState::ConfirmedCompromised {
+            confirmed_by_producer = Some(risk_detail);
+        }
         let detection = Detection {
             id: input.id.clone(),
             user_id: agg.user.id.clone(),
@@ -647,11 +642,13 @@ fn ingest(
                 .user_principal_name
                 .clone()
                 .or_else(|| agg.user.user_principal_name.clone()),
+            user_display_name: input.user_display_name.clone(),
             risk_event_type: input.risk_event_type.clone(),
             risk_level,
             detection_timing_type: input.detection_timing_type,
             source: input.source.clone(),
             detected_date_time: input.detected_date_time,
+            activity_date_time: input.activity_date_time,
             activity: if input.sign_in.is_some() {
                 Activity::Signin
             } else {
@@ -661,6 +658,11 @@ fn ingest(
             risk_detail,
             last_updated_date_time: now,
             sign_in_id: input.sign_in.as_ref().map(|s| s.id.clone()),
+            ip_address: input.ip_address.clone(),
+            location: input.location.clone(),
+            correlation_id: input.correlation_id.clone(),
+            token_issuer_type: input.token_issuer_type.clone(),
+            additional_info: input.additional_info.clone(),
             evidence: input.evidence.clone(),
             taught_by,
         };
@@ -680,16 +682,27 @@ fn ingest(
                     risk_state: RiskState::None,
                     risk_detail: RiskDetail::None,
                 });
-            match entry.risk_state {
+            let level = risk_level.counts_as();
+            match (entry.risk_state, risk_state) {
+                (RiskState::ConfirmedCompromised, _) => {}
+                // The producer's verdict on a sign-in new to the service is the sign-in's.
+                (RiskState::None, RiskState::ConfirmedCompromised) => {
+                    entry.risk_state = risk_state;
+                    entry.risk_detail = risk_detail;
+                    entry.risk_level_aggregated = RiskLevel::High;
+                }
+                (RiskState::None, _) if input.arrives_in().is_some() => {
+                    entry.risk_state = risk_state;
+                    entry.risk_detail = risk_detail;
+                }
                 _ if !risk_state.is_active() => {}
-                RiskState::ConfirmedCompromised => {}
-                RiskState::AtRisk => {
-                    entry.risk_level_aggregated = entry.risk_level_aggregated.max(risk_level)
+                (RiskState::AtRisk, _) => {
+                    entry.risk_level_aggregated = entry.risk_level_aggregated.max(level)
                 }
                 _ => {
                     entry.risk_state = RiskState::AtRisk;
                     entry.risk_detail = RiskDetail::None;
-                    entry.risk_level_aggregated = risk_level;
+                    entry.risk_level_aggregated = level;
                 }
             }
         }
@@ -697,8 +710,51 @@ fn ingest(
     }
     if agg.user.risk_state != RiskState::ConfirmedCompromised {
         recompute_user(agg, None, now);
+        // The producer confirmed the compromise: its word is the user's detail, as an
+        // analyst's confirmation here would be.
+        if let Some(detail) = confirmed_by_producer {
+            agg.user.risk_detail = detail;
+        }
     }
     results
+}
+
+/// How a new detection is stored: as the producer exported it, if it arrived in a verdict;
+/// otherwise as an indicator says, or as what feedback taught judges it, or at risk.
+fn judge(
+    agg: &mut UserAggregate,
+    input: &DetectionIn,
+    ctx: &Context,
+    trace: &mut Trace,
+) -> (RiskState, RiskDetail, DetectionLevel, Option<TaughtBy>) {
+    if let Some((state, detail)) = input.arrives_in() {
+        return (state, detail, input.risk_level, None);
+    }
+    // An indicator is an analyst's explicit word on this evidence: it outranks what feedback
+    // taught.
+    match ctx.verdicts.get(&input.id) {
+        Some(Verdict::Allow) => (
+            RiskState::Dismissed,
+            RiskDetail::AllowIndicatorMatched,
+            input.risk_level,
+            None,
+        ),
+        Some(Verdict::Block) => (
+            RiskState::AtRisk,
+            RiskDetail::None,
+            DetectionLevel::High,
+            None,
+        ),
+        None => match taught(agg, input, ctx, trace) {
+            Some(taught_by) => (
+                RiskState::Dismissed,
+                RiskDetail::AiConfirmedSigninSafe,
+                input.risk_level,
+                Some(taught_by),
+            ),
+            None => (RiskState::AtRisk, RiskDetail::None, input.risk_level, None),
+        },
+    }
 }
 
 fn in_learning_mode(user: &crate::model::User, now: DateTime<Utc>) -> bool {
@@ -726,7 +782,7 @@ fn taught(
         .and_then(|e| e.ip_address.as_deref());
     let context = SignInContext::of(
         sign_in.ip_address.as_deref().or(evidence_ip),
-        sign_in.location.as_deref(),
+        sign_in.location.as_ref(),
     );
     if let Some(matched) = recognise(&mut agg.familiar_contexts, kind, &context, ctx.now) {
         let cause = match kind {
@@ -756,7 +812,10 @@ fn recompute_user(
     when_clear: Option<(RiskState, RiskDetail)>,
     now: DateTime<Utc>,
 ) {
-    let highest = agg.active_detections().map(|d| d.risk_level).max();
+    let highest = agg
+        .active_detections()
+        .map(|d| d.risk_level.counts_as())
+        .max();
     let confirmed_compromised = agg
         .active_detections()
         .any(|d| d.risk_state == RiskState::ConfirmedCompromised);

@@ -369,6 +369,12 @@ pub trait ReadStore: Send + Sync {
         filter: &DetectionFilter,
         page: &PageRequest,
     ) -> Result<Page<crate::model::Detection>, StoreError>;
+    /// One detection, by its id alone.
+    async fn detection(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<crate::model::Detection>, StoreError>;
     /// A user's familiar contexts (SPEC 3a), expired ones included, in id order.
     async fn familiar_contexts(
         &self,

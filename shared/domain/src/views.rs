@@ -12,6 +12,8 @@ use crate::store::{SignInRow, UserRow};
 pub struct RiskyUser {
     pub id: String,
     pub user_principal_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_display_name: Option<String>,
     pub risk_level: RiskLevel,
     pub risk_state: RiskState,
     pub risk_detail: RiskDetail,
@@ -38,6 +40,7 @@ impl RiskyUser {
         RiskyUser {
             id: user.id,
             user_principal_name: user.user_principal_name,
+            user_display_name: user.user_display_name,
             risk_level: user.risk_level,
             risk_state: user.risk_state,
             risk_detail: user.risk_detail,

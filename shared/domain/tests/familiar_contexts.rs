@@ -9,6 +9,7 @@ use riskfeedback::auth::Actor;
 use riskfeedback::familiar::{ContextRef, ContextTypes, TaughtCause};
 use riskfeedback::feedback::{DetectionIn, SignInIn, TargetOutcome};
 use riskfeedback::indicators::Verdict;
+use riskfeedback::location::SignInLocation;
 use riskfeedback::model::{
     DetectionTimingType, RiskDetail, RiskLevel, RiskState, User, UserAggregate,
 };
@@ -40,7 +41,7 @@ fn from(id: &str, kind: &str, ip: &str, place: &str) -> DetectionIn {
         user_id: "u1".to_string(),
         user_principal_name: None,
         risk_event_type: kind.to_string(),
-        risk_level: RiskLevel::Medium,
+        risk_level: RiskLevel::Medium.into(),
         detection_timing_type: DetectionTimingType::Realtime,
         source: "idp".to_string(),
         detected_date_time: at(0),
@@ -48,11 +49,12 @@ fn from(id: &str, kind: &str, ip: &str, place: &str) -> DetectionIn {
             id: format!("s-{id}"),
             created_date_time: at(0),
             ip_address: Some(ip.to_string()),
-            location: Some(place.to_string()),
+            location: SignInLocation::from_text(place),
             app_display_name: None,
             risk_level_during_sign_in: RiskLevel::Medium,
         }),
         evidence: None,
+        ..DetectionIn::default()
     }
 }
 
@@ -291,7 +293,7 @@ fn an_indicator_outranks_what_feedback_taught() {
     let d = &out.aggregate.detections["d2"];
     assert_eq!(
         (d.risk_state, d.risk_level),
-        (RiskState::AtRisk, RiskLevel::High)
+        (RiskState::AtRisk, RiskLevel::High.into())
     );
     assert_eq!(d.taught_by, None);
 }

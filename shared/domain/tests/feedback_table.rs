@@ -49,7 +49,7 @@ fn detection(id: &str, level: RiskLevel, sign_in: Option<&str>) -> DetectionIn {
         user_id: "u1".to_string(),
         user_principal_name: None,
         risk_event_type: "unfamiliarFeatures".to_string(),
-        risk_level: level,
+        risk_level: level.into(),
         detection_timing_type: if sign_in.is_some() {
             DetectionTimingType::Realtime
         } else {
@@ -66,6 +66,7 @@ fn detection(id: &str, level: RiskLevel, sign_in: Option<&str>) -> DetectionIn {
             risk_level_during_sign_in: level,
         }),
         evidence: None,
+        ..DetectionIn::default()
     }
 }
 
@@ -313,7 +314,7 @@ fn confirm_user_compromised_confirms_what_was_at_risk_and_adds_an_admin_detectio
     let admin = added[0];
     assert_eq!(admin.risk_event_type, "adminConfirmedUserCompromised");
     assert_eq!(admin.activity, Activity::User);
-    assert_eq!(admin.risk_level, High);
+    assert_eq!(admin.risk_level, High.into());
     assert_eq!(admin.detection_timing_type, DetectionTimingType::Offline);
     assert_eq!(admin.source, "admin");
     assert_eq!(admin.sign_in_id, None);

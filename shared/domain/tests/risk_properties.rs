@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use riskfeedback::auth::Actor;
-use riskfeedback::familiar::{context_id, location_of, network_of, ContextTypes, SignInContext};
+use riskfeedback::familiar::{context_id, network_of, ContextTypes, Location, SignInContext};
 use riskfeedback::feedback::{DetectionIn, PasswordEvent, PasswordEventKind, SignInIn};
+use riskfeedback::location::SignInLocation;
 use riskfeedback::model::{
     DetectionTimingType, RiskDetail, RiskLevel, RiskState, User, UserAggregate,
 };
@@ -48,7 +49,13 @@ fn context_ids() -> Vec<String> {
             let (ip, place) = origin(s);
             [
                 context_id("u1", network_of(ip).as_deref(), None),
-                context_id("u1", None, location_of(place).as_ref()),
+                context_id(
+                    "u1",
+                    None,
+                    SignInLocation::from_text(place)
+                        .and_then(|p| Location::of(&p))
+                        .as_ref(),
+                ),
             ]
         })
         .collect();
@@ -77,7 +84,7 @@ fn detection() -> impl Strategy<Value = DetectionIn> {
             user_id: "u1".to_string(),
             user_principal_name: None,
             risk_event_type: kind.to_string(),
-            risk_level: level,
+            risk_level: level.into(),
             detection_timing_type: DetectionTimingType::Offline,
             source: "test".to_string(),
             detected_date_time: at(0),
@@ -85,11 +92,12 @@ fn detection() -> impl Strategy<Value = DetectionIn> {
                 id: id.to_string(),
                 created_date_time: at(0),
                 ip_address: Some(origin(id).0.to_string()),
-                location: Some(origin(id).1.to_string()),
+                location: SignInLocation::from_text(origin(id).1),
                 app_display_name: None,
                 risk_level_during_sign_in: real_time,
             }),
             evidence: None,
+            ..DetectionIn::default()
         })
 }
 
@@ -197,7 +205,9 @@ fn replay(commands: &[Command]) -> Vec<Step<'_>> {
 }
 
 fn highest_active(agg: &UserAggregate) -> Option<RiskLevel> {
-    agg.active_detections().map(|d| d.risk_level).max()
+    agg.active_detections()
+        .map(|d| d.risk_level.counts_as())
+        .max()
 }
 
 fn nothing_active(agg: &UserAggregate) -> bool {
@@ -334,7 +344,7 @@ proptest! {
                 let highest = agg
                     .active_detections()
                     .filter(|d| d.sign_in_id.as_deref() == Some(sign_in.id.as_str()))
-                    .map(|d| d.risk_level)
+                    .map(|d| d.risk_level.counts_as())
                     .max();
                 let expected = match sign_in.risk_state {
                     RiskState::ConfirmedCompromised => RiskLevel::High,
@@ -402,7 +412,7 @@ proptest! {
                 Command::ConfirmSignInsCompromised(ids) => {
                     for id in ids.iter().filter(|id| step.before.sign_ins.contains_key(*id)) {
                         let sign_in = &step.after.sign_ins[id];
-                        let from = SignInContext::of(sign_in.ip_address.as_deref(), sign_in.location.as_deref());
+                        let from = SignInContext::of(sign_in.ip_address.as_deref(), sign_in.location.as_ref());
                         prop_assert!(
                             !contexts.values().any(|c| c.matches(&from)),
                             "{} still familiar at step {}", id, step.index

@@ -1,6 +1,8 @@
 //! What every HTTP function shares: JSON and problem+json responses, bodies, query strings.
 
 pub mod answers;
+pub mod graph;
+pub mod odata;
 pub mod problem;
 pub mod router;
 
@@ -74,7 +76,11 @@ pub fn problem(error: &HttpError) -> HttpResponse {
     response
 }
 
-fn with_body(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> HttpResponse {
+pub(crate) fn with_body(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Vec<u8>,
+) -> HttpResponse {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     response.headers_mut().insert(

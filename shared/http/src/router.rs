@@ -218,6 +218,7 @@ impl<A> Routes<A> {
         let query = Query::parse(&request.query, &declared)?;
         let call = Call {
             caller,
+            path: request.path,
             params,
             query,
             headers: request.headers,
@@ -241,6 +242,8 @@ pub struct Request {
 /// query string of only the parameters the route declares.
 pub struct Call {
     pub caller: Caller,
+    /// The path called, as it came: what links in an answer are made from.
+    pub path: String,
     pub query: Query,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
@@ -444,6 +447,7 @@ mod tests {
     fn a_path_id_is_checked_as_an_id() {
         let call = Call {
             caller: caller(&[]),
+            path: "/things/x".to_string(),
             query: Query::default(),
             headers: HeaderMap::new(),
             body: Vec::new(),

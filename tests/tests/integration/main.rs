@@ -13,6 +13,8 @@ mod detection_quality;
 mod familiar_contexts;
 mod faults;
 mod feedback_scenarios;
+mod graph_ingestion;
+mod graph_surface;
 mod indicators;
 mod layers;
 mod local_gateway;

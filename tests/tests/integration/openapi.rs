@@ -112,12 +112,12 @@ async fn each_operation_requires_exactly_the_role_it_documents() {
                 None,
             )
             .await;
-        assert_eq!(
-            refused.problem(403)["type"],
-            "/problems/forbidden",
-            "{method} {path} without {}",
-            role.name()
-        );
+        let (kind, expected) = if path.starts_with("/graph/") {
+            (&refused.graph_error(403)["code"], "accessDenied")
+        } else {
+            (&refused.problem(403)["type"], "/problems/forbidden")
+        };
+        assert_eq!(kind, expected, "{method} {path} without {}", role.name());
         let allowed = t
             .call(
                 &As::with_roles("contoso", &[role.name()]),
@@ -132,8 +132,8 @@ async fn each_operation_requires_exactly_the_role_it_documents() {
             "{method} {path} with {}: {allowed:?}",
             role.name()
         );
-        assert_ne!(
-            allowed.body["type"], "/problems/route-not-found",
+        assert!(
+            !allowed.is_no_route(),
             "{method} {path} is documented but not routed"
         );
     }

@@ -17,6 +17,7 @@ use lambda_http::{Body, Request};
 use riskfeedback::auth::AuthError;
 use riskfeedback::errors::Invalid;
 use riskfeedback::limits::{MAX_BODY_BYTES, MAX_TEXT_LEN};
+use riskfeedback_http::graph::error_for;
 use riskfeedback_http::{problem, HttpError};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -196,10 +197,13 @@ impl Gateway {
         let mut response = if let Some(allow) = method_not_allowed(&parts.method, parts.uri.path())
         {
             // API Gateway answers an unrouted method itself too, before the authorizer.
-            let mut refused = to_hyper(problem(&HttpError::MethodNotAllowed {
-                method: parts.method.to_string(),
-                path: parts.uri.path().chars().take(MAX_TEXT_LEN).collect(),
-            }));
+            let mut refused = to_hyper(error_for(
+                parts.uri.path(),
+                &HttpError::MethodNotAllowed {
+                    method: parts.method.to_string(),
+                    path: parts.uri.path().chars().take(MAX_TEXT_LEN).collect(),
+                },
+            ));
             if let Ok(value) = hyper::header::HeaderValue::from_str(&allow) {
                 refused.headers_mut().insert(hyper::header::ALLOW, value);
             }
@@ -236,9 +240,12 @@ impl Gateway {
         let body = match Limited::new(body, MAX_BODY_BYTES + 1).collect().await {
             Ok(collected) => collected.to_bytes().to_vec(),
             Err(_) => {
-                return to_hyper(problem(&HttpError::PayloadTooLarge {
-                    limit: MAX_BODY_BYTES,
-                }))
+                return to_hyper(error_for(
+                    parts.uri.path(),
+                    &HttpError::PayloadTooLarge {
+                        limit: MAX_BODY_BYTES,
+                    },
+                ))
             }
         };
         let mut headers: BTreeMap<String, String> = BTreeMap::new();
@@ -252,6 +259,10 @@ impl Gateway {
                 })
                 .or_insert(value);
         }
+        // API Gateway tells the function the scheme it was called on; here it is plain HTTP.
+        headers
+            .entry("x-forwarded-proto".to_string())
+            .or_insert_with(|| "http".to_string());
         if parts.method == hyper::Method::GET {
             if let Some((bytes, content_type)) = crate::console::asset(parts.uri.path()) {
                 return crate::console::response(bytes, content_type);
@@ -271,7 +282,10 @@ impl Gateway {
             Some(token) => match token::verify(token, &self.secret) {
                 Ok(claims) => claims,
                 Err(_) => {
-                    let mut refused = to_hyper(problem(&AuthError::Unauthenticated.into()));
+                    let mut refused = to_hyper(error_for(
+                        parts.uri.path(),
+                        &AuthError::Unauthenticated.into(),
+                    ));
                     refused.headers_mut().insert(
                         hyper::header::WWW_AUTHENTICATE,
                         hyper::header::HeaderValue::from_static(r#"Bearer error="invalid_token""#),
@@ -279,7 +293,12 @@ impl Gateway {
                     return refused;
                 }
             },
-            None => return to_hyper(problem(&AuthError::Unauthenticated.into())),
+            None => {
+                return to_hyper(error_for(
+                    parts.uri.path(),
+                    &AuthError::Unauthenticated.into(),
+                ))
+            }
         };
         let call = HttpCall {
             method: parts.method.to_string(),

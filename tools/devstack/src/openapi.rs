@@ -7,6 +7,7 @@
 mod cross_field_rules;
 
 use riskfeedback::role::Role;
+use riskfeedback_http::graph::{is_graph_path, GraphError};
 use riskfeedback_http::problem::{Problem, ProblemType};
 use riskfeedback_http::router::{declared_roles, Routes};
 use utoipa::openapi::content::ContentBuilder;
@@ -17,8 +18,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr, ResponseBuilder};
 use utoipa::{PartialSchema, ToSchema};
 
-/// The media type of every error answer.
+/// The media type of every error answer off the Graph surface.
 pub const PROBLEM_JSON: &str = "application/problem+json";
+/// The response of every error on the Graph surface.
+const GRAPH_ERROR: &str = "GraphError";
 
 /// The whole document.
 pub fn document() -> Document {
@@ -62,6 +65,23 @@ pub fn document() -> Document {
             ),
         );
     }
+    components
+        .schemas
+        .insert(GraphError::name().into_owned(), GraphError::schema());
+    components.responses.insert(
+        GRAPH_ERROR.to_string(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description("Graph's error envelope; `error.code` says what went wrong")
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(GraphError::name())))
+                        .build(),
+                )
+                .build(),
+        ),
+    );
     if let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") {
         document_problem_types(problem);
     }
@@ -121,7 +141,9 @@ fn http_method(method: &http::Method) -> Option<HttpMethod> {
 const DESCRIPTION: &str = "Feedback on risky users, sign-ins and detections (recomputed \
 offline; watch `isProcessing` and `GET /feedback/{feedbackId}`), allow and block indicators, \
 false positive and negative submissions, detection quality, and undo of automated-investigation \
-remediation actions. Every error is RFC 9457 `application/problem+json`.";
+remediation actions. Every error is RFC 9457 `application/problem+json`, except on the \
+Graph-compatible surface (`/graph/v1.0`, `/graph/beta`; tag `Graph-compatible`), which answers \
+Microsoft Graph's shapes and error envelope.";
 
 const ROLES: &str = "A JWT from the issuer and for the audience the deployment names. The \
 tenant is its `tid` claim, the caller its `oid` (and `name`), and its roles the `roles` (or \
@@ -197,11 +219,14 @@ fn add_problems(path: &str, changes: bool, operation: &mut Operation) {
         by_status.entry(kind.status).or_default().push(kind);
     }
     for (status, kinds) in by_status {
-        // Problems that share a status (the 409s) share one response; the `type` tells them apart.
-        let mut reference = Ref::new(format!(
-            "#/components/responses/{}",
+        // Problems that share a status (the 409s) share one response; the `type` tells them
+        // apart. The Graph surface answers every one in Graph's envelope instead.
+        let name = if is_graph_path(path) {
+            GRAPH_ERROR.to_string()
+        } else {
             response_name(kinds[0])
-        ));
+        };
+        let mut reference = Ref::new(format!("#/components/responses/{name}"));
         reference.description = kinds
             .iter()
             .map(|k| k.title)

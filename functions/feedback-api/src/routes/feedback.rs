@@ -170,7 +170,7 @@ fn answer(record: &FeedbackRecord) -> HttpResponse {
 }
 
 /// Accepts the work, honouring `Idempotency-Key`.
-async fn submit_work(
+pub(crate) async fn submit_work(
     app: &App,
     call: &Call,
     work: FeedbackRequest,

@@ -5,6 +5,7 @@
 pub mod detection_quality;
 pub mod familiar_contexts;
 pub mod feedback;
+pub mod graph;
 pub mod indicators;
 pub mod password_events;
 pub mod risk_detections;

@@ -2,6 +2,7 @@
 
 use utoipa::{IntoParams, ToSchema};
 
+use riskfeedback::errors::Invalid;
 use riskfeedback::feedback::{DetectionIn, Feedback};
 use riskfeedback::intake::FeedbackRequest;
 use riskfeedback::model::{Detection, RiskState};
@@ -10,6 +11,7 @@ use riskfeedback::store::{DetectionFilter, ReadStore};
 use riskfeedback::validate::Errors;
 use riskfeedback_http::router::{Call, RouteResult};
 use riskfeedback_http::{list_page, ListBody};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::feedback::accept;
@@ -58,11 +60,24 @@ pub async fn list_detections(app: &App, call: Call) -> RouteResult {
     Ok(list_page(page))
 }
 
+/// The detections to ingest, under `detections`, or a Graph `riskDetections` page as Graph
+/// returned it, under `value` (SPEC 8): one of the two.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DetectionsBody {
     #[schema(min_items = 1, max_items = 100)]
-    detections: Vec<DetectionIn>,
+    detections: Option<Vec<DetectionIn>>,
+    /// A Graph page's `value`, posted with the rest of the page.
+    #[schema(min_items = 1, max_items = 100)]
+    value: Option<Vec<DetectionIn>>,
+    /// Graph's, taken with the page and not used.
+    #[serde(rename = "@odata.context", default)]
+    #[schema(value_type = Option<String>)]
+    _odata_context: Option<IgnoredAny>,
+    /// Graph's, taken with the page and not used: the caller fetches the next page itself.
+    #[serde(rename = "@odata.nextLink", default)]
+    #[schema(value_type = Option<String>)]
+    _odata_next_link: Option<IgnoredAny>,
 }
 
 #[utoipa::path(post, path = "/risk-detections", tag = "Risk detections",
@@ -71,5 +86,17 @@ pub struct DetectionsBody {
     security(("jwt" = ["Signals.Ingest"])))]
 pub async fn ingest_detections(app: &App, call: Call) -> RouteResult {
     let body: DetectionsBody = call.json()?;
-    accept(app, &call, FeedbackRequest::detections(body.detections)?).await
+    let (field, detections) = match (body.detections, body.value) {
+        (Some(detections), None) => ("detections", detections),
+        (None, Some(value)) => ("value", value),
+        (Some(_), Some(_)) => {
+            return Err(Invalid::field(
+                "value",
+                "send detections or a Graph page's value, not both",
+            )
+            .into())
+        }
+        (None, None) => return Err(Invalid::field("detections", "is required").into()),
+    };
+    accept(app, &call, FeedbackRequest::detections(field, detections)?).await
 }

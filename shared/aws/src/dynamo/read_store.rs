@@ -200,6 +200,30 @@ impl ReadStore for DynamoStore {
         Ok(page.map(|d| d.detection))
     }
 
+    async fn detection(&self, tenant: &str, id: &str) -> Result<Option<Detection>, StoreError> {
+        // The tenant's detection index is keyed by id: the id's own key sorts first among the
+        // keys it begins.
+        let key = key_id(id);
+        let query = Query {
+            index: Some(GSI1),
+            pk: detections_index(tenant),
+            sk_prefix: Some(&key),
+            filters: Vec::new(),
+            newest_first: false,
+            any_of: None,
+        };
+        let first = PageRequest {
+            limit: 1,
+            cursor: None,
+        };
+        let page: Page<DetectionItem> = self.query_page(tenant, query, &first).await?;
+        Ok(page
+            .value
+            .into_iter()
+            .map(|d| d.detection)
+            .find(|d| d.id == id))
+    }
+
     async fn familiar_contexts(
         &self,
         tenant: &str,

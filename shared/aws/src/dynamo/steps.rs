@@ -131,6 +131,10 @@ impl DynamoStore {
             set.push("userPrincipalName = :upn");
             values.insert(":upn".to_string(), AttributeValue::S(upn.clone()));
         }
+        if let Some(name) = &user.user_display_name {
+            set.push("userDisplayName = :name");
+            values.insert(":name".to_string(), AttributeValue::S(name.clone()));
+        }
         let mut remove = vec!["pendingWork[0]"];
         match user.learning_until_date_time {
             Some(until) => {

@@ -1,11 +1,13 @@
 //! The rules of the document that span fields, which the types' derived schemas cannot say:
 //! which value an indicator's type takes, which fields each submitted item needs, the shape of
-//! a bulk undo, and which password event names a sign-in.
+//! a bulk undo and of an ingestion, what a detection at risk carries, and which password event
+//! names a sign-in.
 
 use std::collections::BTreeMap;
 
 use riskfeedback::feedback::PasswordEventKind;
 use riskfeedback::indicators::IndicatorType;
+use riskfeedback::model::{DetectionLevel, RiskState};
 use riskfeedback::openapi::{Cursor, DayOrTime, DomainName, HttpUrl, IpAddress, Sha1, Sha256};
 use riskfeedback::submissions::{Category, ItemType};
 use serde_json::{json, Value};
@@ -52,6 +54,19 @@ pub fn add_cross_field_rules(schemas: &mut BTreeMap<String, Value>) {
         undo["description"] =
             json!("Exactly one of `actionIds` and `investigationId`, and why (`reason`).");
     }
+    if let Some(body) = schemas.get_mut("DetectionsBody") {
+        // `ingest_detections`: the detections, or a Graph page's `value`; `null` is the same as
+        // leaving a field out.
+        body["oneOf"] = json!([
+            {"required": ["detections"], "properties": {
+                "detections": {"type": "array"}, "value": {"type": "null"}}},
+            {"required": ["value"], "properties": {
+                "value": {"type": "array"}, "detections": {"type": "null"}}},
+        ]);
+    }
+    if let Some(detection) = schemas.get_mut("DetectionIn") {
+        detection["allOf"] = detection_rules();
+    }
     if let Some(password) = schemas.get_mut("PasswordEventBody") {
         // `FeedbackRequest::password`: `signInId` for, and only for, `mfaPassed`; `null` is the
         // same as leaving it out.
@@ -89,6 +104,27 @@ pub fn add_cross_field_rules(schemas: &mut BTreeMap<String, Value>) {
         stored.insert("required".into(), Value::Array(required));
         stored.insert("properties".into(), properties);
     }
+}
+
+/// `intake::check_detection`: a detection at risk carries some risk, and names its sign-in
+/// once, by Graph's `requestId` or by `signIn`.
+fn detection_rules() -> Value {
+    let arrived_in_a_verdict = [
+        RiskState::ConfirmedSafe,
+        RiskState::ConfirmedCompromised,
+        RiskState::Dismissed,
+        RiskState::Remediated,
+    ];
+    json!([
+        {
+            "if": {"required": ["riskLevel"], "properties": {"riskLevel": {"const": DetectionLevel::None}}},
+            "then": {"required": ["riskState"], "properties": {"riskState": {"enum": arrived_in_a_verdict}}}
+        },
+        {
+            "if": {"required": ["signIn"], "properties": {"signIn": {"type": "object"}}},
+            "then": {"properties": {"requestId": {"type": "null"}}}
+        },
+    ])
 }
 
 /// `indicatorValue` as `indicators::normalize` takes it for each `indicatorType`.

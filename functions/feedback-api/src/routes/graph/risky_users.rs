@@ -1,0 +1,153 @@
+//! Graph's `identityProtection/riskyUsers`: the list, one user, its history, and the three
+//! actions.
+
+use riskfeedback::errors::NotFound;
+use riskfeedback::feedback::FeedbackAction;
+use riskfeedback::model::{RiskLevel, RiskState};
+use riskfeedback::openapi::{Id, Idempotency};
+use riskfeedback::store::{ReadStore, UserFilter};
+use riskfeedback::views::RiskyUser;
+use riskfeedback_http::graph::{entity, Collection, ListOptions};
+use riskfeedback_http::odata::{Allowed, Filter, Op};
+use riskfeedback_http::router::{Call, RouteResult};
+
+use super::act;
+use super::shapes::{GraphHistoryItem, GraphRiskyUser, UserIdsBody};
+use crate::routes::risky_users::known_user;
+use crate::App;
+
+const USERS: Allowed<'static> = Allowed {
+    text: &[
+        ("id", &[Op::Eq, Op::Ne]),
+        ("riskLevel", &[Op::Eq, Op::Ne]),
+        ("riskState", &[Op::Eq, Op::Ne]),
+        ("riskDetail", &[Op::Eq, Op::Ne]),
+        ("userPrincipalName", &[Op::Eq, Op::Ne, Op::StartsWith]),
+        ("userDisplayName", &[Op::Eq, Op::Ne, Op::StartsWith]),
+    ],
+    times: &["riskLastUpdatedDateTime"],
+};
+
+const HISTORY: Allowed<'static> = Allowed {
+    text: &[
+        ("riskLevel", &[Op::Eq, Op::Ne]),
+        ("riskState", &[Op::Eq, Op::Ne]),
+        ("riskDetail", &[Op::Eq, Op::Ne]),
+        ("initiatedBy", &[Op::Eq, Op::Ne]),
+    ],
+    times: &["riskLastUpdatedDateTime"],
+};
+
+/// An `eq` clause's text as an enum the store can filter on, when it is one exactly; other
+/// spellings are left to the filter itself.
+pub(crate) fn pushed_down<T: serde::de::DeserializeOwned>(
+    filter: &Filter,
+    field: &str,
+) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(filter.equals(field)?.to_string())).ok()
+}
+
+#[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskyUsers", tag = "Graph-compatible",
+    params(ListOptions),
+    responses((status = 200, description = "One page of risky users, as Graph lists them; \
+        `$filter` takes id, riskLevel, riskState, riskDetail, userPrincipalName and \
+        userDisplayName (eq, ne; startswith for the names), and riskLastUpdatedDateTime \
+        compared with a time", body = Collection<GraphRiskyUser>)),
+    security(("jwt" = ["Risk.Read"])))]
+pub async fn graph_list_risky_users(app: &App, call: Call) -> RouteResult {
+    let options = ListOptions::of(&call, &USERS)?;
+    let filter = UserFilter {
+        risk_level: pushed_down::<RiskLevel>(&options.filter, "riskLevel"),
+        risk_state: pushed_down::<RiskState>(&options.filter, "riskState"),
+    };
+    let page = app
+        .store
+        .users(&call.caller.tenant_id, &filter, &options.page()?)
+        .await?;
+    let page = page.map(|row| GraphRiskyUser::from(RiskyUser::new(row, app.policy_level)));
+    options.collection(&call, "identityProtection/riskyUsers", page)
+}
+
+#[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskyUsers/{userId}", tag = "Graph-compatible",
+    params(("userId" = Id, Path)),
+    responses((status = 200, description = "The risky user", body = GraphRiskyUser)),
+    security(("jwt" = ["Risk.Read"])))]
+pub async fn graph_get_risky_user(app: &App, call: Call) -> RouteResult {
+    let id = call.id("userId")?;
+    match app.store.user(&call.caller.tenant_id, id).await? {
+        Some(row) => Ok(entity(
+            &call,
+            "identityProtection/riskyUsers/$entity",
+            GraphRiskyUser::from(RiskyUser::new(row, app.policy_level)),
+        )),
+        None => Err(NotFound::new("user", id).into()),
+    }
+}
+
+#[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskyUsers/{userId}/history", tag = "Graph-compatible",
+    params(("userId" = Id, Path), ListOptions),
+    responses((status = 200, description = "The user's risk history, newest first; `$filter` \
+        takes riskLevel, riskState, riskDetail and initiatedBy (eq, ne), and \
+        riskLastUpdatedDateTime compared with a time", body = Collection<GraphHistoryItem>)),
+    security(("jwt" = ["Risk.Read"])))]
+pub async fn graph_risky_user_history(app: &App, call: Call) -> RouteResult {
+    let options = ListOptions::of(&call, &HISTORY)?;
+    let id = known_user(app, &call).await?;
+    let page = app
+        .store
+        .user_history(&call.caller.tenant_id, id, &options.page()?)
+        .await?;
+    options.collection(
+        &call,
+        "identityProtection/riskyUsers/history",
+        page.map(GraphHistoryItem::from),
+    )
+}
+
+#[utoipa::path(post, path = "/graph/v1.0/identityProtection/riskyUsers/confirmCompromised", tag = "Graph-compatible",
+    params(Idempotency), request_body = UserIdsBody,
+    responses((status = 204, description = "Accepted, as Graph answers; `Location` names the feedback that carries it out")),
+    security(("jwt" = ["Risk.Feedback"])))]
+pub async fn graph_confirm_users_compromised(app: &App, call: Call) -> RouteResult {
+    let body: UserIdsBody = call.json()?;
+    act(
+        app,
+        &call,
+        FeedbackAction::ConfirmUserCompromised,
+        "userIds",
+        body.user_ids,
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/graph/v1.0/identityProtection/riskyUsers/confirmSafe", tag = "Graph-compatible",
+    params(Idempotency), request_body = UserIdsBody,
+    responses((status = 204, description = "Accepted, as Graph answers; `Location` names the feedback that carries it out")),
+    security(("jwt" = ["Risk.Feedback"])))]
+pub async fn graph_confirm_users_safe(app: &App, call: Call) -> RouteResult {
+    let body: UserIdsBody = call.json()?;
+    act(
+        app,
+        &call,
+        FeedbackAction::ConfirmUserSafe,
+        "userIds",
+        body.user_ids,
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/graph/v1.0/identityProtection/riskyUsers/dismiss", tag = "Graph-compatible",
+    params(Idempotency), request_body = UserIdsBody,
+    responses((status = 204, description = "Accepted, as Graph answers; `Location` names the feedback that carries it out")),
+    security(("jwt" = ["Risk.Feedback"])))]
+pub async fn graph_dismiss_users(app: &App, call: Call) -> RouteResult {
+    let body: UserIdsBody = call.json()?;
+    act(
+        app,
+        &call,
+        FeedbackAction::DismissUser,
+        "userIds",
+        body.user_ids,
+    )
+    .await
+}
