@@ -2,6 +2,7 @@
 // page uses to call the API and to show what it answered. Pages live in pages/*.js.
 
 import { usersPage, userPage } from "./pages/users.js";
+import { servicePrincipalsPage, servicePrincipalPage } from "./pages/service_principals.js";
 import { signInsPage } from "./pages/signins.js";
 import { detectionsPage } from "./pages/detections.js";
 import { actionCenterPage } from "./pages/actions.js";
@@ -12,6 +13,8 @@ import { qualityPage } from "./pages/quality.js";
 const routes = [
   [/^\/risky-users$/, usersPage],
   [/^\/risky-users\/([^/]+)$/, userPage],
+  [/^\/risky-service-principals$/, servicePrincipalsPage],
+  [/^\/risky-service-principals\/([^/]+)$/, servicePrincipalPage],
   [/^\/risky-signins$/, signInsPage],
   [/^\/risk-detections$/, detectionsPage],
   [/^\/action-center$/, actionCenterPage],

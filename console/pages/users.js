@@ -12,8 +12,8 @@ import {
   selection,
 } from "./feedback.js";
 
-const LEVELS = ["", "low", "medium", "high", "none"];
-const STATES = ["", "atRisk", "confirmedCompromised", "confirmedSafe", "dismissed", "remediated", "none"];
+export const LEVELS = ["", "low", "medium", "high", "none"];
+export const STATES = ["", "atRisk", "confirmedCompromised", "confirmedSafe", "dismissed", "remediated", "none"];
 
 export function filterSelect(label, name, values, current) {
   return el(
@@ -152,7 +152,7 @@ function taughtBy(d) {
   return context ? `${CAUSES[d.taughtBy.cause]} ${contextLabel(context)}` : CAUSES[d.taughtBy.cause];
 }
 
-function historyWhat(h) {
+export function historyWhat(h) {
   const detail = h.activity?.detail && h.activity.detail !== "none" ? ` (${h.activity.detail})` : "";
   const learned = (h.activity?.learnedContexts || []).map(contextLabel);
   const forgotten = (h.activity?.forgottenContexts || []).map(contextLabel);

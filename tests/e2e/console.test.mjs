@@ -76,6 +76,28 @@ const users = {
   signIn: `signin-${run}`,
 };
 
+const apps = { compromised: `app-compromised-${run}`, dismissed: `app-dismissed-${run}` };
+
+/** A service principal's detection in Graph's own shape, as Entra exports it. */
+function appDetection(app, n) {
+  return {
+    "@odata.type": "#microsoft.graph.servicePrincipalRiskDetection",
+    id: `spd${n}-${run}`,
+    riskEventType: "investigationsThreatIntelligence",
+    riskState: "atRisk",
+    riskLevel: "high",
+    riskDetail: "none",
+    source: "IdentityProtection",
+    detectionTimingType: "offline",
+    activity: "servicePrincipal",
+    detectedDateTime: "2026-11-20T08:00:00Z",
+    servicePrincipalId: app,
+    servicePrincipalDisplayName: `Payroll sync ${n}`,
+    appId: `appid-${n}-${run}`,
+    keyIds: [`key-${n}-${run}`],
+  };
+}
+
 before(async () => {
   browser = await chromium.launch({
     executablePath: process.env.RF_CHROMIUM || "/usr/bin/chromium",
@@ -93,6 +115,10 @@ before(async () => {
     ],
   });
   await waitProcessed(ingested.id);
+  const ingestedApps = await call("POST", "/risk-detections", {
+    value: [appDetection(apps.compromised, 1), appDetection(apps.dismissed, 2)],
+  });
+  await waitProcessed(ingestedApps.id);
   await call("POST", "/remediation-actions", {
     actions: [
       { id: `a-done-${run}`, investigationId: `inv-${run}`, actionType: "quarantineFile",
@@ -131,6 +157,27 @@ test("Confirm user compromised from the user's page", async () => {
   await page.getByRole("dialog").getByRole("button", { name: "Confirm user compromised" }).click();
   await page.getByText(/risk state confirmedCompromised/).waitFor({ timeout: 20000 });
   await shot(page, "user-detail");
+  await page.close();
+});
+
+test("Risky service principals: dismiss one from the list, confirm another compromised from its page", async () => {
+  const page = await open(`/risky-service-principals`);
+  await page.getByRole("checkbox", { name: `Select ${apps.dismissed}` }).check();
+  await page.getByRole("button", { name: "Dismiss risk" }).first().click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByRole("cell", { name: apps.dismissed }).waitFor();
+  await dialog.getByRole("button", { name: "Dismiss risk" }).click();
+  await page.getByRole("status").getByText("Dismiss risk: completed").waitFor({ timeout: 20000 });
+  await page.getByRole("row", { name: /Payroll sync 2/ }).getByRole("cell", { name: "dismissed", exact: true }).waitFor();
+  await shot(page, "risky-service-principals");
+  await page.getByRole("link", { name: "Payroll sync 1" }).click();
+  await page.getByRole("heading", { name: "Service principal Payroll sync 1" }).waitFor();
+  await page.getByRole("cell", { name: `key-1-${run}` }).waitFor();
+  await page.getByRole("button", { name: "Confirm compromised" }).first().click();
+  await page.getByRole("dialog").getByRole("button", { name: "Confirm compromised" }).click();
+  await page.getByText(/risk state confirmedCompromised \(adminConfirmedServicePrincipalCompromised\)/).waitFor({ timeout: 20000 });
+  await page.getByRole("cell", { name: "adminConfirmedServicePrincipalCompromised", exact: false }).first().waitFor();
+  await shot(page, "service-principal-detail");
   await page.close();
 });
 

@@ -43,6 +43,18 @@ from msgraph.generated.identity_protection.risky_users.dismiss.dismiss_post_requ
 from msgraph.generated.identity_protection.risky_users.risky_users_request_builder import (
     RiskyUsersRequestBuilder,
 )
+from msgraph.generated.identity_protection.risky_service_principals.confirm_compromised.confirm_compromised_post_request_body import (
+    ConfirmCompromisedPostRequestBody as ServicePrincipalsConfirmCompromisedBody,
+)
+from msgraph.generated.identity_protection.risky_service_principals.dismiss.dismiss_post_request_body import (
+    DismissPostRequestBody as ServicePrincipalsDismissBody,
+)
+from msgraph.generated.identity_protection.risky_service_principals.risky_service_principals_request_builder import (
+    RiskyServicePrincipalsRequestBuilder,
+)
+from msgraph.generated.identity_protection.service_principal_risk_detections.service_principal_risk_detections_request_builder import (
+    ServicePrincipalRiskDetectionsRequestBuilder,
+)
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph_beta.generated.audit_logs.sign_ins.confirm_compromised.confirm_compromised_post_request_body import (
     ConfirmCompromisedPostRequestBody as SignInsConfirmCompromisedBody,
@@ -150,6 +162,42 @@ def detection(n: int, level: str, day: int) -> dict:
         "userDisplayName": f"User {n}",
         "userPrincipalName": f"{user(n)}@contoso.com",
     }
+
+
+def app(n: int) -> str:
+    return f"{RUN}-app-{n}"
+
+
+def app_detection(n: int) -> dict:
+    """A service principal's detection in Graph's own shape."""
+    return {
+        "@odata.type": "#microsoft.graph.servicePrincipalRiskDetection",
+        "id": f"{RUN}-spd{n}",
+        "requestId": None,
+        "correlationId": None,
+        "riskEventType": "investigationsThreatIntelligence",
+        "riskState": "atRisk",
+        "riskLevel": "high",
+        "riskDetail": "none",
+        "source": "IdentityProtection",
+        "detectionTimingType": "offline",
+        "activity": "servicePrincipal",
+        "tokenIssuerType": "AzureAD",
+        "ipAddress": None,
+        "location": None,
+        "activityDateTime": "2026-12-01T00:00:00Z",
+        "detectedDateTime": "2026-12-01T00:00:00Z",
+        "lastUpdatedDateTime": "2026-12-01T00:00:00Z",
+        "servicePrincipalId": app(n),
+        "servicePrincipalDisplayName": f"Contoso App {n}",
+        "appId": f"{RUN}-appid-{n}",
+        "keyIds": [f"{RUN}-key-{n}"],
+        "additionalInfo": "[{\"Key\":\"alertUrl\",\"Value\":null}]",
+    }
+
+
+def app_state_of(n: int) -> str:
+    return api("GET", f"/risky-service-principals/{quote(app(n))}")["riskState"]
 
 
 def state_of(n: int) -> str:
@@ -271,6 +319,52 @@ async def main():
     until("beta confirmSafe", lambda: sign_in(4) == "confirmedSafe" or None)
     until("beta confirmCompromised", lambda: sign_in(5) == "confirmedCompromised" or None)
     check("beta auditLogs/signIns confirmSafe and confirmCompromised", True)
+
+    # Risky service principals, from Graph's servicePrincipalRiskDetections shape.
+    api("POST", "/risk-detections", {"value": [app_detection(1), app_detection(2)]})
+    for n in (1, 2):
+        until(f"{app(n)} is at risk", lambda n=n: app_state_of(n) == "atRisk" or None)
+    query = RiskyServicePrincipalsRequestBuilder.RiskyServicePrincipalsRequestBuilderGetQueryParameters(
+        filter=f"riskState eq 'atRisk' and startswith(displayName, 'Contoso App')"
+    )
+    apps = await graph.identity_protection.risky_service_principals.get(
+        request_configuration=RequestConfiguration(query_parameters=query)
+    )
+    mine = sorted(a.id for a in apps.value if a.id.startswith(RUN))
+    check("risky service principals listed", mine == [app(1), app(2)], mine)
+    first = next(a for a in apps.value if a.id == app(1))
+    check(
+        "with Graph's names",
+        first.display_name == "Contoso App 1" and first.app_id == f"{RUN}-appid-1"
+        and name(first.risk_level) == "high",
+        first,
+    )
+    query = ServicePrincipalRiskDetectionsRequestBuilder.ServicePrincipalRiskDetectionsRequestBuilderGetQueryParameters(
+        filter=f"servicePrincipalId eq '{app(2)}'"
+    )
+    found = await graph.identity_protection.service_principal_risk_detections.get(
+        request_configuration=RequestConfiguration(query_parameters=query)
+    )
+    check(
+        "servicePrincipalRiskDetections of one",
+        [d.id for d in found.value] == [f"{RUN}-spd2"] and found.value[0].key_ids == [f"{RUN}-key-2"],
+        [d.id for d in found.value],
+    )
+    await graph.identity_protection.risky_service_principals.confirm_compromised.post(
+        ServicePrincipalsConfirmCompromisedBody(service_principal_ids=[app(1)])
+    )
+    until(f"{app(1)} is confirmed compromised", lambda: app_state_of(1) == "confirmedCompromised" or None)
+    await graph.identity_protection.risky_service_principals.dismiss.post(
+        ServicePrincipalsDismissBody(service_principal_ids=[app(2)])
+    )
+    until(f"{app(2)} is dismissed", lambda: app_state_of(2) == "dismissed" or None)
+    one = await graph.identity_protection.risky_service_principals.by_risky_service_principal_id(app(1)).get()
+    check(
+        "service principals' confirmCompromised and dismiss, read back",
+        name(one.risk_state) == "confirmedCompromised"
+        and name(one.risk_detail) == "adminConfirmedServicePrincipalCompromised",
+        one,
+    )
 
     # Refused calls come back as the SDK's ODataError, with Graph's code.
     try:

@@ -54,10 +54,16 @@ def _report_dropped():
 
 
 @schemathesis.hook
-def after_call(context, case, response):
-    key = response.request.headers.get("Idempotency-Key")
+def before_call(context, case, kwargs):
+    # Before the request is sent, not after: with two workers, a request refused for reusing a
+    # key can come back before the answer to the one that used it first.
+    key = (case.headers or {}).get("Idempotency-Key")
     if key is not None:
-        BODIES_BY_KEY.setdefault(key, set()).add(_request(response.request))
+        BODIES_BY_KEY.setdefault(key, set()).add(_request(case))
+
+
+@schemathesis.hook
+def after_call(context, case, response):
     try:
         body = response.json()
         cursor = body.get("nextCursor")
@@ -82,8 +88,8 @@ def filter_failure(context, failure, case, response):
     if kind == "/problems/idempotency-key-reused":
         # Schemathesis reuses the keys it generates (a shrunk key is often "0") with other
         # bodies; the API must refuse that (one key, one request).
-        key = response.request.headers.get("Idempotency-Key")
-        reused = bool(key and BODIES_BY_KEY.get(key, set()) - {_request(response.request)})
+        key = (case.headers or {}).get("Idempotency-Key")
+        reused = bool(key and BODIES_BY_KEY.get(key, set()) - {_request(case)})
         return _keep(not reused, case, "Idempotency-Key reused with another body")
     if kind != "/problems/validation" or not errors:
         return True
@@ -189,7 +195,6 @@ def _problem(response) -> dict:
     return body
 
 
-def _request(request) -> tuple:
-    body = request.body or b""
-    body = body.encode() if isinstance(body, str) else bytes(body)
-    return (request.method, request.path_url.split("?")[0], body)
+def _request(case) -> tuple:
+    """What makes a request under a key the same request: its route and its body."""
+    return (case.method.upper(), case.formatted_path, json.dumps(case.body, sort_keys=True, default=str))

@@ -16,12 +16,13 @@ use riskfeedback_http::route;
 use riskfeedback_http::router::Routes;
 
 use routes::graph::{
-    risk_detections as graph_risk_detections, risky_users as graph_risky_users,
+    risk_detections as graph_risk_detections,
+    risky_service_principals as graph_risky_service_principals, risky_users as graph_risky_users,
     sign_ins as graph_sign_ins,
 };
 use routes::{
     detection_quality, familiar_contexts, feedback, indicators, password_events, risk_detections,
-    risky_sign_ins, risky_users, submissions,
+    risky_service_principals, risky_sign_ins, risky_users, submissions,
 };
 
 /// What every request needs, built once per cold start.
@@ -80,6 +81,12 @@ pub fn routes() -> &'static Routes<App> {
             route!(risky_sign_ins::confirm_sign_ins_safe),
             route!(risky_sign_ins::confirm_sign_ins_compromised),
             route!(risky_sign_ins::dismiss_sign_ins),
+            route!(risky_service_principals::list_service_principals),
+            route!(risky_service_principals::get_service_principal),
+            route!(risky_service_principals::service_principal_history),
+            route!(risky_service_principals::confirm_service_principals_compromised),
+            route!(risky_service_principals::dismiss_service_principals),
+            route!(risky_service_principals::list_service_principal_detections),
             route!(risk_detections::list_detections),
             route!(risk_detections::ingest_detections),
             route!(password_events::password_event),
@@ -99,6 +106,13 @@ pub fn routes() -> &'static Routes<App> {
             route!(graph_risky_users::graph_dismiss_users),
             route!(graph_risk_detections::graph_list_risk_detections),
             route!(graph_risk_detections::graph_get_risk_detection),
+            route!(graph_risky_service_principals::graph_list_risky_service_principals),
+            route!(graph_risky_service_principals::graph_get_risky_service_principal),
+            route!(graph_risky_service_principals::graph_risky_service_principal_history),
+            route!(graph_risky_service_principals::graph_confirm_service_principals_compromised),
+            route!(graph_risky_service_principals::graph_dismiss_service_principals),
+            route!(graph_risky_service_principals::graph_list_service_principal_risk_detections),
+            route!(graph_risky_service_principals::graph_get_service_principal_risk_detection),
             route!(graph_sign_ins::graph_confirm_sign_ins_safe),
             route!(graph_sign_ins::graph_confirm_sign_ins_compromised),
         ])

@@ -9,6 +9,7 @@ use crate::location::{GeoCoordinates, SignInLocation};
 use crate::model::{
     Activity, DetectionLevel, DetectionTimingType, Evidence, RiskDetail, RiskLevel, RiskState,
 };
+use crate::principal::{principal_key, PrincipalKind};
 
 /// What a unit of work asks for. The first seven are SPEC 8's feedback actions;
 /// `ingestDetections` is the work behind `POST /risk-detections`.
@@ -26,9 +27,21 @@ pub enum FeedbackAction {
     IngestDetections,
     /// `DELETE /familiar-contexts/{id}`: forget what feedback taught (SPEC 3a).
     ForgetFamiliarContext,
+    /// A service principal's risk (SPEC 3c).
+    ConfirmServicePrincipalCompromised,
+    DismissServicePrincipal,
 }
 
 impl FeedbackAction {
+    /// Whether the targets of this action are service principals' ids.
+    pub fn targets_service_principals(self) -> bool {
+        matches!(
+            self,
+            FeedbackAction::ConfirmServicePrincipalCompromised
+                | FeedbackAction::DismissServicePrincipal
+        )
+    }
+
     /// Whether the targets of this action are sign-in ids (otherwise user or detection ids).
     pub fn targets_sign_ins(self) -> bool {
         matches!(
@@ -201,8 +214,25 @@ pub struct DetectionIn {
     pub odata_type: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Id))]
     pub id: String,
+    /// The user the detection concerns; or, on a service principal's detection, none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Id))]
     pub user_id: String,
+    /// The service principal a detection concerns instead of a user (SPEC 3c): Graph's
+    /// `servicePrincipalRiskDetection`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Id>))]
+    pub service_principal_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
+    pub service_principal_display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Id>))]
+    pub app_id: Option<String>,
+    /// The service principal's credentials the detection concerns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::Id>, max_items = 100))]
+    pub key_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub user_principal_name: Option<String>,
@@ -269,12 +299,23 @@ pub struct DetectionIn {
     pub evidence: Option<Evidence>,
 }
 
-/// Graph's `@odata.type` of a detection.
+/// Graph's `@odata.type` of a user's detection, and of a service principal's.
 pub const GRAPH_DETECTION_TYPE: &str = "#microsoft.graph.riskDetection";
+pub const GRAPH_SERVICE_PRINCIPAL_DETECTION_TYPE: &str =
+    "#microsoft.graph.servicePrincipalRiskDetection";
 
 #[cfg(feature = "openapi")]
 fn graph_detection_type() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    crate::openapi::some_of(&[GRAPH_DETECTION_TYPE], "Graph's type name, if sent.")
+    use utoipa::openapi::schema::{SchemaType, Type};
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some([
+            serde_json::json!(GRAPH_DETECTION_TYPE),
+            serde_json::json!(GRAPH_SERVICE_PRINCIPAL_DETECTION_TYPE),
+            serde_json::Value::Null,
+        ]))
+        .description(Some("Graph's type name, if sent."))
+        .into()
 }
 
 /// A location is Graph's object, or text.
@@ -307,6 +348,11 @@ impl DetectionIn {
     /// `location` become the sign-in they describe, the flat address becomes evidence, and the
     /// sign-in's address and place are the detection's too.
     pub fn in_own_shape(mut self) -> DetectionIn {
+        if let Some(id) = &self.service_principal_id {
+            // Its aggregate's key; a service principal's sign-in is not one the service keeps,
+            // so `requestId` stays as Graph gives it.
+            self.user_id = principal_key(PrincipalKind::ServicePrincipal, id);
+        }
         let places = [
             self.location.as_mut(),
             self.sign_in.as_mut().and_then(|s| s.location.as_mut()),
@@ -325,7 +371,8 @@ impl DetectionIn {
                 evidence.ip_address = Some(ip.clone());
             }
         }
-        if let Some(request_id) = self.request_id.take() {
+        let of_a_user = self.service_principal_id.is_none();
+        if let Some(request_id) = self.request_id.take_if(|_| of_a_user) {
             if self.sign_in.is_none() {
                 let real_time = matches!(
                     self.detection_timing_type,

@@ -8,14 +8,21 @@ use crate::auth::Actor;
 use crate::familiar::ContextRef;
 use crate::feedback::FeedbackAction;
 use crate::model::{RiskDetail, RiskLevel, RiskState};
+use crate::principal::{principal_of, PrincipalKind};
 
-/// One change recorded in a user's append-only history.
+/// One change recorded in a principal's append-only history.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
     pub id: String,
+    /// The user's id; empty, and left out, in a service principal's history as the API shows
+    /// it ([`HistoryEntry::as_seen`]). Stored, it is the aggregate's key (`principal`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub user_id: String,
+    /// The service principal's id, in its history as the API shows it (SPEC 3c).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_principal_id: Option<String>,
     pub feedback_id: String,
     pub action: FeedbackAction,
     pub activity: HistoryActivity,
@@ -50,4 +57,16 @@ pub struct RiskSnapshot {
     pub risk_level: RiskLevel,
     pub risk_state: RiskState,
     pub risk_detail: RiskDetail,
+}
+
+impl HistoryEntry {
+    /// The entry as the API shows it: a service principal's names its `servicePrincipalId`,
+    /// and no user.
+    pub fn as_seen(mut self) -> HistoryEntry {
+        if let (PrincipalKind::ServicePrincipal, id) = principal_of(&self.user_id) {
+            self.service_principal_id = Some(id.to_string());
+            self.user_id.clear();
+        }
+        self
+    }
 }

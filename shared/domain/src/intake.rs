@@ -12,15 +12,16 @@ use crate::auth::Caller;
 use crate::errors::{Invalid, KeyReused};
 use crate::feedback::{
     DetectionIn, FeedbackAction, PasswordEvent, PasswordEventKind, TargetOutcome,
-    GRAPH_DETECTION_TYPE,
+    GRAPH_DETECTION_TYPE, GRAPH_SERVICE_PRINCIPAL_DETECTION_TYPE,
 };
 use crate::idempotency::{new_id, request_hash, same_request};
 use crate::limits::{
     MAX_ADDITIONAL_INFO_LEN, MAX_BULK_TARGETS, MAX_COMMENT_LEN, MAX_DETECTIONS_PER_CALL,
-    MAX_EVIDENCE_LEN, MAX_EVIDENCE_URL_LEN, MAX_TEXT_LEN,
+    MAX_EVIDENCE_LEN, MAX_EVIDENCE_URL_LEN, MAX_KEY_IDS, MAX_TEXT_LEN,
 };
 use crate::location::{GeoCoordinates, SignInLocation};
 use crate::model::DetectionLevel;
+use crate::principal::{principal_key, PrincipalKind};
 use crate::queue::{FeedbackNotice, FeedbackProcessed, Message, Queue, QueueError};
 use crate::remediation::AdminAction;
 use crate::retry::retry_after_conflict;
@@ -161,7 +162,17 @@ impl FeedbackRequest {
             if !seen.insert(&d.id) {
                 errors.add(at("id"), "repeats an earlier detection id");
             }
-            errors.id(at("userId"), &d.user_id);
+            match (d.user_id.is_empty(), &d.service_principal_id) {
+                (false, None) => errors.id(at("userId"), &d.user_id),
+                (true, Some(id)) => errors.id(at("servicePrincipalId"), id),
+                (false, Some(_)) => errors.add(
+                    at("servicePrincipalId"),
+                    "names a service principal besides userId: a detection concerns one",
+                ),
+                (true, None) => {
+                    errors.add(at("userId"), "is required, or servicePrincipalId instead")
+                }
+            }
             check_detection(&mut errors, d, &at);
         }
         errors.into_result()?;
@@ -387,20 +398,22 @@ async fn announce(
 
 type StepsByUser = BTreeMap<String, (Option<String>, Vec<Vec<String>>)>;
 
-/// Users named directly are one step each, with themselves as the target.
-async fn resolve_users(
+/// Principals named directly are one step each, with themselves as the target.
+async fn resolve_principals(
     store: &impl FeedbackStore,
     tenant: &str,
-    users: &[String],
+    kind: PrincipalKind,
+    ids: &[String],
     by_user: &mut StepsByUser,
     not_found: &mut Vec<String>,
 ) -> Result<(), StoreError> {
-    let existing = store.existing_users(tenant, users).await?;
-    for user in users {
-        if existing.contains(user) {
-            by_user.insert(user.clone(), (None, vec![vec![user.clone()]]));
+    let keys: Vec<String> = ids.iter().map(|id| principal_key(kind, id)).collect();
+    let existing = store.existing_users(tenant, &keys).await?;
+    for (id, key) in ids.iter().zip(keys) {
+        if existing.contains(&key) {
+            by_user.insert(key, (None, vec![vec![id.clone()]]));
         } else {
-            not_found.push(user.clone());
+            not_found.push(id.clone());
         }
     }
     Ok(())
@@ -438,12 +451,28 @@ pub(crate) async fn plan(
                 }
             }
         }
-        FeedbackRequest::Feedback { target_ids, .. } => {
-            resolve_users(store, tenant, target_ids, &mut by_user, &mut not_found).await?
+        FeedbackRequest::Feedback {
+            action, target_ids, ..
+        } => {
+            let kind = if action.targets_service_principals() {
+                PrincipalKind::ServicePrincipal
+            } else {
+                PrincipalKind::User
+            };
+            resolve_principals(
+                store,
+                tenant,
+                kind,
+                target_ids,
+                &mut by_user,
+                &mut not_found,
+            )
+            .await?
         }
         FeedbackRequest::Password { user_id, .. } => {
             let users = [user_id.clone()];
-            resolve_users(store, tenant, &users, &mut by_user, &mut not_found).await?
+            let kind = PrincipalKind::User;
+            resolve_principals(store, tenant, kind, &users, &mut by_user, &mut not_found).await?
         }
         FeedbackRequest::Detections(detections) => {
             for d in detections {
@@ -485,14 +514,43 @@ pub(crate) async fn plan(
 /// The rules of one detection besides its ids: text within its limits, a level for one that
 /// arrives at risk, and one sign-in however it is named.
 fn check_detection(errors: &mut Errors, d: &DetectionIn, at: &dyn Fn(&str) -> String) {
-    if let Some(kind) = &d.odata_type {
-        if kind != GRAPH_DETECTION_TYPE {
-            errors.add(at("@odata.type"), format!("must be {GRAPH_DETECTION_TYPE}"));
+    let expected = match d.service_principal_id {
+        Some(_) => GRAPH_SERVICE_PRINCIPAL_DETECTION_TYPE,
+        None => GRAPH_DETECTION_TYPE,
+    };
+    if d.odata_type.as_deref().is_some_and(|kind| kind != expected) {
+        errors.add(at("@odata.type"), format!("must be {expected}"));
+    }
+    if d.service_principal_id.is_some() {
+        if d.sign_in.is_some() {
+            errors.add(
+                at("signIn"),
+                "a service principal's detection names its sign-in only as requestId",
+            );
         }
+        if d.user_principal_name.is_some() || d.user_display_name.is_some() {
+            errors.add(
+                at("userPrincipalName"),
+                "names a user on a service principal's detection",
+            );
+        }
+    }
+    if d.key_ids.len() > MAX_KEY_IDS {
+        errors.add(at("keyIds"), format!("must hold at most {MAX_KEY_IDS} ids"));
+    }
+    for (i, key) in d.key_ids.iter().enumerate() {
+        errors.id(at(&format!("keyIds[{i}]")), key);
+    }
+    if let Some(app) = &d.app_id {
+        errors.id(at("appId"), app);
     }
     for (field, value) in [
         ("userPrincipalName", &d.user_principal_name),
         ("userDisplayName", &d.user_display_name),
+        (
+            "servicePrincipalDisplayName",
+            &d.service_principal_display_name,
+        ),
         ("tokenIssuerType", &d.token_issuer_type),
         ("lastUpdatedDateTime", &d.last_updated_date_time),
     ] {

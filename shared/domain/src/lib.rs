@@ -22,6 +22,7 @@ pub mod model;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod preview;
+pub mod principal;
 pub mod processing;
 pub mod quality;
 pub mod queue;

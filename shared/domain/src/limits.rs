@@ -22,6 +22,8 @@ pub const MAX_EVIDENCE_LEN: usize = 64;
 pub const MAX_EVIDENCE_URL_LEN: usize = 2048;
 /// Graph's `additionalInfo`: JSON text of a user agent, an alert URL, related locations.
 pub const MAX_ADDITIONAL_INFO_LEN: usize = 4096;
+/// Credentials one service principal's detection names (`keyIds`).
+pub const MAX_KEY_IDS: usize = 100;
 /// A cursor carries a DynamoDB key, up to four attributes of ids, in base64.
 pub const MAX_CURSOR_LEN: usize = 6144;
 /// An `Idempotency-Key`.

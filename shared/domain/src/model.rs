@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::familiar::{FamiliarContext, TaughtBy};
 use crate::location::{location_text_or_object, SignInLocation};
+use crate::principal::{principal_of, PrincipalKind};
 
 /// `none` < `low` < `medium` < `high`: the derived order is the risk order.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -206,9 +207,18 @@ pub struct User {
     /// Until when the user is in learning mode (SPEC 3a), after an analyst confirmed it safe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learning_until_date_time: Option<DateTime<Utc>>,
+    /// A service principal's application (SPEC 3c).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
 }
 
 impl User {
+    /// The principal as the API shows it: its own id, not its aggregate's key.
+    pub fn as_seen(mut self) -> User {
+        self.id = principal_of(&self.id).1.to_string();
+        self
+    }
+
     pub fn new(id: impl Into<String>) -> Self {
         User {
             id: id.into(),
@@ -219,6 +229,7 @@ impl User {
             risk_detail: RiskDetail::None,
             risk_last_updated_date_time: None,
             learning_until_date_time: None,
+            app_id: None,
         }
     }
 }
@@ -254,7 +265,20 @@ pub struct SignIn {
 #[serde(rename_all = "camelCase")]
 pub struct Detection {
     pub id: String,
+    /// The user's id; empty, and left out, on a service principal's detection as the API shows
+    /// it ([`Detection::as_seen`]). Stored, it is the aggregate's key (`principal`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub user_id: String,
+    /// The service principal's id, on its detections as the API shows them (SPEC 3c).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_principal_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_principal_display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// The credentials of the service principal the detection concerns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_principal_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -298,6 +322,18 @@ pub struct Detection {
     /// familiar context that matched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taught_by: Option<TaughtBy>,
+}
+
+impl Detection {
+    /// The detection as the API shows it: a service principal's names its
+    /// `servicePrincipalId`, and no user.
+    pub fn as_seen(mut self) -> Detection {
+        if let (PrincipalKind::ServicePrincipal, id) = principal_of(&self.user_id) {
+            self.service_principal_id = Some(id.to_string());
+            self.user_id.clear();
+        }
+        self
+    }
 }
 
 /// Everything the risk rules need to know about one user: the unit of atomic change.

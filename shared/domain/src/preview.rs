@@ -155,14 +155,14 @@ fn snapshots(before: &UserAggregate, after: &UserAggregate, target: &str) -> (Sn
         changes.detections.iter().map(|d| d.id.as_str()).collect()
     };
     let snapshot = |agg: &UserAggregate| Snapshot {
-        user: agg.user.clone(),
+        user: agg.user.clone().as_seen(),
         sign_ins: touched_sign_ins
             .iter()
             .filter_map(|id| agg.sign_ins.get(*id).cloned())
             .collect(),
         detections: touched_detections
             .iter()
-            .filter_map(|id| agg.detections.get(*id).cloned())
+            .filter_map(|id| agg.detections.get(*id).cloned().map(Detection::as_seen))
             .collect(),
     };
     (snapshot(before), snapshot(after))

@@ -243,6 +243,10 @@ mod tests {
         crate::model::Detection {
             id: id.to_string(),
             user_id: "alice".to_string(),
+            service_principal_id: None,
+            service_principal_display_name: None,
+            app_id: None,
+            key_ids: Vec::new(),
             user_principal_name: None,
             user_display_name: None,
             risk_event_type: kind.to_string(),

@@ -21,6 +21,7 @@ use crate::model::{
     Activity, Detection, DetectionLevel, DetectionTimingType, RiskDetail, RiskLevel, RiskState,
     SignIn, UserAggregate,
 };
+use crate::principal::{principal_of, PrincipalKind};
 
 /// What one unit of work asks of one user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub enum Command {
     Password(PasswordEvent),
     IngestDetections(Vec<DetectionIn>),
     ForgetFamiliarContexts(Vec<String>),
+    ConfirmServicePrincipalCompromised,
+    DismissServicePrincipal,
 }
 
 /// Detection types of token theft: a passed MFA prompt does not remediate them, since the
@@ -71,6 +74,10 @@ impl Command {
                     .collect(),
             ),
             FeedbackAction::ForgetFamiliarContext => Command::ForgetFamiliarContexts(targets),
+            FeedbackAction::ConfirmServicePrincipalCompromised => {
+                Command::ConfirmServicePrincipalCompromised
+            }
+            FeedbackAction::DismissServicePrincipal => Command::DismissServicePrincipal,
         }
     }
 
@@ -85,6 +92,10 @@ impl Command {
             Command::Password(_) => FeedbackAction::PasswordEvent,
             Command::IngestDetections(_) => FeedbackAction::IngestDetections,
             Command::ForgetFamiliarContexts(_) => FeedbackAction::ForgetFamiliarContext,
+            Command::ConfirmServicePrincipalCompromised => {
+                FeedbackAction::ConfirmServicePrincipalCompromised
+            }
+            Command::DismissServicePrincipal => FeedbackAction::DismissServicePrincipal,
         }
     }
 }
@@ -161,6 +172,8 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
     let mut agg = before.clone();
     let mut trace = Trace::default();
     let user_id = agg.user.id.clone();
+    // A principal named as a target is named by its own id, not its aggregate's key.
+    let principal = principal_of(&user_id).1.to_string();
     let (results, detail) = match command {
         Command::ConfirmSignInsSafe(ids) => {
             let outcome = sign_in_feedback(
@@ -195,10 +208,27 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
             (results, RiskDetail::AdminConfirmedSigninCompromised)
         }
         Command::ConfirmUserCompromised => {
-            confirm_user_compromised(&mut agg, ctx, &mut trace);
+            let detail = RiskDetail::AdminConfirmedUserCompromised;
+            confirm_compromised(&mut agg, detail, ctx, &mut trace);
             (
-                vec![TargetResult::new(&user_id, TargetOutcome::Applied)],
-                RiskDetail::AdminConfirmedUserCompromised,
+                vec![TargetResult::new(&principal, TargetOutcome::Applied)],
+                detail,
+            )
+        }
+        Command::ConfirmServicePrincipalCompromised => {
+            let detail = RiskDetail::AdminConfirmedServicePrincipalCompromised;
+            confirm_compromised(&mut agg, detail, ctx, &mut trace);
+            (
+                vec![TargetResult::new(&principal, TargetOutcome::Applied)],
+                detail,
+            )
+        }
+        Command::DismissServicePrincipal => {
+            let detail = RiskDetail::AdminDismissedAllRiskForServicePrincipal;
+            close_all_risk(&mut agg, RiskState::Dismissed, detail, ctx.now, &mut trace);
+            (
+                vec![TargetResult::new(&principal, TargetOutcome::Applied)],
+                detail,
             )
         }
         Command::ConfirmUserSafe => {
@@ -258,6 +288,7 @@ pub fn apply(before: &UserAggregate, command: &Command, ctx: &Context) -> Outcom
     let history = HistoryEntry {
         id: ctx.step_id.clone(),
         user_id,
+        service_principal_id: None,
         feedback_id: ctx.feedback_id.clone(),
         action: command.action(),
         activity: HistoryActivity {
@@ -442,8 +473,15 @@ fn set_sign_ins(
         .collect()
 }
 
-fn confirm_user_compromised(agg: &mut UserAggregate, ctx: &Context, trace: &mut Trace) {
-    let detail = RiskDetail::AdminConfirmedUserCompromised;
+/// Confirms the principal compromised: every active risk is confirmed compromised, and a
+/// detection of the analyst's own records it (`adminConfirmedUserCompromised` for a user,
+/// `adminConfirmedServicePrincipalCompromised` for a service principal: `detail`'s name).
+fn confirm_compromised(
+    agg: &mut UserAggregate,
+    detail: RiskDetail,
+    ctx: &Context,
+    trace: &mut Trace,
+) {
     // What an attacker did is nothing to learn from: learning mode ends.
     agg.user.learning_until_date_time = None;
     // What was at risk is now known compromised, and where it came from is no longer familiar.
@@ -469,14 +507,21 @@ fn confirm_user_compromised(agg: &mut UserAggregate, ctx: &Context, trace: &mut 
             set_detection(d, RiskState::ConfirmedCompromised, detail, ctx.now);
         }
     }
-    let id = format!("{}-adminConfirmedUserCompromised", ctx.step_id);
-    let risk_event_type = "adminConfirmedUserCompromised".to_string();
+    let risk_event_type = serde_json::to_value(detail)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let id = format!("{}-{risk_event_type}", ctx.step_id);
     trace.event_types.insert(risk_event_type.clone());
     agg.detections
         .entry(id.clone())
         .or_insert_with(|| Detection {
             id,
             user_id: agg.user.id.clone(),
+            service_principal_id: None,
+            service_principal_display_name: None,
+            app_id: None,
+            key_ids: Vec::new(),
             user_principal_name: agg.user.user_principal_name.clone(),
             user_display_name: None,
             risk_event_type,
@@ -485,7 +530,10 @@ fn confirm_user_compromised(agg: &mut UserAggregate, ctx: &Context, trace: &mut 
             source: "admin".to_string(),
             detected_date_time: ctx.now,
             activity_date_time: None,
-            activity: Activity::User,
+            activity: match principal_of(&agg.user.id).0 {
+                PrincipalKind::User => Activity::User,
+                PrincipalKind::ServicePrincipal => Activity::ServicePrincipal,
+            },
             risk_state: RiskState::ConfirmedCompromised,
             risk_detail: detail,
             last_updated_date_time: ctx.now,
@@ -628,7 +676,13 @@ fn ingest(
             agg.user.user_principal_name = input.user_principal_name.clone();
         }
         if agg.user.user_display_name.is_none() {
-            agg.user.user_display_name = input.user_display_name.clone();
+            agg.user.user_display_name = input
+                .user_display_name
+                .clone()
+                .or_else(|| input.service_principal_display_name.clone());
+        }
+        if agg.user.app_id.is_none() {
+            agg.user.app_id = input.app_id.clone();
         }
         trace.event_types.insert(input.risk_event_type.clone());
         let (risk_state, risk_detail, risk_level, taught_by) = judge(agg, input, ctx, trace);
@@ -638,6 +692,10 @@ fn ingest(
         let detection = Detection {
             id: input.id.clone(),
             user_id: agg.user.id.clone(),
+            service_principal_id: None,
+            service_principal_display_name: input.service_principal_display_name.clone(),
+            app_id: input.app_id.clone(),
+            key_ids: input.key_ids.clone(),
             user_principal_name: input
                 .user_principal_name
                 .clone()
@@ -649,15 +707,21 @@ fn ingest(
             source: input.source.clone(),
             detected_date_time: input.detected_date_time,
             activity_date_time: input.activity_date_time,
-            activity: if input.sign_in.is_some() {
-                Activity::Signin
-            } else {
-                Activity::User
+            activity: match (principal_of(&agg.user.id).0, &input.sign_in) {
+                (PrincipalKind::ServicePrincipal, _) => Activity::ServicePrincipal,
+                (PrincipalKind::User, Some(_)) => Activity::Signin,
+                (PrincipalKind::User, None) => Activity::User,
             },
             risk_state,
             risk_detail,
             last_updated_date_time: now,
-            sign_in_id: input.sign_in.as_ref().map(|s| s.id.clone()),
+            // A service principal's sign-in is not one the service keeps: its id is kept as
+            // Graph's `requestId` is.
+            sign_in_id: input
+                .sign_in
+                .as_ref()
+                .map(|s| s.id.clone())
+                .or_else(|| input.request_id.clone()),
             ip_address: input.ip_address.clone(),
             location: input.location.clone(),
             correlation_id: input.correlation_id.clone(),

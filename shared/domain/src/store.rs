@@ -16,6 +16,7 @@ use crate::feedback::{
 use crate::history::HistoryEntry;
 use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{RiskLevel, RiskState, SignIn, User, UserAggregate};
+use crate::principal::PrincipalKind;
 use crate::quality::{Counts, Kind};
 use crate::remediation::{ActionStatus, EntityType, RemediationAction};
 use crate::submissions::Submission;
@@ -317,6 +318,8 @@ impl<T> Page<T> {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserFilter {
+    /// Users, or service principals.
+    pub kind: PrincipalKind,
     pub risk_level: Option<RiskLevel>,
     pub risk_state: Option<RiskState>,
 }
@@ -329,6 +332,9 @@ pub struct SignInFilter {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DetectionFilter {
+    /// Users' detections, or service principals'.
+    pub kind: PrincipalKind,
+    /// The principal of that kind, by its id.
     pub user_id: Option<String>,
     pub sign_in_id: Option<String>,
     pub risk_event_type: Option<String>,
@@ -369,10 +375,11 @@ pub trait ReadStore: Send + Sync {
         filter: &DetectionFilter,
         page: &PageRequest,
     ) -> Result<Page<crate::model::Detection>, StoreError>;
-    /// One detection, by its id alone.
+    /// One detection of a principal of this kind, by its id alone.
     async fn detection(
         &self,
         tenant: &str,
+        kind: PrincipalKind,
         id: &str,
     ) -> Result<Option<crate::model::Detection>, StoreError>;
     /// A user's familiar contexts (SPEC 3a), expired ones included, in id order.

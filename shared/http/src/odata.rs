@@ -150,8 +150,9 @@ fn split_and(text: &str) -> Result<Vec<&str>, Invalid> {
         match bytes[i] {
             b'\'' => quoted = !quoted,
             b' ' if !quoted => {
-                let rest = &text[i..];
-                if rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(" and ") {
+                // Compared as bytes: the five after a space need not end on a character.
+                let rest = &bytes[i..];
+                if rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(b" and ") {
                     parts.push(&text[start..i]);
                     i += 5;
                     start = i;
@@ -370,10 +371,21 @@ mod tests {
             "detectedDateTime ge 2026-13-01T00:00:00Z",
             "riskLevel eq 'high' and",
             "user-id eq 'x'",
+            "\u{e5}v0 \u{f1}\r\nG",
+            "riskLevel \u{e5}\u{e5} 'high'",
         ] {
             match parse(bad) {
                 Err(invalid) => assert_eq!(invalid.0[0].field, "$filter", "{bad}"),
                 Ok(f) => panic!("{bad:?} taken as {f:?}"),
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_naming_the_filter(text in "\\PC{0,40}( [aA][nN][dD] \\PC{0,8}){0,3}") {
+            if let Err(invalid) = parse(&text) {
+                proptest::prop_assert_eq!(&invalid.0[0].field, "$filter");
             }
         }
     }

@@ -352,3 +352,103 @@ async fn another_tenant_sees_nothing_through_the_surface() {
         .await;
     graph_error(&one, 404, "itemNotFound");
 }
+
+#[tokio::test]
+async fn risky_service_principals_and_their_detections_through_the_surface() {
+    let t = TestStack::new().await;
+    let path = format!(
+        "{}/fixtures/graph-docs/v1.0-serviceprincipalriskdetection-get-1.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let documented: Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| panic!("{path}"));
+    // Graph's documented answer holds one detection under `value`, not a list of them.
+    let detection = documented["value"].clone();
+    let app = detection["servicePrincipalId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let id = detection["id"].as_str().unwrap_or_default().to_string();
+    let answer = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risk-detections",
+            Some(json!({"value": [detection]})),
+        )
+        .await;
+    assert_eq!(answer.status, 202, "{answer:?}");
+    t.drain().await;
+
+    let list = get(&t, &format!("{V1}/riskyServicePrincipals?$filter=appId%20eq%20'0grb38ac-a572-491d-a9db-b07197643457'")).await;
+    assert_eq!(ids(&list), [app.as_str()]);
+    assert_eq!(list["value"][0]["displayName"], "Contoso App");
+    let one = get(&t, &format!("{V1}/riskyServicePrincipals/{app}")).await;
+    assert!(one["@odata.context"]
+        .as_str()
+        .is_some_and(|c| c.ends_with("#identityProtection/riskyServicePrincipals/$entity")));
+
+    let detections = get(
+        &t,
+        &format!("{V1}/servicePrincipalRiskDetections?$filter=servicePrincipalId%20eq%20'{app}'"),
+    )
+    .await;
+    assert_eq!(ids(&detections), [id.as_str()]);
+    let detection = get(&t, &format!("{V1}/servicePrincipalRiskDetections/{id}")).await;
+    assert_eq!(detection["servicePrincipalId"], app.as_str());
+    assert!(detection.get("userId").is_none(), "{detection}");
+    // A user's detection is not a service principal's, and the other way round.
+    let as_users = t
+        .call(
+            &analyst(),
+            "GET",
+            &format!("{V1}/riskDetections/{id}"),
+            None,
+        )
+        .await;
+    graph_error(&as_users, 404, "itemNotFound");
+
+    let done = t
+        .call(
+            &analyst(),
+            "POST",
+            &format!("{V1}/riskyServicePrincipals/confirmCompromised"),
+            Some(json!({"servicePrincipalIds": [app]})),
+        )
+        .await;
+    assert_eq!(done.status, 204, "{done:?}");
+    t.drain().await;
+    let history = get(&t, &format!("{V1}/riskyServicePrincipals/{app}/history")).await;
+    let newest = &history["value"][0];
+    assert_eq!(
+        (&newest["servicePrincipalId"], &newest["riskState"]),
+        (&json!(app), &json!("confirmedCompromised"))
+    );
+    assert!(newest.get("userId").is_none(), "{newest}");
+    let dismissed = t
+        .call(
+            &analyst(),
+            "POST",
+            &format!("{V1}/riskyServicePrincipals/dismiss"),
+            Some(json!({"servicePrincipalIds": [app]})),
+        )
+        .await;
+    assert_eq!(dismissed.status, 204);
+    t.drain().await;
+    let one = get(&t, &format!("{V1}/riskyServicePrincipals/{app}")).await;
+    assert_eq!(
+        one["riskDetail"],
+        "adminDismissedAllRiskForServicePrincipal"
+    );
+    let missing = t
+        .call(
+            &analyst(),
+            "GET",
+            &format!("{V1}/riskyServicePrincipals/nobody/history"),
+            None,
+        )
+        .await;
+    graph_error(&missing, 404, "itemNotFound");
+}

@@ -22,6 +22,7 @@ mod openapi;
 mod queue_failures;
 mod remediation_actions;
 mod sample_events;
+mod service_principals;
 mod submissions;
 mod telemetry;
 mod tenant_isolation;

@@ -52,6 +52,35 @@ const API_SAMPLES: &[(&str, u16)] = &[
     ("feedback-api/graph-dismiss-users", 204),
     ("feedback-api/graph-confirm-signins-safe", 204),
     ("feedback-api/graph-confirm-signins-compromised", 204),
+    (
+        "feedback-api/post-graph-service-principal-risk-detections",
+        202,
+    ),
+    ("feedback-api/list-risky-service-principals", 200),
+    ("feedback-api/get-risky-service-principal", 200),
+    ("feedback-api/list-service-principal-risk-detections", 200),
+    ("feedback-api/graph-list-risky-service-principals", 200),
+    ("feedback-api/graph-get-risky-service-principal", 200),
+    (
+        "feedback-api/graph-list-service-principal-risk-detections",
+        200,
+    ),
+    (
+        "feedback-api/graph-get-service-principal-risk-detection",
+        200,
+    ),
+    ("feedback-api/confirm-service-principals-compromised", 202),
+    (
+        "feedback-api/graph-confirm-service-principals-compromised",
+        204,
+    ),
+    ("feedback-api/dismiss-service-principals", 202),
+    ("feedback-api/graph-dismiss-service-principals", 204),
+    ("feedback-api/get-risky-service-principal-history", 200),
+    (
+        "feedback-api/graph-get-risky-service-principal-history",
+        200,
+    ),
     ("remediation-undo/post-remediation-actions", 200),
     ("remediation-undo/list-remediation-actions", 200),
     ("remediation-undo/get-remediation-action", 200),
@@ -70,6 +99,7 @@ const API_SAMPLES: &[(&str, u16)] = &[
 const DRAINED_AFTER: &[&str] = &[
     "feedback-api/post-risk-detections",
     "feedback-api/confirm-signins-safe",
+    "feedback-api/post-graph-service-principal-risk-detections",
 ];
 
 fn load(relative: &str) -> Value {
@@ -322,23 +352,39 @@ impl Sam {
 
     /// Hands the processor the notices waiting on the feedback queue, as the event source
     /// mapping would: real messages, in an SQS event.
+    /// Hands the processor's container every notice on the queue, a batch at a time, as the
+    /// event source mapping would: samples before this one may have queued more than a batch.
     async fn process_queue(&self, t: &TestStack) {
         let url = t.stack.config.feedback_queue_url.clone();
+        let mut batches = 0;
+        loop {
+            if self.process_batch(t, &url).await == 0 {
+                break;
+            }
+            batches += 1;
+        }
+        assert!(
+            batches > 0,
+            "the feedback queue holds the ingestion's notice"
+        );
+    }
+
+    /// One batch of notices through the processor's container; how many it held.
+    async fn process_batch(&self, t: &TestStack, url: &str) -> usize {
         let received = t
             .stack
             .sqs
             .receive_message()
-            .queue_url(&url)
+            .queue_url(url)
             .max_number_of_messages(10)
             .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
             .send()
             .await
             .expect("receive from the feedback queue");
         let messages = received.messages.unwrap_or_default();
-        assert!(
-            !messages.is_empty(),
-            "the feedback queue holds the ingestion's notice"
-        );
+        if messages.is_empty() {
+            return 0;
+        }
         let records: Vec<Value> = messages
             .iter()
             .map(|m| {
@@ -372,12 +418,13 @@ impl Sam {
             t.stack
                 .sqs
                 .delete_message()
-                .queue_url(&url)
+                .queue_url(url)
                 .receipt_handle(m.receipt_handle().unwrap_or_default())
                 .send()
                 .await
                 .expect("delete a processed notice");
         }
+        messages.len()
     }
 }
 

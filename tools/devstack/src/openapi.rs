@@ -68,6 +68,9 @@ pub fn document() -> Document {
     components
         .schemas
         .insert(GraphError::name().into_owned(), GraphError::schema());
+    let mut nested = Vec::new();
+    GraphError::schemas(&mut nested);
+    components.schemas.extend(nested);
     components.responses.insert(
         GRAPH_ERROR.to_string(),
         RefOr::T(

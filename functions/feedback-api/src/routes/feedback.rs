@@ -57,6 +57,16 @@ pub struct UserFeedbackBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServicePrincipalFeedbackBody {
+    #[schema(value_type = riskfeedback::openapi::IdList)]
+    service_principal_ids: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<riskfeedback::openapi::Comment>)]
+    comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignInFeedbackBody {
     #[schema(value_type = riskfeedback::openapi::IdList)]
     sign_in_ids: Vec<String>,
@@ -111,6 +121,11 @@ pub(crate) async fn feedback(app: &App, call: &Call, action: FeedbackAction) -> 
         FeedbackAction::ConfirmUserCompromised => {
             let body: UserCompromisedBody = call.json()?;
             ("userIds", body.user_ids, body.comment, None, body.then)
+        }
+        _ if action.targets_service_principals() => {
+            let body: ServicePrincipalFeedbackBody = call.json()?;
+            let ids = body.service_principal_ids;
+            ("servicePrincipalIds", ids, body.comment, None, Vec::new())
         }
         _ if action.targets_sign_ins() => {
             let body: SignInFeedbackBody = call.json()?;

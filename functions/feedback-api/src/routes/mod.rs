@@ -9,6 +9,7 @@ pub mod graph;
 pub mod indicators;
 pub mod password_events;
 pub mod risk_detections;
+pub mod risky_service_principals;
 pub mod risky_sign_ins;
 pub mod risky_users;
 pub mod submissions;

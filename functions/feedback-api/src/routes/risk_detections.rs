@@ -7,6 +7,7 @@ use riskfeedback::feedback::{DetectionIn, Feedback};
 use riskfeedback::intake::FeedbackRequest;
 use riskfeedback::model::{Detection, RiskState};
 use riskfeedback::openapi::{Id, Name, Paging};
+use riskfeedback::principal::PrincipalKind;
 use riskfeedback::store::{DetectionFilter, ReadStore};
 use riskfeedback::validate::Errors;
 use riskfeedback_http::router::{Call, RouteResult};
@@ -48,6 +49,7 @@ pub async fn list_detections(app: &App, call: Call) -> RouteResult {
     }
     errors.into_result()?;
     let filter = DetectionFilter {
+        kind: PrincipalKind::User,
         user_id: query.get("userId").map(str::to_string),
         sign_in_id: query.get("signInId").map(str::to_string),
         risk_event_type: query.get("riskEventType").map(str::to_string),

@@ -9,6 +9,7 @@ use riskfeedback::history::HistoryEntry;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::openapi::{Id, Paging};
 use riskfeedback::preview::Preview;
+use riskfeedback::principal::PrincipalKind;
 use riskfeedback::store::{ReadStore, UserFilter};
 use riskfeedback::views::RiskyUser;
 use riskfeedback_http::router::{Call, RouteResult};
@@ -31,6 +32,7 @@ pub struct UserQuery {
     security(("jwt" = ["Risk.Read"])))]
 pub async fn list_users(app: &App, call: Call) -> RouteResult {
     let filter = UserFilter {
+        kind: PrincipalKind::User,
         risk_level: call.query.parsed::<RiskLevel>("riskLevel")?,
         risk_state: call.query.parsed::<RiskState>("riskState")?,
     };

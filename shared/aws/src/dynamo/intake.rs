@@ -10,7 +10,7 @@ use riskfeedback::store::{
 };
 
 use super::client::{corrupt, encode, put_write, to_value};
-use super::items::{key_id, user_pk, users_index, work_pk, FeedbackItem, USER_SK, WORK_SK};
+use super::items::{key_id, principals_index, user_pk, work_pk, FeedbackItem, USER_SK, WORK_SK};
 use super::{DynamoStore, MAX_TRANSACTION_ITEMS};
 
 /// The users (indexes into a request's steps, in order) whose steps each intake transaction
@@ -121,7 +121,10 @@ impl DynamoStore {
                 ":uk".to_string(),
                 AttributeValue::S(key_id(&user.user_id).into_owned()),
             );
-            values.insert(":g".to_string(), AttributeValue::S(users_index(tenant)));
+            values.insert(
+                ":g".to_string(),
+                AttributeValue::S(principals_index(tenant, &user.user_id)),
+            );
             values.insert(":none".to_string(), AttributeValue::S("none".to_string()));
             values.insert(":zero".to_string(), AttributeValue::N("0".to_string()));
             let mut set = "SET pendingWork = list_append(if_not_exists(pendingWork, :empty), :steps), \

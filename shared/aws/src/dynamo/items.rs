@@ -3,8 +3,10 @@
 //! | item | pk | sk | gsi1pk | gsi1sk |
 //! |---|---|---|---|---|
 //! | user | `T#{tenant}#U#{user}` | `USER` | `T#{tenant}#USERS` | user id |
+//! | service principal | `T#{tenant}#U#{key}` | `USER` | `T#{tenant}#SERVICEPRINCIPALS` | its key |
 //! | sign-in | `T#{tenant}#U#{user}` | `S#{signIn}` | `T#{tenant}#SIGNINS` | sign-in id |
 //! | detection | `T#{tenant}#U#{user}` | `D#{detection}` | `T#{tenant}#DETECTIONS` | detection id |
+//! | a service principal's detection | `T#{tenant}#U#{key}` | `D#{detection}` | `T#{tenant}#SPDETECTIONS` | detection id |
 //! | sign-in owner | `T#{tenant}#SP#{signIn}` | `SP` | | |
 //! | familiar context | `T#{tenant}#U#{user}` | `FC#{context}` | | |
 //! | familiar-context owner | `T#{tenant}#FCO#{context}` | `FCO` | | |
@@ -20,6 +22,9 @@
 //! A pending action also has `gsi2pk` `PENDING#{shard}` and `gsi2sk` `{created}#{tenant}#{action}`:
 //! the sparse `gsi2` (keys only) finds every tenant's pending actions by age, to expire them.
 //!
+//! A service principal is stored as a user is, under its aggregate key (`principal`), which no
+//! user id can be; its items are on lists of their own.
+//!
 //! Every key starts with the tenant, so no query can reach another tenant's items. Ids in sort
 //! keys go through `key_id`, which shortens the few too long for one.
 
@@ -33,6 +38,7 @@ use riskfeedback::feedback::TargetResult;
 use riskfeedback::history::HistoryEntry;
 use riskfeedback::indicators::{Indicator, IndicatorType};
 use riskfeedback::model::{Detection, SignIn, User};
+use riskfeedback::principal::{principal_of, PrincipalKind};
 use riskfeedback::quality::{Counts, Kind};
 use riskfeedback::remediation::{EntityType, RemediationAction};
 use riskfeedback::store::{FeedbackRecord, PendingStep, TargetStatus};
@@ -155,6 +161,22 @@ pub fn detections_index(tenant: &str) -> String {
     format!("T#{tenant}#DETECTIONS")
 }
 
+pub fn service_principals_index(tenant: &str) -> String {
+    format!("T#{tenant}#SERVICEPRINCIPALS")
+}
+
+pub fn service_principal_detections_index(tenant: &str) -> String {
+    format!("T#{tenant}#SPDETECTIONS")
+}
+
+/// The list a principal's item is on: users', or service principals'.
+pub fn principals_index(tenant: &str, key: &str) -> String {
+    match principal_of(key).0 {
+        PrincipalKind::User => users_index(tenant),
+        PrincipalKind::ServicePrincipal => service_principals_index(tenant),
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserItem {
@@ -207,7 +229,10 @@ impl DetectionItem {
         DetectionItem {
             pk: user_pk(tenant, &detection.user_id),
             sk: format!("{DETECTION_PREFIX}{}", key_id(&detection.id)),
-            gsi1pk: detections_index(tenant),
+            gsi1pk: match principal_of(&detection.user_id).0 {
+                PrincipalKind::User => detections_index(tenant),
+                PrincipalKind::ServicePrincipal => service_principal_detections_index(tenant),
+            },
             gsi1sk: key_id(&detection.id).into_owned(),
             detection: detection.clone(),
         }

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use riskfeedback::familiar::FamiliarContext;
 use riskfeedback::history::HistoryEntry;
 use riskfeedback::model::{Detection, SignIn};
+use riskfeedback::principal::{principal_key, PrincipalKind};
 use riskfeedback::store::{
     DetectionFilter, FeedbackStore, Page, PageRequest, ReadStore, SignInFilter, SignInRow,
     StoreError, UserFilter, UserRow,
@@ -14,9 +15,10 @@ use riskfeedback::store::{
 
 use super::client::decode;
 use super::items::{
-    context_sk, detections_index, history_pk, key_id, sign_ins_index, user_pk, users_index,
-    ContextItem, DetectionItem, HistoryItem, SignInItem, UserItem, CONTEXT_PREFIX,
-    DETECTION_PREFIX, GSI1, SIGN_IN_PREFIX, USER_SK,
+    context_sk, detections_index, history_pk, key_id, service_principal_detections_index,
+    service_principals_index, sign_ins_index, user_pk, users_index, ContextItem, DetectionItem,
+    HistoryItem, SignInItem, UserItem, CONTEXT_PREFIX, DETECTION_PREFIX, GSI1, SIGN_IN_PREFIX,
+    USER_SK,
 };
 use super::query::{string_filter, Query};
 use super::DynamoStore;
@@ -36,9 +38,13 @@ impl ReadStore for DynamoStore {
         filter: &UserFilter,
         page: &PageRequest,
     ) -> Result<Page<UserRow>, StoreError> {
+        let pk = match filter.kind {
+            PrincipalKind::User => users_index(tenant),
+            PrincipalKind::ServicePrincipal => service_principals_index(tenant),
+        };
         let query = Query {
             index: Some(GSI1),
-            pk: users_index(tenant),
+            pk,
             sk_prefix: None,
             filters: [
                 string_filter("riskLevel", &filter.risk_level),
@@ -179,9 +185,9 @@ impl ReadStore for DynamoStore {
         .flatten()
         .collect();
         let query = match &filter.user_id {
-            Some(user) => Query {
+            Some(id) => Query {
                 index: None,
-                pk: user_pk(tenant, user),
+                pk: user_pk(tenant, &principal_key(filter.kind, id)),
                 sk_prefix: Some(DETECTION_PREFIX),
                 filters,
                 newest_first: false,
@@ -189,7 +195,7 @@ impl ReadStore for DynamoStore {
             },
             None => Query {
                 index: Some(GSI1),
-                pk: detections_index(tenant),
+                pk: detections_of(tenant, filter.kind),
                 sk_prefix: None,
                 filters,
                 newest_first: false,
@@ -200,13 +206,18 @@ impl ReadStore for DynamoStore {
         Ok(page.map(|d| d.detection))
     }
 
-    async fn detection(&self, tenant: &str, id: &str) -> Result<Option<Detection>, StoreError> {
+    async fn detection(
+        &self,
+        tenant: &str,
+        kind: PrincipalKind,
+        id: &str,
+    ) -> Result<Option<Detection>, StoreError> {
         // The tenant's detection index is keyed by id: the id's own key sorts first among the
         // keys it begins.
         let key = key_id(id);
         let query = Query {
             index: Some(GSI1),
-            pk: detections_index(tenant),
+            pk: detections_of(tenant, kind),
             sk_prefix: Some(&key),
             filters: Vec::new(),
             newest_first: false,
@@ -257,6 +268,14 @@ impl ReadStore for DynamoStore {
             .get_decoded::<ContextItem>(user_pk(tenant, user_id), &context_sk(id))
             .await?
             .map(|c| c.context))
+    }
+}
+
+/// The index of the detections of principals of this kind.
+fn detections_of(tenant: &str, kind: PrincipalKind) -> String {
+    match kind {
+        PrincipalKind::User => detections_index(tenant),
+        PrincipalKind::ServicePrincipal => service_principal_detections_index(tenant),
     }
 }
 

@@ -135,6 +135,10 @@ impl DynamoStore {
             set.push("userDisplayName = :name");
             values.insert(":name".to_string(), AttributeValue::S(name.clone()));
         }
+        if let Some(app) = &user.app_id {
+            set.push("appId = :app");
+            values.insert(":app".to_string(), AttributeValue::S(app.clone()));
+        }
         let mut remove = vec!["pendingWork[0]"];
         match user.learning_until_date_time {
             Some(until) => {

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use riskfeedback::feedback::PasswordEventKind;
+use riskfeedback::feedback::{
+    PasswordEventKind, GRAPH_DETECTION_TYPE, GRAPH_SERVICE_PRINCIPAL_DETECTION_TYPE,
+};
 use riskfeedback::indicators::IndicatorType;
 use riskfeedback::model::{DetectionLevel, RiskState};
 use riskfeedback::openapi::{Cursor, DayOrTime, DomainName, HttpUrl, IpAddress, Sha1, Sha256};
@@ -106,8 +108,8 @@ pub fn add_cross_field_rules(schemas: &mut BTreeMap<String, Value>) {
     }
 }
 
-/// `intake::check_detection`: a detection at risk carries some risk, and names its sign-in
-/// once, by Graph's `requestId` or by `signIn`.
+/// `intake::check_detection`: a detection concerns a user or a service principal, carries some
+/// risk while at risk, and names its sign-in once, by Graph's `requestId` or by `signIn`.
 fn detection_rules() -> Value {
     let arrived_in_a_verdict = [
         RiskState::ConfirmedSafe,
@@ -116,6 +118,20 @@ fn detection_rules() -> Value {
         RiskState::Remediated,
     ];
     json!([
+        {
+            // A user's detection, or a service principal's (SPEC 3c), which names no user and
+            // no sign-in of its own; `@odata.type`, if sent, says which.
+            "oneOf": [
+                {"required": ["userId"], "properties": {
+                    "servicePrincipalId": {"type": "null"},
+                    "@odata.type": {"enum": [GRAPH_DETECTION_TYPE, null]}}},
+                {"required": ["servicePrincipalId"], "not": {"required": ["userId"]}, "properties": {
+                    "servicePrincipalId": {"$ref": "#/components/schemas/Id"},
+                    "@odata.type": {"enum": [GRAPH_SERVICE_PRINCIPAL_DETECTION_TYPE, null]},
+                    "signIn": {"type": "null"}, "userPrincipalName": {"type": "null"},
+                    "userDisplayName": {"type": "null"}}},
+            ]
+        },
         {
             "if": {"required": ["riskLevel"], "properties": {"riskLevel": {"const": DetectionLevel::None}}},
             "then": {"required": ["riskState"], "properties": {"riskState": {"enum": arrived_in_a_verdict}}}

@@ -5,6 +5,7 @@
 //! and submits the same feedback as the API's own routes, under the same roles.
 
 pub mod risk_detections;
+pub mod risky_service_principals;
 pub mod risky_users;
 pub mod shapes;
 pub mod sign_ins;

@@ -3,6 +3,7 @@
 use riskfeedback::errors::NotFound;
 use riskfeedback::model::RiskState;
 use riskfeedback::openapi::Id;
+use riskfeedback::principal::PrincipalKind;
 use riskfeedback::store::{DetectionFilter, ReadStore};
 use riskfeedback_http::graph::{entity, Collection, ListOptions};
 use riskfeedback_http::odata::{Allowed, Op};
@@ -45,6 +46,7 @@ pub async fn graph_list_risk_detections(app: &App, call: Call) -> RouteResult {
     let options = ListOptions::of(&call, &DETECTIONS)?;
     let text = |field: &str| options.filter.equals(field).map(str::to_string);
     let filter = DetectionFilter {
+        kind: PrincipalKind::User,
         user_id: text("userId"),
         sign_in_id: text("requestId"),
         risk_event_type: text("riskEventType"),
@@ -67,7 +69,11 @@ pub async fn graph_list_risk_detections(app: &App, call: Call) -> RouteResult {
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_get_risk_detection(app: &App, call: Call) -> RouteResult {
     let id = call.id("riskDetectionId")?;
-    match app.store.detection(&call.caller.tenant_id, id).await? {
+    match app
+        .store
+        .detection(&call.caller.tenant_id, PrincipalKind::User, id)
+        .await?
+    {
         Some(detection) => Ok(entity(
             &call,
             "identityProtection/riskDetections/$entity",

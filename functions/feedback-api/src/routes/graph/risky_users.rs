@@ -5,6 +5,7 @@ use riskfeedback::errors::NotFound;
 use riskfeedback::feedback::FeedbackAction;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::openapi::{Id, Idempotency};
+use riskfeedback::principal::PrincipalKind;
 use riskfeedback::store::{ReadStore, UserFilter};
 use riskfeedback::views::RiskyUser;
 use riskfeedback_http::graph::{entity, Collection, ListOptions};
@@ -57,6 +58,7 @@ pub(crate) fn pushed_down<T: serde::de::DeserializeOwned>(
 pub async fn graph_list_risky_users(app: &App, call: Call) -> RouteResult {
     let options = ListOptions::of(&call, &USERS)?;
     let filter = UserFilter {
+        kind: PrincipalKind::User,
         risk_level: pushed_down::<RiskLevel>(&options.filter, "riskLevel"),
         risk_state: pushed_down::<RiskState>(&options.filter, "riskState"),
     };

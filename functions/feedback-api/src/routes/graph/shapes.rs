@@ -1,5 +1,5 @@
 //! Graph's shapes of the service's own: Graph's names where they differ, Graph's fields where
-//! the service's lack them. The service's other fields stay: a Graph SDK keeps them as
+//! the service's lack them (a risky service principal's shape is Graph's already). The service's other fields stay: a Graph SDK keeps them as
 //! additional data.
 
 use chrono::{DateTime, Utc};
@@ -55,13 +55,16 @@ pub struct GraphActivity {
     pub detail: RiskDetail,
 }
 
-/// Graph's `riskyUserHistoryItem`: the user's risk after one change, who made it (`initiatedBy`,
-/// an id, as Graph has it) and why.
+/// Graph's `riskyUserHistoryItem` (and `riskyServicePrincipalHistoryItem`): the principal's
+/// risk after one change, who made it (`initiatedBy`, an id, as Graph has it) and why.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GraphHistoryItem {
     pub id: String,
-    pub user_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_principal_id: Option<String>,
     pub initiated_by: String,
     pub activity: GraphActivity,
     pub risk_level: RiskLevel,
@@ -78,9 +81,11 @@ pub struct GraphHistoryItem {
 
 impl From<HistoryEntry> for GraphHistoryItem {
     fn from(entry: HistoryEntry) -> Self {
+        let entry = entry.as_seen();
         GraphHistoryItem {
             id: entry.id,
-            user_id: entry.user_id,
+            user_id: Some(entry.user_id).filter(|id| !id.is_empty()),
+            service_principal_id: entry.service_principal_id,
             initiated_by: entry.initiated_by.id,
             activity: GraphActivity {
                 risk_event_types: entry.activity.risk_event_types,
@@ -96,6 +101,34 @@ impl From<HistoryEntry> for GraphHistoryItem {
             comment: entry.comment,
         }
     }
+}
+
+/// Graph's `servicePrincipalRiskDetection`: the detection as the API shows it, with its
+/// sign-in's id as `requestId`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphServicePrincipalRiskDetection {
+    #[serde(flatten)]
+    pub detection: Detection,
+    pub request_id: Option<String>,
+}
+
+impl From<Detection> for GraphServicePrincipalRiskDetection {
+    fn from(detection: Detection) -> Self {
+        let detection = detection.as_seen();
+        GraphServicePrincipalRiskDetection {
+            request_id: detection.sign_in_id.clone(),
+            detection,
+        }
+    }
+}
+
+/// The body of Graph's service principal actions: `confirmCompromised`, `dismiss`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServicePrincipalIdsBody {
+    #[schema(value_type = riskfeedback::openapi::IdList)]
+    pub service_principal_ids: Vec<String>,
 }
 
 /// The body of Graph's user actions: `confirmCompromised`, `confirmSafe`, `dismiss`.
