@@ -3,7 +3,7 @@
 
 import { api, can, el, listQuery, pageQuery, placeName, show, table } from "../app.js";
 import { feedbackToolbar, nextPage, processingState, selection } from "./feedback.js";
-import { LEVELS, STATES, filterSelect, filters, historyWhat, refreshWhileProcessing } from "./users.js";
+import { LEVELS, STATES, filterSelect, filters, historyTable, refreshWhileProcessing } from "./users.js";
 
 export const SERVICE_PRINCIPAL_ACTIONS = [
   {
@@ -79,13 +79,7 @@ export async function servicePrincipalPage(main, id) {
       { title: "Detected", cell: (d) => d.detectedDateTime },
     ], detections.value),
     el("h2", {}, "History"),
-    table("What changed the service principal's risk, newest first", [
-      { title: "When", cell: (h) => h.createdDateTime },
-      { title: "By", cell: (h) => h.initiatedBy?.displayName || h.initiatedBy?.id || "" },
-      { title: "What", cell: historyWhat },
-      { title: "Risk after", cell: (h) => `${h.riskLevel} / ${h.riskState}` },
-      { title: "Comment", cell: (h) => h.comment || "" },
-    ], history.value),
+    historyTable("What changed the service principal's risk, newest first", history.value),
   );
   refreshWhileProcessing([app], rerender);
 }

@@ -129,13 +129,7 @@ export async function userPage(main, id) {
       { title: "Judged safe by what feedback taught", cell: taughtBy },
     ], detections.value),
     el("h2", {}, "History"),
-    table("What changed the user's risk, newest first", [
-      { title: "When", cell: (h) => h.createdDateTime },
-      { title: "By", cell: (h) => h.initiatedBy?.displayName || h.initiatedBy?.id || "" },
-      { title: "What", cell: historyWhat },
-      { title: "Risk after", cell: (h) => `${h.riskLevel} / ${h.riskState}` },
-      { title: "Comment", cell: (h) => h.comment || "" },
-    ], history.value),
+    historyTable("What changed the user's risk, newest first", history.value),
   );
   refreshWhileProcessing([user, ...signIns.value], rerender);
 }
@@ -152,7 +146,18 @@ function taughtBy(d) {
   return context ? `${CAUSES[d.taughtBy.cause]} ${contextLabel(context)}` : CAUSES[d.taughtBy.cause];
 }
 
-export function historyWhat(h) {
+/** A principal's history: who changed its risk, how, and to what. */
+export function historyTable(caption, entries) {
+  return table(caption, [
+    { title: "When", cell: (h) => h.createdDateTime },
+    { title: "By", cell: (h) => h.initiatedBy?.displayName || h.initiatedBy?.id || "" },
+    { title: "What", cell: historyWhat },
+    { title: "Risk after", cell: (h) => `${h.riskLevel} / ${h.riskState}` },
+    { title: "Comment", cell: (h) => h.comment || "" },
+  ], entries);
+}
+
+function historyWhat(h) {
   const detail = h.activity?.detail && h.activity.detail !== "none" ? ` (${h.activity.detail})` : "";
   const learned = (h.activity?.learnedContexts || []).map(contextLabel);
   const forgotten = (h.activity?.forgottenContexts || []).map(contextLabel);

@@ -239,6 +239,8 @@ pub struct DetectionIn {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub user_display_name: Option<String>,
+    /// Graph beta's older exports call it `riskType`, which is taken too.
+    #[serde(alias = "riskType")]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub risk_event_type: String,
     /// `none` only on a detection that arrives closed; `hidden` and `unknownFutureValue` count

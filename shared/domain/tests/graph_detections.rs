@@ -156,6 +156,13 @@ fn graphs_documented_detection_is_taken_as_it_is_and_adds_no_risk() {
 }
 
 #[test]
+fn graph_betas_older_example_with_risk_type_is_taken_too() {
+    let older = fixture("beta-riskdetection-get-1.json");
+    let taken = accepted(vec![older]).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(taken[0].risk_event_type, "unfamiliarFeatures");
+}
+
+#[test]
 fn an_open_graph_detection_raises_risk_on_its_sign_in() {
     let open = with(
         graph_example(),

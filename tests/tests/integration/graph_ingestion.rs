@@ -146,3 +146,120 @@ async fn a_body_with_both_shapes_or_neither_is_refused_by_field() {
         assert_eq!(answer.body["errors"][0]["field"], field, "{answer:?}");
     }
 }
+
+/// Whether `ours` says what Graph's `documented` object says, field by field: a documented
+/// `null` is the same as a field left out, a time is the same instant however many digits
+/// give it, and `lastUpdatedDateTime` is the service's own.
+fn says_as_documented(documented: &Value, ours: &Value) -> Vec<String> {
+    let mut differences = Vec::new();
+    for (field, value) in documented.as_object().into_iter().flatten() {
+        if field == "@odata.type" || field == "lastUpdatedDateTime" {
+            continue;
+        }
+        let mine = ours.get(field).unwrap_or(&Value::Null);
+        let same = match (value, mine) {
+            (Value::Object(parts), Value::Object(_)) => {
+                says_as_documented(value, mine).is_empty()
+                    && parts
+                        .keys()
+                        .all(|k| !parts[k].is_null() || mine.get(k).is_none_or(Value::is_null))
+            }
+            (Value::String(a), Value::String(b)) => a == b || same_instant(a, b),
+            _ => value == mine,
+        };
+        if !same {
+            differences.push(format!("{field}: documented {value}, answered {mine}"));
+        }
+    }
+    differences
+}
+
+/// Two RFC 3339 times of the same instant, however many digits each gives.
+fn same_instant(a: &str, b: &str) -> bool {
+    let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    at(a).is_some() && at(a) == at(b)
+}
+
+/// The names of a documented object's fields (its values may be placeholders such as
+/// "String"), less those named.
+fn field_names(documented: &Value, but: &[&str]) -> Vec<String> {
+    documented
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k.clone())
+        .filter(|k| k != "@odata.type" && !but.contains(&k.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn graphs_documented_objects_read_back_through_the_graph_surface_as_documented() {
+    let t = TestStack::new().await;
+    let detection = fixture("v1.0-riskdetection-list-1.json")["value"][0].clone();
+    let app_detection =
+        fixture("v1.0-identityprotectionroot-list-serviceprincipalriskdetections-1.json")["value"]
+            [0]
+        .clone();
+    for page in [
+        fixture("v1.0-riskdetection-list-1.json"),
+        fixture("v1.0-identityprotectionroot-list-serviceprincipalriskdetections-1.json"),
+    ] {
+        let answer = t
+            .call(&analyst(), "POST", "/risk-detections", Some(page))
+            .await;
+        assert_eq!(answer.status, 202, "{answer:?}");
+    }
+    t.drain().await;
+    // A history entry that Graph's example has the fields of: the user confirmed safe.
+    let answer = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risky-users/confirm-safe",
+            Some(json!({"userIds": [USER]})),
+        )
+        .await;
+    assert_eq!(answer.status, 202);
+    t.drain().await;
+
+    const V1: &str = "/graph/v1.0/identityProtection";
+    let ours = get(&t, &format!("{V1}/riskDetections/{DOCUMENTED}")).await;
+    assert_eq!(says_as_documented(&detection, &ours), Vec::<String>::new());
+    let app_id = app_detection["id"].as_str().unwrap_or_default();
+    let ours = get(&t, &format!("{V1}/servicePrincipalRiskDetections/{app_id}")).await;
+    assert_eq!(
+        says_as_documented(&app_detection, &ours),
+        Vec::<String>::new()
+    );
+
+    let user = get(&t, &format!("{V1}/riskyUsers/{USER}")).await;
+    let documented = fixture("v1.0-riskyuser-list-1.json")["value"][0].clone();
+    for field in field_names(&documented, &[]) {
+        assert!(
+            user.get(&field).is_some(),
+            "riskyUser lacks {field}: {user}"
+        );
+    }
+    let history = get(&t, &format!("{V1}/riskyUsers/{USER}/history")).await;
+    let documented = fixture("v1.0-riskyuser-list-history-1.json")["value"][0].clone();
+    for field in field_names(&documented, &[]) {
+        assert!(
+            history["value"][0].get(&field).is_some(),
+            "riskyUserHistoryItem lacks {field}: {history}"
+        );
+    }
+    // What the service is never told: whether the service principal is enabled, and its type.
+    let app = app_detection["servicePrincipalId"]
+        .as_str()
+        .unwrap_or_default();
+    let ours = get(&t, &format!("{V1}/riskyServicePrincipals/{app}")).await;
+    let documented = fixture("v1.0-identityprotectionroot-list-riskyserviceprincipals-1.json")
+        ["value"][0]
+        .clone();
+    for field in field_names(&documented, &["isEnabled", "servicePrincipalType"]) {
+        assert!(
+            ours.get(&field).is_some(),
+            "riskyServicePrincipal lacks {field}: {ours}"
+        );
+    }
+}

@@ -37,9 +37,19 @@ pub struct DetectionQuery {
     responses((status = 200, description = "One page of detections, with or without a sign-in", body = ListBody<Detection>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn list_detections(app: &App, call: Call) -> RouteResult {
+    list(app, &call, PrincipalKind::User).await
+}
+
+/// A page of the detections of principals of `kind`, filtered by the principal (`userId` or
+/// `servicePrincipalId`), a user's sign-in, the type and the state.
+pub(crate) async fn list(app: &App, call: &Call, kind: PrincipalKind) -> RouteResult {
     let query = &call.query;
+    let principal = match kind {
+        PrincipalKind::User => "userId",
+        PrincipalKind::ServicePrincipal => "servicePrincipalId",
+    };
     let mut errors = Errors::default();
-    for name in ["userId", "signInId"] {
+    for name in [principal, "signInId"] {
         if let Some(value) = query.get(name) {
             errors.id(name, value);
         }
@@ -49,8 +59,8 @@ pub async fn list_detections(app: &App, call: Call) -> RouteResult {
     }
     errors.into_result()?;
     let filter = DetectionFilter {
-        kind: PrincipalKind::User,
-        user_id: query.get("userId").map(str::to_string),
+        kind,
+        user_id: query.get(principal).map(str::to_string),
         sign_in_id: query.get("signInId").map(str::to_string),
         risk_event_type: query.get("riskEventType").map(str::to_string),
         risk_state: query.parsed::<RiskState>("riskState")?,
@@ -59,7 +69,7 @@ pub async fn list_detections(app: &App, call: Call) -> RouteResult {
         .store
         .detections(&call.caller.tenant_id, &filter, &query.page()?)
         .await?;
-    Ok(list_page(page))
+    Ok(list_page(page.map(Detection::as_seen)))
 }
 
 /// The detections to ingest, under `detections`, or a Graph `riskDetections` page as Graph

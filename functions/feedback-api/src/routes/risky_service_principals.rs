@@ -11,13 +11,13 @@ use riskfeedback::model::{Detection, RiskLevel, RiskState};
 use riskfeedback::openapi::{Id, Name, Paging};
 use riskfeedback::preview::Preview;
 use riskfeedback::principal::{principal_key, PrincipalKind};
-use riskfeedback::store::{DetectionFilter, ReadStore, UserFilter};
-use riskfeedback::validate::Errors;
+use riskfeedback::store::{ReadStore, UserFilter};
 use riskfeedback::views::RiskyServicePrincipal;
 use riskfeedback_http::router::{Call, RouteResult};
 use riskfeedback_http::{json, list_page, HttpError, ListBody};
 
 use super::feedback::{feedback, FeedbackOptions, ServicePrincipalFeedbackBody};
+use super::risk_detections;
 use super::Idempotency;
 use crate::App;
 
@@ -98,27 +98,7 @@ pub struct ServicePrincipalDetectionQuery {
     responses((status = 200, description = "One page of service principals' detections", body = ListBody<Detection>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn list_service_principal_detections(app: &App, call: Call) -> RouteResult {
-    let query = &call.query;
-    let mut errors = Errors::default();
-    if let Some(value) = query.get("servicePrincipalId") {
-        errors.id("servicePrincipalId", value);
-    }
-    if let Some(value) = query.get("riskEventType") {
-        errors.name("riskEventType", value);
-    }
-    errors.into_result()?;
-    let filter = DetectionFilter {
-        kind: PrincipalKind::ServicePrincipal,
-        user_id: query.get("servicePrincipalId").map(str::to_string),
-        sign_in_id: None,
-        risk_event_type: query.get("riskEventType").map(str::to_string),
-        risk_state: query.parsed::<RiskState>("riskState")?,
-    };
-    let page = app
-        .store
-        .detections(&call.caller.tenant_id, &filter, &query.page()?)
-        .await?;
-    Ok(list_page(page.map(Detection::as_seen)))
+    risk_detections::list(app, &call, PrincipalKind::ServicePrincipal).await
 }
 
 #[utoipa::path(post, path = "/risky-service-principals/confirm-compromised", tag = "Risky service principals",

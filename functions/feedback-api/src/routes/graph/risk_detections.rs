@@ -43,12 +43,30 @@ const DETECTIONS: Allowed<'static> = Allowed {
         time", body = Collection<GraphRiskDetection>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_list_risk_detections(app: &App, call: Call) -> RouteResult {
-    let options = ListOptions::of(&call, &DETECTIONS)?;
+    list(app, &call, PrincipalKind::User, &DETECTIONS).await
+}
+
+/// A page of the detections of principals of `kind`: a user's are filtered by `userId` and
+/// their sign-in's `requestId`, a service principal's by `servicePrincipalId`.
+pub(crate) async fn list(
+    app: &App,
+    call: &Call,
+    kind: PrincipalKind,
+    allowed: &Allowed<'_>,
+) -> RouteResult {
+    let options = ListOptions::of(call, allowed)?;
     let text = |field: &str| options.filter.equals(field).map(str::to_string);
+    let (principal, what) = match kind {
+        PrincipalKind::User => ("userId", "identityProtection/riskDetections"),
+        PrincipalKind::ServicePrincipal => (
+            "servicePrincipalId",
+            "identityProtection/servicePrincipalRiskDetections",
+        ),
+    };
     let filter = DetectionFilter {
-        kind: PrincipalKind::User,
-        user_id: text("userId"),
-        sign_in_id: text("requestId"),
+        kind,
+        user_id: text(principal),
+        sign_in_id: text("requestId").filter(|_| kind == PrincipalKind::User),
         risk_event_type: text("riskEventType"),
         risk_state: pushed_down::<RiskState>(&options.filter, "riskState"),
     };
@@ -56,11 +74,26 @@ pub async fn graph_list_risk_detections(app: &App, call: Call) -> RouteResult {
         .store
         .detections(&call.caller.tenant_id, &filter, &options.page()?)
         .await?;
-    options.collection(
-        &call,
-        "identityProtection/riskDetections",
-        page.map(GraphRiskDetection::from),
-    )
+    options.collection(call, what, page.map(GraphRiskDetection::from))
+}
+
+/// One detection of a principal of `kind`, by the path's `riskDetectionId`.
+pub(crate) async fn get(app: &App, call: &Call, kind: PrincipalKind) -> RouteResult {
+    let id = call.id("riskDetectionId")?;
+    let what = match kind {
+        PrincipalKind::User => "identityProtection/riskDetections/$entity",
+        PrincipalKind::ServicePrincipal => {
+            "identityProtection/servicePrincipalRiskDetections/$entity"
+        }
+    };
+    match app
+        .store
+        .detection(&call.caller.tenant_id, kind, id)
+        .await?
+    {
+        Some(detection) => Ok(entity(call, what, GraphRiskDetection::from(detection))),
+        None => Err(NotFound::new("risk detection", id).into()),
+    }
 }
 
 #[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskDetections/{riskDetectionId}", tag = "Graph-compatible",
@@ -68,17 +101,5 @@ pub async fn graph_list_risk_detections(app: &App, call: Call) -> RouteResult {
     responses((status = 200, description = "The risk detection", body = GraphRiskDetection)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_get_risk_detection(app: &App, call: Call) -> RouteResult {
-    let id = call.id("riskDetectionId")?;
-    match app
-        .store
-        .detection(&call.caller.tenant_id, PrincipalKind::User, id)
-        .await?
-    {
-        Some(detection) => Ok(entity(
-            &call,
-            "identityProtection/riskDetections/$entity",
-            GraphRiskDetection::from(detection),
-        )),
-        None => Err(NotFound::new("risk detection", id).into()),
-    }
+    get(app, &call, PrincipalKind::User).await
 }

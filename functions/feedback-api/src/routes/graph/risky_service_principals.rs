@@ -6,18 +6,16 @@ use riskfeedback::feedback::FeedbackAction;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::openapi::{Id, Idempotency};
 use riskfeedback::principal::{principal_key, PrincipalKind};
-use riskfeedback::store::{DetectionFilter, ReadStore, UserFilter};
+use riskfeedback::store::{ReadStore, UserFilter};
 use riskfeedback::views::RiskyServicePrincipal;
 use riskfeedback_http::graph::{entity, Collection, ListOptions};
 use riskfeedback_http::odata::{Allowed, Op};
 use riskfeedback_http::router::{Call, RouteResult};
 
 use super::act;
+use super::risk_detections;
 use super::risky_users::pushed_down;
-use super::shapes::{
-    GraphHistoryItem, GraphServicePrincipalRiskDetection, ServicePrincipalIdsBody,
-};
-use crate::routes::risky_service_principals::known_service_principal;
+use super::shapes::{GraphHistoryItem, GraphRiskDetection, ServicePrincipalIdsBody};
 use crate::App;
 
 const SERVICE_PRINCIPALS: Allowed<'static> = Allowed {
@@ -112,15 +110,20 @@ pub async fn graph_get_risky_service_principal(app: &App, call: Call) -> RouteRe
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_risky_service_principal_history(app: &App, call: Call) -> RouteResult {
     let options = ListOptions::of(&call, &HISTORY)?;
-    let key = known_service_principal(app, &call).await?;
+    let id = call.id("servicePrincipalId")?;
+    let key = principal_key(PrincipalKind::ServicePrincipal, id);
+    let tenant = &call.caller.tenant_id;
+    let Some(principal) = app.store.user(tenant, &key).await? else {
+        return Err(NotFound::new("service principal", id).into());
+    };
     let page = app
         .store
-        .user_history(&call.caller.tenant_id, &key, &options.page()?)
+        .user_history(tenant, &key, &options.page()?)
         .await?;
     options.collection(
         &call,
         "identityProtection/riskyServicePrincipals/history",
-        page.map(GraphHistoryItem::from),
+        page.map(|entry| GraphHistoryItem::new(entry, &principal.user)),
     )
 }
 
@@ -164,46 +167,16 @@ pub async fn graph_dismiss_service_principals(app: &App, call: Call) -> RouteRes
         Graph lists them; `$filter` takes id, servicePrincipalId, servicePrincipalDisplayName, \
         appId, riskEventType, riskLevel, riskState, riskDetail, source and ipAddress (eq, ne; \
         startswith for the name), and detectedDateTime, activityDateTime and lastUpdatedDateTime \
-        compared with a time", body = Collection<GraphServicePrincipalRiskDetection>)),
+        compared with a time", body = Collection<GraphRiskDetection>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_list_service_principal_risk_detections(app: &App, call: Call) -> RouteResult {
-    let options = ListOptions::of(&call, &DETECTIONS)?;
-    let text = |field: &str| options.filter.equals(field).map(str::to_string);
-    let filter = DetectionFilter {
-        kind: PrincipalKind::ServicePrincipal,
-        user_id: text("servicePrincipalId"),
-        sign_in_id: None,
-        risk_event_type: text("riskEventType"),
-        risk_state: pushed_down::<RiskState>(&options.filter, "riskState"),
-    };
-    let page = app
-        .store
-        .detections(&call.caller.tenant_id, &filter, &options.page()?)
-        .await?;
-    options.collection(
-        &call,
-        "identityProtection/servicePrincipalRiskDetections",
-        page.map(GraphServicePrincipalRiskDetection::from),
-    )
+    risk_detections::list(app, &call, PrincipalKind::ServicePrincipal, &DETECTIONS).await
 }
 
 #[utoipa::path(get, path = "/graph/v1.0/identityProtection/servicePrincipalRiskDetections/{riskDetectionId}", tag = "Graph-compatible",
     params(("riskDetectionId" = Id, Path)),
-    responses((status = 200, description = "The service principal's risk detection", body = GraphServicePrincipalRiskDetection)),
+    responses((status = 200, description = "The service principal's risk detection", body = GraphRiskDetection)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_get_service_principal_risk_detection(app: &App, call: Call) -> RouteResult {
-    let id = call.id("riskDetectionId")?;
-    let kind = PrincipalKind::ServicePrincipal;
-    match app
-        .store
-        .detection(&call.caller.tenant_id, kind, id)
-        .await?
-    {
-        Some(detection) => Ok(entity(
-            &call,
-            "identityProtection/servicePrincipalRiskDetections/$entity",
-            GraphServicePrincipalRiskDetection::from(detection),
-        )),
-        None => Err(NotFound::new("risk detection", id).into()),
-    }
+    risk_detections::get(app, &call, PrincipalKind::ServicePrincipal).await
 }

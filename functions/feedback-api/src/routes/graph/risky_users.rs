@@ -14,7 +14,6 @@ use riskfeedback_http::router::{Call, RouteResult};
 
 use super::act;
 use super::shapes::{GraphHistoryItem, GraphRiskyUser, UserIdsBody};
-use crate::routes::risky_users::known_user;
 use crate::App;
 
 const USERS: Allowed<'static> = Allowed {
@@ -94,15 +93,16 @@ pub async fn graph_get_risky_user(app: &App, call: Call) -> RouteResult {
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_risky_user_history(app: &App, call: Call) -> RouteResult {
     let options = ListOptions::of(&call, &HISTORY)?;
-    let id = known_user(app, &call).await?;
-    let page = app
-        .store
-        .user_history(&call.caller.tenant_id, id, &options.page()?)
-        .await?;
+    let id = call.id("userId")?;
+    let tenant = &call.caller.tenant_id;
+    let Some(user) = app.store.user(tenant, id).await? else {
+        return Err(NotFound::new("user", id).into());
+    };
+    let page = app.store.user_history(tenant, id, &options.page()?).await?;
     options.collection(
         &call,
         "identityProtection/riskyUsers/history",
-        page.map(GraphHistoryItem::from),
+        page.map(|entry| GraphHistoryItem::new(entry, &user.user)),
     )
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use riskfeedback::history::HistoryEntry;
-use riskfeedback::model::{Detection, RiskDetail, RiskLevel, RiskState};
+use riskfeedback::model::{Detection, RiskDetail, RiskLevel, RiskState, User};
 use riskfeedback::views::RiskyUser;
 
 /// Graph's `riskyUser`.
@@ -29,7 +29,8 @@ impl From<RiskyUser> for GraphRiskyUser {
     }
 }
 
-/// Graph's `riskDetection`: the detection, with its sign-in's id as `requestId`.
+/// Graph's `riskDetection` (and `servicePrincipalRiskDetection`): the detection as the API
+/// shows it, with its sign-in's id as `requestId`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GraphRiskDetection {
@@ -40,6 +41,7 @@ pub struct GraphRiskDetection {
 
 impl From<Detection> for GraphRiskDetection {
     fn from(detection: Detection) -> Self {
+        let detection = detection.as_seen();
         GraphRiskDetection {
             request_id: detection.sign_in_id.clone(),
             detection,
@@ -63,6 +65,11 @@ pub struct GraphHistoryItem {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// The user's names, as the user's record has them now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_display_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_principal_id: Option<String>,
     pub initiated_by: String,
@@ -79,12 +86,17 @@ pub struct GraphHistoryItem {
     pub comment: Option<String>,
 }
 
-impl From<HistoryEntry> for GraphHistoryItem {
-    fn from(entry: HistoryEntry) -> Self {
+impl GraphHistoryItem {
+    /// One entry of the history of `principal` (whose names a user's items carry).
+    pub fn new(entry: HistoryEntry, principal: &User) -> Self {
         let entry = entry.as_seen();
+        let of_a_user = !entry.user_id.is_empty();
+        let name = |name: &Option<String>| name.clone().filter(|_| of_a_user);
         GraphHistoryItem {
             id: entry.id,
-            user_id: Some(entry.user_id).filter(|id| !id.is_empty()),
+            user_id: Some(entry.user_id).filter(|_| of_a_user),
+            user_principal_name: name(&principal.user_principal_name),
+            user_display_name: name(&principal.user_display_name),
             service_principal_id: entry.service_principal_id,
             initiated_by: entry.initiated_by.id,
             activity: GraphActivity {
@@ -99,26 +111,6 @@ impl From<HistoryEntry> for GraphHistoryItem {
             is_processing: false,
             feedback_id: entry.feedback_id,
             comment: entry.comment,
-        }
-    }
-}
-
-/// Graph's `servicePrincipalRiskDetection`: the detection as the API shows it, with its
-/// sign-in's id as `requestId`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct GraphServicePrincipalRiskDetection {
-    #[serde(flatten)]
-    pub detection: Detection,
-    pub request_id: Option<String>,
-}
-
-impl From<Detection> for GraphServicePrincipalRiskDetection {
-    fn from(detection: Detection) -> Self {
-        let detection = detection.as_seen();
-        GraphServicePrincipalRiskDetection {
-            request_id: detection.sign_in_id.clone(),
-            detection,
         }
     }
 }
