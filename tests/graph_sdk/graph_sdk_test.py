@@ -248,6 +248,10 @@ async def main():
     )
     check("each is high", all(name(u.risk_level) == "high" for u in seen))
 
+    # How many: `$count`, answered as text.
+    total = await graph.identity_protection.risky_users.count.get()
+    check("riskyUsers/$count counts every risky user", isinstance(total, int) and total >= 5, total)
+
     # One user, and its history.
     one = await graph.identity_protection.risky_users.by_risky_user_id(user(4)).get()
     check("one user by id", one.id == user(4) and name(one.risk_level) == "medium", one)

@@ -19,6 +19,10 @@ use crate::{with_body, HttpError, HttpResponse};
 /// Where the surface lives: `/graph/v1.0/...` and `/graph/beta/...`.
 pub const GRAPH_ROOT: &str = "graph";
 
+/// Graph's `$count` segment: what `GET .../{collection}/$count` names where an id would stand.
+/// API Gateway routes it to the collection's `{id}` route, and so does the router.
+pub const COUNT: &str = "$count";
+
 /// Whether `path` is on the Graph surface. Graph SDKs join paths with a slash of their own, so
 /// empty segments (`//graph/v1.0//...`) are ignored here as by the router.
 pub fn is_graph_path(path: &str) -> bool {
@@ -291,6 +295,11 @@ pub struct Collection<T> {
     pub value: Vec<T>,
     #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
+}
+
+/// `200` with a collection's size as text, as Graph answers `$count`.
+pub fn count(size: u64) -> HttpResponse {
+    with_body(StatusCode::OK, "text/plain", size.to_string().into_bytes())
 }
 
 /// `200` with a Graph object or collection.

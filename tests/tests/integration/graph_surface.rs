@@ -96,6 +96,24 @@ async fn risky_users_list_filter_and_page_by_absolute_links() {
     seen.sort();
     assert_eq!(seen, ["alice", "bob", "carol"]);
     assert!(pages >= 2);
+
+    // `$count`, as text, where an id would stand.
+    for (path, size) in [
+        ("riskyUsers", "3"),
+        ("riskDetections", "3"),
+        ("riskyServicePrincipals", "0"),
+    ] {
+        let counted = t
+            .call(&analyst(), "GET", &format!("{V1}/{path}/$count"), None)
+            .await;
+        assert_eq!(counted.status, 200, "{counted:?}");
+        assert_eq!(counted.content_type(), "text/plain");
+        assert_eq!(
+            counted.body,
+            json!(size.parse::<u64>().unwrap_or_default()),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -10,9 +10,13 @@ pub mod risky_users;
 pub mod shapes;
 pub mod sign_ins;
 
+use std::future::Future;
+
 use riskfeedback::feedback::FeedbackAction;
 use riskfeedback::intake::FeedbackRequest;
-use riskfeedback_http::graph::accepted_as_no_content;
+use riskfeedback::limits::MAX_PAGE_SIZE;
+use riskfeedback::store::{Page, PageRequest, StoreError};
+use riskfeedback_http::graph::{accepted_as_no_content, count};
 use riskfeedback_http::router::{Call, RouteResult};
 
 use super::feedback::submit_work;
@@ -30,4 +34,27 @@ pub(crate) async fn act(
     let work = FeedbackRequest::feedback(action, field, ids, None)?;
     let record = submit_work(app, call, work).await?;
     Ok(accepted_as_no_content(&format!("/feedback/{}", record.id)))
+}
+
+/// Graph's `$count` of a whole collection, read a page at a time from `page_of`: its cost grows
+/// with the collection, as Graph's documentation warns of its own.
+pub(crate) async fn count_of<T, F, Fut>(mut page_of: F) -> RouteResult
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Result<Page<T>, StoreError>>,
+{
+    let mut size = 0;
+    let mut cursor = None;
+    loop {
+        let page = page_of(PageRequest {
+            limit: MAX_PAGE_SIZE,
+            cursor,
+        })
+        .await?;
+        size += page.value.len() as u64;
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(count(size)),
+        }
+    }
 }

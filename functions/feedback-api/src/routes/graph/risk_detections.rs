@@ -5,10 +5,11 @@ use riskfeedback::model::RiskState;
 use riskfeedback::openapi::Id;
 use riskfeedback::principal::PrincipalKind;
 use riskfeedback::store::{DetectionFilter, ReadStore};
-use riskfeedback_http::graph::{entity, Collection, ListOptions};
+use riskfeedback_http::graph::{entity, Collection, ListOptions, COUNT};
 use riskfeedback_http::odata::{Allowed, Op};
 use riskfeedback_http::router::{Call, RouteResult};
 
+use super::count_of;
 use super::risky_users::pushed_down;
 use super::shapes::GraphRiskDetection;
 use crate::App;
@@ -80,6 +81,15 @@ pub(crate) async fn list(
 /// One detection of a principal of `kind`, by the path's `riskDetectionId`.
 pub(crate) async fn get(app: &App, call: &Call, kind: PrincipalKind) -> RouteResult {
     let id = call.id("riskDetectionId")?;
+    let tenant = &call.caller.tenant_id;
+    if id == COUNT {
+        let detections = &DetectionFilter {
+            kind,
+            ..DetectionFilter::default()
+        };
+        let page_of = |page| async move { app.store.detections(tenant, detections, &page).await };
+        return count_of(page_of).await;
+    }
     let what = match kind {
         PrincipalKind::User => "identityProtection/riskDetections/$entity",
         PrincipalKind::ServicePrincipal => {
@@ -98,7 +108,9 @@ pub(crate) async fn get(app: &App, call: &Call, kind: PrincipalKind) -> RouteRes
 
 #[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskDetections/{riskDetectionId}", tag = "Graph-compatible",
     params(("riskDetectionId" = Id, Path)),
-    responses((status = 200, description = "The risk detection", body = GraphRiskDetection)),
+    responses((status = 200, description = "The risk detection; for `$count`, how many there are, \
+        as text (reading them all)", content(
+        (GraphRiskDetection = "application/json"), (u64 = "text/plain")))),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_get_risk_detection(app: &App, call: Call) -> RouteResult {
     get(app, &call, PrincipalKind::User).await

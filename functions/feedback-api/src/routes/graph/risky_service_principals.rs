@@ -8,14 +8,14 @@ use riskfeedback::openapi::{Id, Idempotency};
 use riskfeedback::principal::{principal_key, PrincipalKind};
 use riskfeedback::store::{ReadStore, UserFilter};
 use riskfeedback::views::RiskyServicePrincipal;
-use riskfeedback_http::graph::{entity, Collection, ListOptions};
+use riskfeedback_http::graph::{entity, Collection, ListOptions, COUNT};
 use riskfeedback_http::odata::{Allowed, Op};
 use riskfeedback_http::router::{Call, RouteResult};
 
-use super::act;
 use super::risk_detections;
 use super::risky_users::pushed_down;
 use super::shapes::{GraphHistoryItem, GraphRiskDetection, ServicePrincipalIdsBody};
+use super::{act, count_of};
 use crate::App;
 
 const SERVICE_PRINCIPALS: Allowed<'static> = Allowed {
@@ -87,12 +87,22 @@ pub async fn graph_list_risky_service_principals(app: &App, call: Call) -> Route
 
 #[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskyServicePrincipals/{servicePrincipalId}", tag = "Graph-compatible",
     params(("servicePrincipalId" = Id, Path)),
-    responses((status = 200, description = "The risky service principal", body = RiskyServicePrincipal)),
+    responses((status = 200, description = "The risky service principal; for `$count`, how many \
+        there are, as text (reading them all)", content(
+        (RiskyServicePrincipal = "application/json"), (u64 = "text/plain")))),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_get_risky_service_principal(app: &App, call: Call) -> RouteResult {
     let id = call.id("servicePrincipalId")?;
+    let tenant = &call.caller.tenant_id;
+    if id == COUNT {
+        let apps = &UserFilter {
+            kind: PrincipalKind::ServicePrincipal,
+            ..UserFilter::default()
+        };
+        return count_of(|page| async move { app.store.users(tenant, apps, &page).await }).await;
+    }
     let key = principal_key(PrincipalKind::ServicePrincipal, id);
-    match app.store.user(&call.caller.tenant_id, &key).await? {
+    match app.store.user(tenant, &key).await? {
         Some(row) => Ok(entity(
             &call,
             "identityProtection/riskyServicePrincipals/$entity",
@@ -175,7 +185,9 @@ pub async fn graph_list_service_principal_risk_detections(app: &App, call: Call)
 
 #[utoipa::path(get, path = "/graph/v1.0/identityProtection/servicePrincipalRiskDetections/{riskDetectionId}", tag = "Graph-compatible",
     params(("riskDetectionId" = Id, Path)),
-    responses((status = 200, description = "The service principal's risk detection", body = GraphRiskDetection)),
+    responses((status = 200, description = "The service principal's risk detection; for `$count`, \
+        how many there are, as text (reading them all)", content(
+        (GraphRiskDetection = "application/json"), (u64 = "text/plain")))),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_get_service_principal_risk_detection(app: &App, call: Call) -> RouteResult {
     risk_detections::get(app, &call, PrincipalKind::ServicePrincipal).await

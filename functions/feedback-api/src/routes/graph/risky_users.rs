@@ -8,12 +8,12 @@ use riskfeedback::openapi::{Id, Idempotency};
 use riskfeedback::principal::PrincipalKind;
 use riskfeedback::store::{ReadStore, UserFilter};
 use riskfeedback::views::RiskyUser;
-use riskfeedback_http::graph::{entity, Collection, ListOptions};
+use riskfeedback_http::graph::{entity, Collection, ListOptions, COUNT};
 use riskfeedback_http::odata::{Allowed, Filter, Op};
 use riskfeedback_http::router::{Call, RouteResult};
 
-use super::act;
 use super::shapes::{GraphHistoryItem, GraphRiskyUser, UserIdsBody};
+use super::{act, count_of};
 use crate::App;
 
 const USERS: Allowed<'static> = Allowed {
@@ -71,11 +71,21 @@ pub async fn graph_list_risky_users(app: &App, call: Call) -> RouteResult {
 
 #[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskyUsers/{userId}", tag = "Graph-compatible",
     params(("userId" = Id, Path)),
-    responses((status = 200, description = "The risky user", body = GraphRiskyUser)),
+    responses((status = 200, description = "The risky user; for `$count`, how many risky users \
+        there are, as text (reading them all)", content(
+        (GraphRiskyUser = "application/json"), (u64 = "text/plain")))),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_get_risky_user(app: &App, call: Call) -> RouteResult {
     let id = call.id("userId")?;
-    match app.store.user(&call.caller.tenant_id, id).await? {
+    let tenant = &call.caller.tenant_id;
+    if id == COUNT {
+        let users = &UserFilter {
+            kind: PrincipalKind::User,
+            ..UserFilter::default()
+        };
+        return count_of(|page| async move { app.store.users(tenant, users, &page).await }).await;
+    }
+    match app.store.user(tenant, id).await? {
         Some(row) => Ok(entity(
             &call,
             "identityProtection/riskyUsers/$entity",
