@@ -88,7 +88,7 @@ impl SignInLocation {
         }
     }
 
-    /// The names it holds, each once, in the order Graph lists them, for a person to read.
+    /// The names it holds, in the order Graph lists them.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         [&self.city, &self.state, &self.country_or_region]
             .into_iter()

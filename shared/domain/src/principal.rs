@@ -5,12 +5,8 @@
 //! a service principal's key is never a user's id, and a user and a service principal with the
 //! same id never share work, order or storage. Only what the API shows says which it is.
 
-use serde::{Deserialize, Serialize};
-
 /// What kind of principal an aggregate is.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PrincipalKind {
     #[default]
     User,
