@@ -13,7 +13,7 @@ use riskfeedback_http::odata::{Allowed, Op};
 use riskfeedback_http::router::{Call, RouteResult};
 
 use super::risk_detections;
-use super::risky_users::pushed_down;
+use super::risky_users::{self, pushed_down};
 use super::shapes::{GraphHistoryItem, GraphRiskDetection, ServicePrincipalIdsBody};
 use super::{act, count_of};
 use crate::App;
@@ -26,16 +26,6 @@ const SERVICE_PRINCIPALS: Allowed<'static> = Allowed {
         ("riskState", &[Op::Eq, Op::Ne]),
         ("riskDetail", &[Op::Eq, Op::Ne]),
         ("displayName", &[Op::Eq, Op::Ne, Op::StartsWith]),
-    ],
-    times: &["riskLastUpdatedDateTime"],
-};
-
-const HISTORY: Allowed<'static> = Allowed {
-    text: &[
-        ("riskLevel", &[Op::Eq, Op::Ne]),
-        ("riskState", &[Op::Eq, Op::Ne]),
-        ("riskDetail", &[Op::Eq, Op::Ne]),
-        ("initiatedBy", &[Op::Eq, Op::Ne]),
     ],
     times: &["riskLastUpdatedDateTime"],
 };
@@ -119,22 +109,7 @@ pub async fn graph_get_risky_service_principal(app: &App, call: Call) -> RouteRe
         riskLastUpdatedDateTime compared with a time", body = Collection<GraphHistoryItem>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_risky_service_principal_history(app: &App, call: Call) -> RouteResult {
-    let options = ListOptions::of(&call, &HISTORY)?;
-    let id = call.id("servicePrincipalId")?;
-    let key = principal_key(PrincipalKind::ServicePrincipal, id);
-    let tenant = &call.caller.tenant_id;
-    let Some(principal) = app.store.user(tenant, &key).await? else {
-        return Err(NotFound::new("service principal", id).into());
-    };
-    let page = app
-        .store
-        .user_history(tenant, &key, &options.page()?)
-        .await?;
-    options.collection(
-        &call,
-        "identityProtection/riskyServicePrincipals/history",
-        page.map(|entry| GraphHistoryItem::new(entry, &principal.user)),
-    )
+    risky_users::history(app, &call, PrincipalKind::ServicePrincipal).await
 }
 
 #[utoipa::path(post, path = "/graph/v1.0/identityProtection/riskyServicePrincipals/confirmCompromised", tag = "Graph-compatible",

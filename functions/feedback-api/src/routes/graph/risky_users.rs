@@ -5,7 +5,7 @@ use riskfeedback::errors::NotFound;
 use riskfeedback::feedback::FeedbackAction;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::openapi::{Id, Idempotency};
-use riskfeedback::principal::PrincipalKind;
+use riskfeedback::principal::{principal_key, PrincipalKind};
 use riskfeedback::store::{ReadStore, UserFilter};
 use riskfeedback::views::RiskyUser;
 use riskfeedback_http::graph::{entity, Collection, ListOptions, COUNT};
@@ -102,17 +102,35 @@ pub async fn graph_get_risky_user(app: &App, call: Call) -> RouteResult {
         riskLastUpdatedDateTime compared with a time", body = Collection<GraphHistoryItem>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_risky_user_history(app: &App, call: Call) -> RouteResult {
-    let options = ListOptions::of(&call, &HISTORY)?;
-    let id = call.id("userId")?;
-    let tenant = &call.caller.tenant_id;
-    let Some(user) = app.store.user(tenant, id).await? else {
-        return Err(NotFound::new("user", id).into());
+    history(app, &call, PrincipalKind::User).await
+}
+
+/// The history of the principal of `kind` the path names (`userId`, `servicePrincipalId`),
+/// newest first, as Graph lists it.
+pub(crate) async fn history(app: &App, call: &Call, kind: PrincipalKind) -> RouteResult {
+    let options = ListOptions::of(call, &HISTORY)?;
+    let (param, what, context) = match kind {
+        PrincipalKind::User => ("userId", "user", "identityProtection/riskyUsers/history"),
+        PrincipalKind::ServicePrincipal => (
+            "servicePrincipalId",
+            "service principal",
+            "identityProtection/riskyServicePrincipals/history",
+        ),
     };
-    let page = app.store.user_history(tenant, id, &options.page()?).await?;
+    let id = call.id(param)?;
+    let key = principal_key(kind, id);
+    let tenant = &call.caller.tenant_id;
+    let Some(principal) = app.store.user(tenant, &key).await? else {
+        return Err(NotFound::new(what, id).into());
+    };
+    let page = app
+        .store
+        .user_history(tenant, &key, &options.page()?)
+        .await?;
     options.collection(
-        &call,
-        "identityProtection/riskyUsers/history",
-        page.map(|entry| GraphHistoryItem::new(entry, &user.user)),
+        call,
+        context,
+        page.map(|entry| GraphHistoryItem::new(entry, &principal.user)),
     )
 }
 
