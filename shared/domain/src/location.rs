@@ -150,7 +150,7 @@ pub mod location_text_or_object {
 
 #[cfg(test)]
 mod locations {
-    use super::{location_text_or_object, SignInLocation};
+    use super::{location_text_or_object, GeoCoordinates, SignInLocation};
 
     fn place(city: Option<&str>, state: Option<&str>, country: Option<&str>) -> SignInLocation {
         SignInLocation {
@@ -208,5 +208,33 @@ mod locations {
         for json in refused {
             assert!(read(json).is_err(), "{json}");
         }
+        let said = read(r#"{"location": 5}"#).err().unwrap_or_default();
+        assert!(said.contains("signInLocation object, or text"), "{said}");
+    }
+
+    #[test]
+    fn coordinates_round_to_a_centimetre_and_never_to_minus_zero() {
+        let geo = GeoCoordinates {
+            latitude: Some(47.606_209_149),
+            longitude: Some(-7.96e-298),
+            altitude: Some(-0.001),
+        }
+        .rounded();
+        assert_eq!(geo.latitude, Some(47.606_209_1));
+        for part in [geo.longitude, geo.altitude] {
+            assert_eq!(part, Some(0.0));
+            assert!(part.is_some_and(|v| v.is_sign_positive()), "{part:?}");
+        }
+    }
+
+    #[test]
+    fn a_location_of_no_names_and_no_coordinates_is_empty() {
+        assert!(SignInLocation::default().is_empty());
+        assert!(!place(Some("Lisbon"), None, None).is_empty());
+        let only_coordinates = SignInLocation {
+            geo_coordinates: Some(GeoCoordinates::default()),
+            ..SignInLocation::default()
+        };
+        assert!(!only_coordinates.is_empty());
     }
 }

@@ -343,6 +343,33 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_says_what_the_list_filters_on() {
+        let said = |text: &str| {
+            parse(text)
+                .err()
+                .map(|e| e.0[0].message.clone())
+                .unwrap_or_default()
+        };
+        let unknown = said("riskState eq 'atRisk'");
+        assert!(
+            unknown.contains("riskLevel (eq, ne)")
+                && unknown.contains("userPrincipalName (eq, ne, startswith)")
+                && unknown.contains("detectedDateTime (eq, ne, ge, gt, le, lt, with a time)"),
+            "{unknown}"
+        );
+        assert!(said("user-id eq 'x'").contains("is not a property name"));
+        assert!(said("riskLevel has 'x'").contains("not an operator"));
+    }
+
+    #[test]
+    fn equals_gives_the_text_of_that_fields_eq_clause_only() {
+        let filter = parse("riskLevel ne 'low' and userPrincipalName eq 'ada@contoso.com'")
+            .unwrap_or_default();
+        assert_eq!(filter.equals("userPrincipalName"), Some("ada@contoso.com"));
+        assert_eq!(filter.equals("riskLevel"), None);
+    }
+
+    #[test]
     fn and_inside_quotes_is_text() {
         let filter = parse("userPrincipalName eq 'sand and sea@contoso.com'");
         assert_eq!(
@@ -373,6 +400,7 @@ mod tests {
             "user-id eq 'x'",
             "\u{e5}v0 \u{f1}\r\nG",
             "riskLevel \u{e5}\u{e5} 'high'",
+            "riskLevel eq 2026-12-01T00:00:00Z",
         ] {
             match parse(bad) {
                 Err(invalid) => assert_eq!(invalid.0[0].field, "$filter", "{bad}"),
@@ -400,6 +428,10 @@ mod tests {
         for (text, holds) in [
             ("riskLevel eq 'HIGH'", true),
             ("riskLevel ne 'high'", false),
+            ("riskLevel ne 'low'", true),
+            ("detectedDateTime gt 2026-12-01T10:00:00Z", true),
+            ("detectedDateTime lt 2026-12-01T11:00:00Z", true),
+            ("detectedDateTime lt 2026-12-01T10:00:00.5Z", false),
             ("startswith(userPrincipalName, 'olack')", true),
             ("startswith(userPrincipalName, 'bob')", false),
             ("userPrincipalName eq 'olack@adatum.com'", true),
@@ -414,7 +446,7 @@ mod tests {
                 false,
             ),
         ] {
-            let filter = parse(text).unwrap_or_default();
+            let filter = parse(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
             assert_eq!(filter.holds(&item), holds, "{text}");
         }
         let missing = json!({});
