@@ -502,11 +502,18 @@ rf_stop_servers() {
     return 0
 }
 
+# Builds every binary of the workspace, debug. Always the whole workspace: cargo resolves a
+# dependency's features per command, so building a few packages alone would compile all the
+# dependencies a second time, in another feature set, and take as much disk again.
+rf_build_bins() {
+    (cd -- "$RF_REPO" && cargo build --quiet --locked --workspace --bins)
+}
+
 # After rf_start_servers: builds and starts the API and the console as scripts/dev serves them
 # (target/debug/local-stack) on a free port, waits until it answers, and sets RF_STACK_URL.
 # rf_stop_servers stops it too.
 rf_start_stack() {
-    cargo build --quiet --locked -p riskfeedback-devstack --bin local-stack --bin mint-token || return 1
+    rf_build_bins || return 1
     local port log
     port="$(rf_free_port)"
     log="$RF_RUN_DIR/local-stack.log"
