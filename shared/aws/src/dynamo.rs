@@ -1,9 +1,11 @@
 //! `DynamoStore`: the stores over one DynamoDB table (layout in `items.rs`), one file per job:
 //! `client` (the SDK calls, encoding, and DynamoDB's errors classified), `query` (queries and
-//! paging), `intake` and `steps` (the write path's transactions), `cursor`, and one file per
-//! store trait it implements.
+//! paging), `sharded` (lists spread over many keys, read back in order), `intake` and `steps`
+//! (the write path's transactions), `cursor`, `backfill` (the one-off migration of tables
+//! written before the lists were spread), and one file per store trait it implements.
 
 mod action_store;
+mod backfill;
 mod client;
 mod cursor;
 mod feedback_store;
@@ -13,6 +15,7 @@ mod items;
 mod quality_store;
 mod query;
 mod read_store;
+mod sharded;
 mod steps;
 mod submission_store;
 
@@ -21,6 +24,9 @@ use std::fmt::Debug;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
+
+pub use backfill::{BackfillCounts, BackfillPage};
+pub use items::principal_item;
 
 type Item = HashMap<String, AttributeValue>;
 

@@ -156,7 +156,7 @@ pub fn origin(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-/// A Graph list's query options: `$filter`, `$top` (1 to 500; the API's default page
+/// A Graph list's query options: `$filter`, `$orderby` (only the list's own order), `$top` (1 to 500; the API's default page
 /// otherwise) and `$skiptoken`, the cursor of the previous page's `@odata.nextLink`.
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
@@ -172,12 +172,25 @@ pub struct ListOptions {
     /// From the previous page's `@odata.nextLink`, as it was given.
     #[cfg_attr(feature = "openapi", param(rename = "$skiptoken", value_type = Option<riskfeedback::openapi::Cursor>))]
     pub skiptoken: Option<String>,
+    /// The list's own order, the only one taken: `riskLastUpdatedDateTime desc` on risky users
+    /// and risky service principals, which always list newest first.
+    #[cfg_attr(feature = "openapi", param(rename = "$orderby", value_type = Option<String>, max_length = 64))]
+    pub orderby: Option<String>,
 }
 
 impl ListOptions {
-    /// The options of `call`, its `$filter` checked against what the list allows.
-    pub fn of(call: &Call, allowed: &Allowed<'_>) -> Result<ListOptions, Invalid> {
+    /// The options of `call`, its `$filter` checked against what the list allows, and its
+    /// `$orderby` against the time the list is sorted by, newest first (`newest_first`).
+    pub fn of(
+        call: &Call,
+        allowed: &Allowed<'_>,
+        newest_first: Option<&str>,
+    ) -> Result<ListOptions, Invalid> {
         let query = &call.query;
+        let orderby = query.get("$orderby");
+        if let Some(text) = orderby {
+            check_order(text, newest_first)?;
+        }
         let filter = match query.get("$filter") {
             Some(text) => Filter::parse(text, allowed)?,
             None => Filter::default(),
@@ -200,6 +213,7 @@ impl ListOptions {
             filter,
             top,
             skiptoken: query.get("$skiptoken").map(str::to_string),
+            orderby: orderby.map(str::to_string),
         })
     }
 
@@ -249,7 +263,7 @@ impl ListOptions {
                 value.push(json);
             }
         }
-        let options: Vec<(&str, &str)> = ["$filter", "$top"]
+        let options: Vec<(&str, &str)> = ["$filter", "$orderby", "$top"]
             .into_iter()
             .filter_map(|name| call.query.get(name).map(|v| (name, v)))
             .collect();
@@ -261,6 +275,26 @@ impl ListOptions {
             value,
             next_link,
         }))
+    }
+}
+
+/// A list is always in its own order: `$orderby` may only name it.
+fn check_order(text: &str, newest_first: Option<&str>) -> Result<(), Invalid> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match (newest_first, words.as_slice()) {
+        (Some(order), [property, direction])
+            if *property == order && direction.eq_ignore_ascii_case("desc") =>
+        {
+            Ok(())
+        }
+        (Some(order), _) => Err(Invalid::field(
+            "$orderby",
+            format!("may only be `{order} desc`: the list is always newest first"),
+        )),
+        (None, _) => Err(Invalid::field(
+            "$orderby",
+            "is not taken by this list, which has one order only",
+        )),
     }
 }
 
@@ -419,6 +453,33 @@ mod tests {
         );
         let on = error_for("/graph/v1.0/x", &HttpError::Internal);
         assert_eq!(body(&on)["error"]["code"], "generalException");
+    }
+
+    #[test]
+    fn orderby_may_only_name_the_lists_own_order() {
+        let order = Some("riskLastUpdatedDateTime");
+        for text in [
+            "riskLastUpdatedDateTime desc",
+            "riskLastUpdatedDateTime DESC",
+            " riskLastUpdatedDateTime  desc ",
+        ] {
+            assert_eq!(check_order(text, order), Ok(()), "{text}");
+        }
+        for text in [
+            "riskLastUpdatedDateTime",
+            "riskLastUpdatedDateTime asc",
+            "riskLevel desc",
+            "riskLastUpdatedDateTime desc, id",
+            "",
+        ] {
+            let refused = check_order(text, order).unwrap_err();
+            assert_eq!(refused.0[0].field, "$orderby", "{text}");
+            assert!(refused.0[0]
+                .message
+                .contains("riskLastUpdatedDateTime desc"));
+        }
+        let refused = check_order("riskLastUpdatedDateTime desc", None).unwrap_err();
+        assert!(refused.0[0].message.contains("not taken"));
     }
 
     #[test]

@@ -72,9 +72,13 @@ async fn risky_users_list_filter_and_page_by_absolute_links() {
     .await;
     assert_eq!(ids(&named), ["carol"]);
 
-    // A page of two, then the rest by the link as given: absolute, with the options kept.
+    // A page of two, then the rest by the link as given: absolute, with the options kept, in
+    // the only order the list has, which `$orderby` may name.
     let mut seen = Vec::new();
-    let mut next = Some(format!("{V1}/riskyUsers?$top=2"));
+    let mut times = Vec::new();
+    let mut next = Some(format!(
+        "{V1}/riskyUsers?$top=2&$orderby=riskLastUpdatedDateTime%20desc"
+    ));
     let mut pages = 0;
     while let Some(link) = next {
         let path = link
@@ -87,12 +91,20 @@ async fn risky_users_list_filter_and_page_by_absolute_links() {
         );
         let page = get(&t, &path).await;
         seen.extend(ids(&page));
+        times.extend(page["value"].as_array().into_iter().flatten().map(|u| {
+            u["riskLastUpdatedDateTime"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }));
         next = page["@odata.nextLink"].as_str().map(String::from);
         if let Some(link) = &next {
             assert!(link.contains("$top=2"), "{link}");
+            assert!(link.contains("$orderby=riskLastUpdatedDateTime"), "{link}");
         }
         pages += 1;
     }
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
     seen.sort();
     assert_eq!(seen, ["alice", "bob", "carol"]);
     assert!(pages >= 2);
@@ -295,6 +307,23 @@ async fn every_refusal_is_graphs_error_envelope() {
         .call(&analyst(), "GET", &format!("{V1}/riskyUsers?$top=0"), None)
         .await;
     graph_error(&top, 400, "invalidRequest");
+
+    for (path, order) in [
+        ("riskyUsers", "riskLevel"),
+        ("riskyUsers", "riskLastUpdatedDateTime%20asc"),
+        ("riskDetections", "riskLastUpdatedDateTime%20desc"),
+    ] {
+        let order = t
+            .call(
+                &analyst(),
+                "GET",
+                &format!("{V1}/{path}?$orderby={order}"),
+                None,
+            )
+            .await;
+        graph_error(&order, 400, "invalidRequest");
+        assert_eq!(order.body["error"]["details"][0]["target"], "$orderby");
+    }
 
     let forbidden = t
         .call(

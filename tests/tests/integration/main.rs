@@ -5,6 +5,7 @@
 //! one log subscriber and metrics recorder.
 
 mod admin_actions;
+mod backfill;
 mod bad_input;
 mod bad_request_corpus;
 mod concurrency;
@@ -17,6 +18,7 @@ mod graph_ingestion;
 mod graph_surface;
 mod indicators;
 mod layers;
+mod lists;
 mod local_gateway;
 mod openapi;
 mod queue_failures;

@@ -119,16 +119,21 @@ fn http_routes(function: &str, props: &Value) -> Vec<RouteSpec> {
         .collect()
 }
 
+/// `value`, or where it is `!If [condition, then, else]`, its first branch: the local stack
+/// takes every parameter's default, and under the defaults each condition this reads holds
+/// (a console, all of the table's indexes).
+fn chosen(value: &Value) -> Option<&Value> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "If" => {
+            tagged.value.as_sequence().and_then(|branches| branches.get(1))
+        }
+        other => Some(other),
+    }
+}
+
 /// The configuration is `!If [HasConsole, {...}, AWS::NoValue]`: the console's branch.
 fn cors_spec(value: Option<&Value>) -> CorsSpec {
-    let config = match value {
-        Some(Value::Tagged(tagged)) => tagged
-            .value
-            .as_sequence()
-            .and_then(|branches| branches.get(1)),
-        other => other,
-    };
-    let Some(config) = config else {
+    let Some(config) = value.and_then(chosen) else {
         return CorsSpec::default();
     };
     let list = |name: &str| -> Vec<String> {
@@ -155,6 +160,7 @@ fn pairs(value: Option<&Value>, a: &str, b: &str) -> Vec<(String, String)> {
         .map(|items| {
             items
                 .iter()
+                .filter_map(chosen)
                 .map(|item| (text(item.get(a)), text(item.get(b))))
                 .collect()
         })
@@ -175,6 +181,7 @@ fn table(logical_id: String, props: &Value) -> Result<TableSpec, String> {
         .map(|items| {
             items
                 .iter()
+                .filter_map(chosen)
                 .map(|index| IndexSpec {
                     name: text(index.get("IndexName")),
                     key_schema: pairs(index.get("KeySchema"), "AttributeName", "KeyType"),
@@ -236,7 +243,12 @@ mod tests {
         let template =
             Template::load(&crate::repo_root().join("template.yaml")).expect("template loads");
         let table = &template.tables[0];
-        assert_eq!(table.indexes[0].name, "gsi1");
+        let indexes: Vec<&str> = table.indexes.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(indexes, ["gsi1", "gsi2", "gsi3", "gsi4", "gsi5"]);
+        assert!(table
+            .attributes
+            .iter()
+            .any(|(name, kind)| name == "gsi5pk" && kind == "S"));
         let feedback = template.queue("FeedbackQueue").expect("feedback queue");
         assert!(feedback.fifo);
         assert_eq!(

@@ -30,7 +30,7 @@ pub struct ServicePrincipalQuery {
 
 #[utoipa::path(get, path = "/risky-service-principals", tag = "Risky service principals",
     params(ServicePrincipalQuery, Paging),
-    responses((status = 200, description = "One page of risky service principals", body = ListBody<RiskyServicePrincipal>)),
+    responses((status = 200, description = "One page of risky service principals, newest riskLastUpdatedDateTime first", body = ListBody<RiskyServicePrincipal>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn list_service_principals(app: &App, call: Call) -> RouteResult {
     let filter = UserFilter {

@@ -28,7 +28,7 @@ pub struct UserQuery {
 
 #[utoipa::path(get, path = "/risky-users", tag = "Risky users",
     params(UserQuery, Paging),
-    responses((status = 200, description = "One page of risky users", body = ListBody<RiskyUser>)),
+    responses((status = 200, description = "One page of risky users, newest riskLastUpdatedDateTime first", body = ListBody<RiskyUser>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn list_users(app: &App, call: Call) -> RouteResult {
     let filter = UserFilter {

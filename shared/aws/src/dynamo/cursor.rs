@@ -63,6 +63,37 @@ pub fn decode(tenant: &str, cursor: &str) -> Result<Key, StoreError> {
         .collect())
 }
 
+/// A sharded list's cursor (`sharded`): the list it pages and the sort key of the last item
+/// it returned.
+#[derive(Serialize, Deserialize)]
+struct AfterPayload {
+    t: String,
+    l: String,
+    a: String,
+}
+
+pub fn encode_after(tenant: &str, list: &str, last: &str) -> String {
+    let payload = AfterPayload {
+        t: tenant.to_string(),
+        l: list.to_string(),
+        a: last.to_string(),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap_or_default())
+}
+
+/// The sort key a cursor of `list` ends at; a cursor of another tenant or list is refused.
+pub fn decode_after(tenant: &str, list: &str, cursor: &str) -> Result<String, StoreError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| StoreError::InvalidCursor)?;
+    let payload: AfterPayload =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+    if payload.t != tenant || payload.l != list || payload.a.len() > MAX_KEY_BYTES / 2 {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok(payload.a)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +109,32 @@ mod tests {
     fn round_trips_for_the_same_tenant() {
         let cursor = encode("t1", &key("T#t1#U#u1"));
         assert_eq!(decode("t1", &cursor), Ok(key("T#t1#U#u1")));
+    }
+
+    #[test]
+    fn a_list_cursor_pages_only_its_own_list() {
+        let cursor = encode_after("t1", "T#t1#USERS", "2026-12-01T00:00:00Z#u1");
+        assert_eq!(
+            decode_after("t1", "T#t1#USERS", &cursor).as_deref(),
+            Ok("2026-12-01T00:00:00Z#u1")
+        );
+        for (tenant, list) in [("t2", "T#t1#USERS"), ("t1", "T#t1#USERS#L#high")] {
+            assert_eq!(
+                decode_after(tenant, list, &cursor),
+                Err(StoreError::InvalidCursor)
+            );
+        }
+        let key_cursor = encode("t1", &key("T#t1#U#u1"));
+        assert_eq!(
+            decode_after("t1", "T#t1#USERS", &key_cursor),
+            Err(StoreError::InvalidCursor)
+        );
+        assert_eq!(decode("t1", &cursor), Err(StoreError::InvalidCursor));
+        let long = encode_after("t1", "T#t1#USERS", &"x".repeat(MAX_KEY_BYTES));
+        assert_eq!(
+            decode_after("t1", "T#t1#USERS", &long),
+            Err(StoreError::InvalidCursor)
+        );
     }
 
     #[test]

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
+use riskfeedback::model::User;
 use riskfeedback::store::{
     Accepted, FeedbackRecord, FeedbackStore, IntakeState, StoreError, UserSteps,
 };
 
 use super::client::{corrupt, encode, put_write, to_value};
-use super::items::{key_id, principals_index, user_pk, work_pk, FeedbackItem, USER_SK, WORK_SK};
+use super::items::{principal_list_keys, user_pk, work_pk, FeedbackItem, USER_SK, WORK_SK};
 use super::{DynamoStore, MAX_TRANSACTION_ITEMS};
 
 /// The users (indexes into a request's steps, in order) whose steps each intake transaction
@@ -117,21 +118,21 @@ impl DynamoStore {
         ]);
         let (expression, condition) = if create_users {
             values.insert(":uid".to_string(), AttributeValue::S(user.user_id.clone()));
-            values.insert(
-                ":uk".to_string(),
-                AttributeValue::S(key_id(&user.user_id).into_owned()),
-            );
-            values.insert(
-                ":g".to_string(),
-                AttributeValue::S(principals_index(tenant, &user.user_id)),
-            );
             values.insert(":none".to_string(), AttributeValue::S("none".to_string()));
             values.insert(":zero".to_string(), AttributeValue::N("0".to_string()));
             let mut set = "SET pendingWork = list_append(if_not_exists(pendingWork, :empty), :steps), \
-                 id = :uid, gsi1pk = :g, gsi1sk = :uk, \
+                 id = :uid, \
                  riskLevel = if_not_exists(riskLevel, :none), riskState = if_not_exists(riskState, :none), \
                  riskDetail = if_not_exists(riskDetail, :none), version = if_not_exists(version, :zero)"
                 .to_string();
+            // A new principal's place on its lists; one already there keeps the place its last
+            // step gave it.
+            for (attribute, key) in principal_list_keys(tenant, &User::new(user.user_id.clone())) {
+                values.insert(format!(":{attribute}"), AttributeValue::S(key));
+                set.push_str(&format!(
+                    ", {attribute} = if_not_exists({attribute}, :{attribute})"
+                ));
+            }
             if let Some(upn) = &user.user_principal_name {
                 values.insert(":upn".to_string(), AttributeValue::S(upn.clone()));
                 set.push_str(", userPrincipalName = if_not_exists(userPrincipalName, :upn)");

@@ -2,8 +2,8 @@
 //!
 //! | item | pk | sk | gsi1pk | gsi1sk |
 //! |---|---|---|---|---|
-//! | user | `T#{tenant}#U#{user}` | `USER` | `T#{tenant}#USERS` | user id |
-//! | service principal | `T#{tenant}#U#{key}` | `USER` | `T#{tenant}#SERVICEPRINCIPALS` | its key |
+//! | user | `T#{tenant}#U#{user}` | `USER` | `T#{tenant}#USERS#{shard}` | `{riskLastUpdated}#{user}` |
+//! | service principal | `T#{tenant}#U#{key}` | `USER` | `T#{tenant}#SERVICEPRINCIPALS#{shard}` | `{riskLastUpdated}#{key}` |
 //! | sign-in | `T#{tenant}#U#{user}` | `S#{signIn}` | `T#{tenant}#SIGNINS` | sign-in id |
 //! | detection | `T#{tenant}#U#{user}` | `D#{detection}` | `T#{tenant}#DETECTIONS` | detection id |
 //! | a service principal's detection | `T#{tenant}#U#{key}` | `D#{detection}` | `T#{tenant}#SPDETECTIONS` | detection id |
@@ -22,6 +22,13 @@
 //! A pending action also has `gsi2pk` `PENDING#{shard}` and `gsi2sk` `{created}#{tenant}#{action}`:
 //! the sparse `gsi2` (keys only) finds every tenant's pending actions by age, to expire them.
 //!
+//! A principal is also on its kind's lists by `riskLevel` (`gsi3pk` `{list}#L#{level}#{shard}`),
+//! by `riskState` (`gsi4pk` `{list}#S#{state}#{shard}`) and by both (`gsi5pk`
+//! `{list}#LS#{level}#{state}#{shard}`), each sorted by the same `gsi1sk`. So a filtered list
+//! reads only what it returns, newest first. Each list is spread over `LIST_SHARDS` partition
+//! keys by the principal's key (`list_shard`): no key takes every write of a tenant, and a read
+//! merges the shards back in order (`sharded`).
+//!
 //! A service principal is stored as a user is, under its aggregate key (`principal`), which no
 //! user id can be; its items are on lists of their own.
 //!
@@ -30,6 +37,7 @@
 
 use std::borrow::Cow;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +49,7 @@ use riskfeedback::model::{Detection, SignIn, User};
 use riskfeedback::principal::{principal_of, PrincipalKind};
 use riskfeedback::quality::{Counts, Kind};
 use riskfeedback::remediation::{EntityType, RemediationAction};
-use riskfeedback::store::{FeedbackRecord, PendingStep, TargetStatus};
+use riskfeedback::store::{FeedbackRecord, PendingStep, StoreError, TargetStatus};
 use riskfeedback::submissions::Submission;
 
 pub const USER_SK: &str = "USER";
@@ -57,6 +65,9 @@ pub const INDICATOR_SK: &str = "IND";
 pub const SUBMISSION_SK: &str = "SUB";
 pub const GSI1: &str = "gsi1";
 pub const GSI2: &str = "gsi2";
+pub const GSI3: &str = "gsi3";
+pub const GSI4: &str = "gsi4";
+pub const GSI5: &str = "gsi5";
 
 /// Sort keys hold at most 1,024 bytes, and an id of 256 characters can be that much UTF-8
 /// before any prefix. An id longer than this stands in keys as its first bytes, a unit
@@ -169,12 +180,80 @@ pub fn service_principal_detections_index(tenant: &str) -> String {
     format!("T#{tenant}#SPDETECTIONS")
 }
 
-/// The list a principal's item is on: users', or service principals'.
-pub fn principals_index(tenant: &str, key: &str) -> String {
-    match principal_of(key).0 {
+/// The list of principals of one kind: users', or service principals'.
+pub fn principals_index(tenant: &str, kind: PrincipalKind) -> String {
+    match kind {
         PrincipalKind::User => users_index(tenant),
         PrincipalKind::ServicePrincipal => service_principals_index(tenant),
     }
+}
+
+/// How many partition keys each list is spread over. An item's shard is a digest of its sort
+/// key, which changes with every write that moves it, so a tenant's writes spread evenly
+/// whoever they are for: with 32 shards, 1,000 writes put about 31 on each key and rarely more
+/// than 45, well under 1/16 of them. A read of a page queries each shard once, and again only
+/// where it runs short (`sharded`).
+pub const LIST_SHARDS: u8 = 32;
+
+/// Which of a list's partition keys the item with this sort key goes to.
+pub fn list_shard(sort_key: &str) -> u8 {
+    let digest = riskfeedback::digest::hex_sha256(sort_key.as_bytes());
+    u8::from_str_radix(&digest[..2], 16).unwrap_or(0) % LIST_SHARDS
+}
+
+/// One shard's partition key of the list `base`.
+pub fn shard_key(base: &str, shard: u8) -> String {
+    format!("{base}#{shard:02}")
+}
+
+/// A list sorted by time: RFC 3339 with fixed precision sorts as text in time order, and the
+/// key after it makes each item's place unique. A principal never processed has no time and
+/// sorts after every one that has.
+pub fn time_sort_key(time: Option<DateTime<Utc>>, key: &str) -> String {
+    let time = time
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+        .unwrap_or_default();
+    format!("{time}#{}", key_id(key))
+}
+
+/// A list of principals, filtered by level, by state, by both, or not at all: the index that
+/// holds it, that index's partition key attribute, and the list's name before its shard.
+pub fn principal_list(
+    tenant: &str,
+    kind: PrincipalKind,
+    level: Option<&str>,
+    state: Option<&str>,
+) -> (&'static str, &'static str, String) {
+    let all = principals_index(tenant, kind);
+    match (level, state) {
+        (None, None) => (GSI1, "gsi1pk", all),
+        (Some(level), None) => (GSI3, "gsi3pk", format!("{all}#L#{level}")),
+        (None, Some(state)) => (GSI4, "gsi4pk", format!("{all}#S#{state}")),
+        (Some(level), Some(state)) => (GSI5, "gsi5pk", format!("{all}#LS#{level}#{state}")),
+    }
+}
+
+/// A principal's list attributes as it now is: the partition keys of the four lists it is on,
+/// and the sort key they share.
+pub fn principal_list_keys(tenant: &str, user: &User) -> Vec<(&'static str, String)> {
+    let kind = principal_of(&user.id).0;
+    let (level, state) = (user.risk_level.to_string(), user.risk_state.to_string());
+    let sort_key = time_sort_key(user.risk_last_updated_date_time, &user.id);
+    let shard = list_shard(&sort_key);
+    let mut keys: Vec<(&'static str, String)> = [
+        (None, None),
+        (Some(level.as_str()), None),
+        (None, Some(state.as_str())),
+        (Some(level.as_str()), Some(state.as_str())),
+    ]
+    .into_iter()
+    .map(|(level, state)| {
+        let (_, attribute, list) = principal_list(tenant, kind, level, state);
+        (attribute, shard_key(&list, shard))
+    })
+    .collect();
+    keys.push(("gsi1sk", sort_key));
+    keys
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -190,6 +269,34 @@ pub struct UserItem {
     pub version: u64,
     #[serde(default)]
     pub pending_work: Vec<PendingStep>,
+}
+
+/// A principal's item as processing leaves it, with no work queued: for loading many straight
+/// into a table (the scale bench), with the keys the store itself would give them.
+pub fn principal_item(
+    tenant: &str,
+    user: &User,
+) -> Result<std::collections::HashMap<String, AttributeValue>, StoreError> {
+    let keys = principal_list_keys(tenant, user);
+    let text = |name: &str| {
+        keys.iter()
+            .find(|(attribute, _)| *attribute == name)
+            .map(|(_, key)| key.clone())
+            .unwrap_or_default()
+    };
+    let mut item = super::client::encode(&UserItem {
+        pk: user_pk(tenant, &user.id),
+        sk: USER_SK.to_string(),
+        gsi1pk: text("gsi1pk"),
+        gsi1sk: text("gsi1sk"),
+        user: user.clone(),
+        version: 1,
+        pending_work: Vec::new(),
+    })?;
+    for (attribute, key) in keys {
+        item.insert(attribute.to_string(), AttributeValue::S(key));
+    }
+    Ok(item)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -483,6 +590,46 @@ mod tests {
         assert!(longest.starts_with(key.split('\u{1F}').next().unwrap_or_default()));
         let sort_key = format!("{}#{}", "2026-12-02T10:00:00.000000000Z", key);
         assert!(sort_key.len() <= 1024);
+    }
+
+    #[test]
+    fn a_principal_is_on_four_lists_at_one_place() {
+        let mut user = User::new("alice");
+        user.risk_level = riskfeedback::model::RiskLevel::High;
+        user.risk_state = riskfeedback::model::RiskState::AtRisk;
+        user.risk_last_updated_date_time = "2026-12-01T10:00:00Z".parse().ok();
+        let keys = principal_list_keys("t1", &user);
+        let sort_key = "2026-12-01T10:00:00.000000000Z#alice".to_string();
+        let shard = format!("{:02}", list_shard(&sort_key));
+        assert_eq!(
+            keys,
+            vec![
+                ("gsi1pk", format!("T#t1#USERS#{shard}")),
+                ("gsi3pk", format!("T#t1#USERS#L#high#{shard}")),
+                ("gsi4pk", format!("T#t1#USERS#S#atRisk#{shard}")),
+                ("gsi5pk", format!("T#t1#USERS#LS#high#atRisk#{shard}")),
+                ("gsi1sk", sort_key),
+            ]
+        );
+        let service_principal = User::new(riskfeedback::principal::principal_key(
+            PrincipalKind::ServicePrincipal,
+            "app",
+        ));
+        let keys = principal_list_keys("t1", &service_principal);
+        assert!(keys[0].1.starts_with("T#t1#SERVICEPRINCIPALS#"), "{keys:?}");
+        assert!(keys[4].1.starts_with('#'), "never processed: {keys:?}");
+    }
+
+    #[test]
+    fn a_thousand_writes_spread_under_a_sixteenth_on_each_shard() {
+        let mut counts = [0u32; LIST_SHARDS as usize];
+        for i in 0..1000 {
+            let sort_key = time_sort_key("2026-12-01T10:00:00Z".parse().ok(), &format!("u{i}"));
+            counts[usize::from(list_shard(&sort_key))] += 1;
+        }
+        let most = counts.iter().max().copied().unwrap_or_default();
+        assert!(most * 16 <= 1000, "{counts:?}");
+        assert!(counts.iter().all(|&c| c > 0), "{counts:?}");
     }
 
     proptest! {

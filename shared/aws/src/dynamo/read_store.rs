@@ -15,12 +15,13 @@ use riskfeedback::store::{
 
 use super::client::decode;
 use super::items::{
-    context_sk, detections_index, history_pk, key_id, service_principal_detections_index,
-    service_principals_index, sign_ins_index, user_pk, users_index, ContextItem, DetectionItem,
+    context_sk, detections_index, history_pk, key_id, principal_list,
+    service_principal_detections_index, sign_ins_index, user_pk, ContextItem, DetectionItem,
     HistoryItem, SignInItem, UserItem, CONTEXT_PREFIX, DETECTION_PREFIX, GSI1, SIGN_IN_PREFIX,
     USER_SK,
 };
 use super::query::{string_filter, Query};
+use super::sharded::ShardedList;
 use super::DynamoStore;
 
 #[async_trait]
@@ -38,25 +39,16 @@ impl ReadStore for DynamoStore {
         filter: &UserFilter,
         page: &PageRequest,
     ) -> Result<Page<UserRow>, StoreError> {
-        let pk = match filter.kind {
-            PrincipalKind::User => users_index(tenant),
-            PrincipalKind::ServicePrincipal => service_principals_index(tenant),
+        let level = filter.risk_level.map(|l| l.to_string());
+        let state = filter.risk_state.map(|s| s.to_string());
+        let (index, pk_attribute, name) =
+            principal_list(tenant, filter.kind, level.as_deref(), state.as_deref());
+        let list = ShardedList {
+            index,
+            pk_attribute,
+            name,
         };
-        let query = Query {
-            index: Some(GSI1),
-            pk,
-            sk_prefix: None,
-            filters: [
-                string_filter("riskLevel", &filter.risk_level),
-                string_filter("riskState", &filter.risk_state),
-            ]
-            .into_iter()
-            .flatten()
-            .collect(),
-            newest_first: false,
-            any_of: None,
-        };
-        let page: Page<UserItem> = self.query_page(tenant, query, page).await?;
+        let page: Page<UserItem> = self.sharded_page(tenant, &list, page).await?;
         Ok(page.map(Self::user_row))
     }
 

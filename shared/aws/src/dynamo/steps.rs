@@ -10,8 +10,9 @@ use riskfeedback::store::{StepCommit, StoreError};
 
 use super::client::{corrupt, put_write, to_value};
 use super::items::{
-    context_owner_pk, context_sk, pointer_pk, quality_pk, quality_sk, user_pk, ContextItem,
-    DetectionItem, OwnerPointer, ResultItem, SignInItem, CONTEXT_OWNER_SK, POINTER_SK, USER_SK,
+    context_owner_pk, context_sk, pointer_pk, principal_list_keys, quality_pk, quality_sk, user_pk,
+    ContextItem, DetectionItem, OwnerPointer, ResultItem, SignInItem, CONTEXT_OWNER_SK, POINTER_SK,
+    USER_SK,
 };
 use super::DynamoStore;
 
@@ -126,6 +127,16 @@ impl DynamoStore {
         if let Some(updated) = user.risk_last_updated_date_time {
             set.push("riskLastUpdatedDateTime = :updated");
             values.insert(":updated".to_string(), to_value(&updated)?);
+        }
+        // Its place on its lists follows its risk (`principal_list_keys`).
+        let list_keys = principal_list_keys(commit.tenant_id, user);
+        let list_sets: Vec<String> = list_keys
+            .iter()
+            .map(|(attribute, _)| format!("{attribute} = :{attribute}"))
+            .collect();
+        set.extend(list_sets.iter().map(String::as_str));
+        for (attribute, key) in list_keys {
+            values.insert(format!(":{attribute}"), AttributeValue::S(key));
         }
         if let Some(upn) = &user.user_principal_name {
             set.push("userPrincipalName = :upn");

@@ -55,7 +55,7 @@ pub(crate) async fn list(
     kind: PrincipalKind,
     allowed: &Allowed<'_>,
 ) -> RouteResult {
-    let options = ListOptions::of(call, allowed)?;
+    let options = ListOptions::of(call, allowed, None)?;
     let text = |field: &str| options.filter.equals(field).map(str::to_string);
     let (principal, what) = match kind {
         PrincipalKind::User => ("userId", "identityProtection/riskDetections"),

@@ -55,13 +55,13 @@ const DETECTIONS: Allowed<'static> = Allowed {
 
 #[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskyServicePrincipals", tag = "Graph-compatible",
     params(ListOptions),
-    responses((status = 200, description = "One page of risky service principals, as Graph lists \
-        them; `$filter` takes id, appId, riskLevel, riskState, riskDetail and displayName (eq, ne; \
+    responses((status = 200, description = "One page of risky service principals, newest \
+        riskLastUpdatedDateTime first; `$filter` takes id, appId, riskLevel, riskState, riskDetail and displayName (eq, ne; \
         startswith for the name), and riskLastUpdatedDateTime compared with a time",
         body = Collection<RiskyServicePrincipal>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_list_risky_service_principals(app: &App, call: Call) -> RouteResult {
-    let options = ListOptions::of(&call, &SERVICE_PRINCIPALS)?;
+    let options = ListOptions::of(&call, &SERVICE_PRINCIPALS, Some("riskLastUpdatedDateTime"))?;
     let filter = UserFilter {
         kind: PrincipalKind::ServicePrincipal,
         risk_level: pushed_down::<RiskLevel>(&options.filter, "riskLevel"),

@@ -49,13 +49,13 @@ pub(crate) fn pushed_down<T: serde::de::DeserializeOwned>(
 
 #[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskyUsers", tag = "Graph-compatible",
     params(ListOptions),
-    responses((status = 200, description = "One page of risky users, as Graph lists them; \
+    responses((status = 200, description = "One page of risky users, newest riskLastUpdatedDateTime first; \
         `$filter` takes id, riskLevel, riskState, riskDetail, userPrincipalName and \
         userDisplayName (eq, ne; startswith for the names), and riskLastUpdatedDateTime \
         compared with a time", body = Collection<GraphRiskyUser>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_list_risky_users(app: &App, call: Call) -> RouteResult {
-    let options = ListOptions::of(&call, &USERS)?;
+    let options = ListOptions::of(&call, &USERS, Some("riskLastUpdatedDateTime"))?;
     let filter = UserFilter {
         kind: PrincipalKind::User,
         risk_level: pushed_down::<RiskLevel>(&options.filter, "riskLevel"),
@@ -108,7 +108,7 @@ pub async fn graph_risky_user_history(app: &App, call: Call) -> RouteResult {
 /// The history of the principal of `kind` the path names (`userId`, `servicePrincipalId`),
 /// newest first, as Graph lists it.
 pub(crate) async fn history(app: &App, call: &Call, kind: PrincipalKind) -> RouteResult {
-    let options = ListOptions::of(call, &HISTORY)?;
+    let options = ListOptions::of(call, &HISTORY, None)?;
     let (param, what, context) = match kind {
         PrincipalKind::User => ("userId", "user", "identityProtection/riskyUsers/history"),
         PrincipalKind::ServicePrincipal => (

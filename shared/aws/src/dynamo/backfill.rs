@@ -1,0 +1,191 @@
+//! The one-off backfill for tables written before the lists were spread over shards: every
+//! principal gets the list keys it would have had (`items::principal_list_keys`).
+//!
+//! It scans the table a page at a time, and each page hands back where the next starts, so an
+//! interrupted run resumes there. Each write is guarded by the principal's version: one that a
+//! step moved since it was read already carries its keys, and is left alone. An item that already
+//! has its keys is not written, so running the backfill again writes nothing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+use riskfeedback::store::StoreError;
+
+use super::client::{classify, corrupt, decode};
+use super::items::{principal_list_keys, UserItem, USER_SK};
+use super::{DynamoStore, Item};
+
+/// What one page of the backfill did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BackfillCounts {
+    /// Items the page read.
+    pub scanned: u64,
+    /// Principals given their list keys.
+    pub updated: u64,
+    /// Principals that had them already.
+    pub current: u64,
+    /// Principals a step changed while the page ran: the step wrote their keys.
+    pub moved: u64,
+}
+
+impl std::ops::AddAssign for BackfillCounts {
+    fn add_assign(&mut self, other: BackfillCounts) {
+        self.scanned += other.scanned;
+        self.updated += other.updated;
+        self.current += other.current;
+        self.moved += other.moved;
+    }
+}
+
+/// One page's outcome, and where the next page starts (`None` at the end of the table): text a
+/// run can save and resume from.
+#[derive(Debug)]
+pub struct BackfillPage {
+    pub counts: BackfillCounts,
+    pub resume: Option<String>,
+}
+
+impl DynamoStore {
+    /// Backfills the page of the table that starts at `resume` (the start, without one), reading
+    /// at most `limit` items.
+    pub async fn backfill_lists(
+        &self,
+        resume: Option<&str>,
+        limit: i32,
+    ) -> Result<BackfillPage, StoreError> {
+        let start = resume.map(decode_resume).transpose()?;
+        let out = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("sk = :user")
+            .expression_attribute_values(":user", AttributeValue::S(USER_SK.to_string()))
+            .set_exclusive_start_key(start)
+            .limit(limit.max(1))
+            .send()
+            .await
+            .map_err(classify)?;
+        let mut counts = BackfillCounts {
+            scanned: u64::try_from(out.scanned_count).unwrap_or_default(),
+            ..BackfillCounts::default()
+        };
+        for item in out.items.unwrap_or_default() {
+            match self.backfill_principal(item).await? {
+                Outcome::Updated => counts.updated += 1,
+                Outcome::Current => counts.current += 1,
+                Outcome::Moved => counts.moved += 1,
+            }
+        }
+        Ok(BackfillPage {
+            counts,
+            resume: out
+                .last_evaluated_key
+                .filter(|k| !k.is_empty())
+                .map(|k| encode_resume(&k)),
+        })
+    }
+
+    async fn backfill_principal(&self, item: Item) -> Result<Outcome, StoreError> {
+        let stored = item.clone();
+        let principal: UserItem = decode(item)?;
+        let tenant = principal
+            .pk
+            .strip_prefix("T#")
+            .and_then(|rest| rest.strip_suffix(&format!("#U#{}", principal.user.id)))
+            .ok_or_else(|| corrupt(format!("a principal's key {}", principal.pk)))?;
+        let keys = principal_list_keys(tenant, &principal.user);
+        let current = keys.iter().all(|(attribute, key)| {
+            stored.get(*attribute).and_then(|v| v.as_s().ok()) == Some(key)
+        });
+        if current {
+            return Ok(Outcome::Current);
+        }
+        let set: Vec<String> = keys
+            .iter()
+            .map(|(attribute, _)| format!("{attribute} = :{attribute}"))
+            .collect();
+        let mut values: HashMap<String, AttributeValue> = keys
+            .into_iter()
+            .map(|(attribute, key)| (format!(":{attribute}"), AttributeValue::S(key)))
+            .collect();
+        let condition = match stored.get("version") {
+            Some(version) => {
+                values.insert(":version".to_string(), version.clone());
+                "version = :version"
+            }
+            None => "attribute_exists(pk) AND attribute_not_exists(version)",
+        };
+        let written = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(principal.pk, &principal.sk)))
+            .update_expression(format!("SET {}", set.join(", ")))
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match written {
+            Ok(_) => Ok(Outcome::Updated),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(Outcome::Moved),
+            Err(e) => Err(classify(e)),
+        }
+    }
+}
+
+enum Outcome {
+    Updated,
+    Current,
+    Moved,
+}
+
+/// The scan's `LastEvaluatedKey` (the table's own key, two strings) as text.
+fn encode_resume(key: &Item) -> String {
+    let key: BTreeMap<&String, &String> = key
+        .iter()
+        .filter_map(|(name, value)| Some((name, value.as_s().ok()?)))
+        .collect();
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&key).unwrap_or_default())
+}
+
+fn decode_resume(text: &str) -> Result<Item, StoreError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .map_err(|_| StoreError::InvalidCursor)?;
+    let key: BTreeMap<String, String> =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+    if key.len() != 2 || !key.contains_key("pk") || !key.contains_key("sk") {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok(key
+        .into_iter()
+        .map(|(name, value)| (name, AttributeValue::S(value)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resume_point_round_trips_and_nothing_else_is_one() {
+        let key = DynamoStore::key("T#t1#U#alice".to_string(), USER_SK);
+        assert_eq!(decode_resume(&encode_resume(&key)), Ok(key));
+        for text in [
+            "",
+            "not base64!",
+            "e30",
+            &URL_SAFE_NO_PAD.encode(b"{\"pk\":\"x\"}"),
+        ] {
+            assert_eq!(
+                decode_resume(text),
+                Err(StoreError::InvalidCursor),
+                "{text}"
+            );
+        }
+    }
+}
