@@ -172,9 +172,16 @@ pub struct ListOptions {
     /// From the previous page's `@odata.nextLink`, as it was given.
     #[cfg_attr(feature = "openapi", param(rename = "$skiptoken", value_type = Option<riskfeedback::openapi::Cursor>))]
     pub skiptoken: Option<String>,
-    /// The list's own order, the only one taken: `riskLastUpdatedDateTime desc` on risky users
-    /// and risky service principals, which always list newest first.
-    #[cfg_attr(feature = "openapi", param(rename = "$orderby", value_type = Option<String>, max_length = 64))]
+}
+
+/// `$orderby` where a list takes it: risky users and risky service principals, which always
+/// list newest `riskLastUpdatedDateTime` first, take that order and no other (`ListOptions::of`).
+#[cfg(feature = "openapi")]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NewestFirst {
+    /// Only `riskLastUpdatedDateTime desc`, the order the list always has.
+    #[param(rename = "$orderby", pattern = "^riskLastUpdatedDateTime (desc|DESC)$")]
     pub orderby: Option<String>,
 }
 
@@ -187,8 +194,7 @@ impl ListOptions {
         newest_first: Option<&str>,
     ) -> Result<ListOptions, Invalid> {
         let query = &call.query;
-        let orderby = query.get("$orderby");
-        if let Some(text) = orderby {
+        if let Some(text) = query.get("$orderby") {
             check_order(text, newest_first)?;
         }
         let filter = match query.get("$filter") {
@@ -213,7 +219,6 @@ impl ListOptions {
             filter,
             top,
             skiptoken: query.get("$skiptoken").map(str::to_string),
-            orderby: orderby.map(str::to_string),
         })
     }
 

@@ -1,5 +1,6 @@
-//! The migration of a table written before the lists were spread over shards: principals stored
-//! with the old list keys are invisible to the new lists until the backfill gives them theirs;
+//! The migration of a table written before the lists were spread over shards: principals,
+//! sign-ins and detections stored with the old list keys are invisible to the new lists until the
+//! backfill gives them theirs;
 //! the backfill resumes where an interrupted run stopped, and a second run writes nothing.
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -29,8 +30,8 @@ fn ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Every principal's item as the code before the change wrote it: on one list key per tenant
-/// and kind, sorted by id, and on no filtered list.
+/// Every principal, sign-in and detection as the code before the change wrote them: on one
+/// list key per tenant and kind, sorted by id, and on no other list.
 async fn as_written_before(t: &TestStack) -> usize {
     let table = &t.stack.config.table_name;
     let items = t
@@ -38,8 +39,10 @@ async fn as_written_before(t: &TestStack) -> usize {
         .dynamodb
         .scan()
         .table_name(table)
-        .filter_expression("sk = :user")
+        .filter_expression("sk = :user OR begins_with(sk, :s) OR begins_with(sk, :d)")
         .expression_attribute_values(":user", AttributeValue::S("USER".to_string()))
+        .expression_attribute_values(":s", AttributeValue::S("S#".to_string()))
+        .expression_attribute_values(":d", AttributeValue::S("D#".to_string()))
         .send()
         .await
         .unwrap_or_else(|e| panic!("scan: {e}"))
@@ -52,19 +55,25 @@ async fn as_written_before(t: &TestStack) -> usize {
                 .cloned()
                 .unwrap_or_default()
         };
-        let (pk, id) = (text("pk"), text("id"));
-        let list = if id.starts_with('\u{1}') {
-            "SERVICEPRINCIPALS"
-        } else {
-            "USERS"
+        let (pk, sk, id) = (text("pk"), text("sk"), text("id"));
+        let service_principal = pk.contains('\u{1}');
+        let list = match (sk.as_str(), service_principal) {
+            ("USER", false) => "USERS",
+            ("USER", true) => "SERVICEPRINCIPALS",
+            (sk, _) if sk.starts_with("S#") => "SIGNINS",
+            (_, false) => "DETECTIONS",
+            (_, true) => "SPDETECTIONS",
         };
         t.stack
             .dynamodb
             .update_item()
             .table_name(table)
             .key("pk", AttributeValue::S(pk))
-            .key("sk", AttributeValue::S("USER".to_string()))
-            .update_expression("SET gsi1pk = :old, gsi1sk = :id REMOVE gsi3pk, gsi4pk, gsi5pk")
+            .key("sk", AttributeValue::S(sk))
+            .update_expression(
+                "SET gsi1pk = :old, gsi1sk = :id \
+                 REMOVE gsi2pk, gsi2sk, gsi3pk, gsi4pk, gsi5pk, gsi6pk",
+            )
             .expression_attribute_values(":old", AttributeValue::S(format!("T#{TENANT}#{list}")))
             .expression_attribute_values(":id", AttributeValue::S(id))
             .send()
@@ -74,23 +83,45 @@ async fn as_written_before(t: &TestStack) -> usize {
     items.len()
 }
 
+const LISTS: [&str; 6] = [
+    "/risky-users?limit=50",
+    "/risky-service-principals?limit=50",
+    "/risky-signins?limit=50",
+    "/risk-detections?limit=50",
+    "/service-principal-risk-detections?limit=50",
+    "/risk-detections?riskState=atRisk&riskEventType=unfamiliarFeatures",
+];
+const DETECTION: &str = "/graph/v1.0/identityProtection/riskDetections/d-3";
+
+async fn backfill_all(store: &DynamoStore, page: i32) -> BackfillCounts {
+    let mut total = BackfillCounts::default();
+    let mut resume = None;
+    loop {
+        let done = store
+            .backfill_lists(resume.as_deref(), page)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        total += done.counts;
+        resume = done.resume;
+        if resume.is_none() {
+            return total;
+        }
+    }
+}
+
 #[tokio::test]
-async fn the_backfill_puts_every_principal_back_on_its_lists_resumably_and_once() {
+async fn the_backfill_puts_every_item_back_on_its_lists_resumably_and_once() {
     let t = TestStack::new().await;
-    for (i, level) in ["low", "high", "medium", "high", "low", "high", "medium"]
-        .iter()
-        .enumerate()
-    {
-        t.ingest(
-            &analyst(),
-            vec![detection(
-                &format!("d-{i}"),
-                &format!("user-{i}"),
-                level,
-                None,
-            )],
-        )
-        .await;
+    let levels = ["low", "high", "medium", "high", "low", "high", "medium"];
+    for (i, level) in levels.iter().enumerate() {
+        let sign_in = format!("s-{i}");
+        let d = detection(
+            &format!("d-{i}"),
+            &format!("user-{i}"),
+            level,
+            (i % 2 == 0).then_some(sign_in.as_str()),
+        );
+        t.ingest(&analyst(), vec![d]).await;
     }
     let graph_page = serde_json::json!({"value": [{
         "@odata.type": "#microsoft.graph.servicePrincipalRiskDetection",
@@ -108,18 +139,26 @@ async fn the_backfill_puts_every_principal_back_on_its_lists_resumably_and_once(
         .await;
     assert_eq!(answer.status, 202, "{answer:?}");
     t.drain().await;
-    let before = ids(&get(&t, "/risky-users?limit=50").await);
-    assert_eq!(before.len(), 7);
-
-    assert_eq!(as_written_before(&t).await, 8);
-    assert_eq!(ids(&get(&t, "/risky-users").await), Vec::<String>::new());
+    let mut before = Vec::new();
+    for list in LISTS {
+        before.push(ids(&get(&t, list).await));
+    }
     assert_eq!(
-        ids(&get(&t, "/risky-service-principals").await),
-        Vec::<String>::new()
+        before.iter().map(Vec::len).collect::<Vec<_>>(),
+        [7, 1, 4, 7, 1, 7]
     );
+    get(&t, DETECTION).await;
+
+    // 8 principals, 4 sign-ins and 8 detections.
+    assert_eq!(as_written_before(&t).await, 20);
+    for list in LISTS {
+        assert_eq!(ids(&get(&t, list).await), Vec::<String>::new(), "{list}");
+    }
+    let by_id = t.call(&analyst(), "GET", DETECTION, None).await;
+    assert_eq!(by_id.status, 404, "{by_id:?}");
 
     let store = DynamoStore::new(t.stack.dynamodb.clone(), &t.stack.config.table_name);
-    // A first page, and then the run stops, as an interrupted one would.
+    // A first page, and then the run stops, as an interrupted one would; then it resumes.
     let first = store
         .backfill_lists(None, 5)
         .await
@@ -127,7 +166,7 @@ async fn the_backfill_puts_every_principal_back_on_its_lists_resumably_and_once(
     let mut total = first.counts;
     let mut resume = first.resume;
     assert!(resume.is_some(), "{total:?}");
-    assert!(total.updated < 8, "{total:?}");
+    assert!(total.updated < 20, "{total:?}");
     while let Some(at) = resume {
         let page = store
             .backfill_lists(Some(&at), 5)
@@ -136,34 +175,21 @@ async fn the_backfill_puts_every_principal_back_on_its_lists_resumably_and_once(
         total += page.counts;
         resume = page.resume;
     }
-    assert_eq!((total.updated, total.current, total.moved), (8, 0, 0));
+    assert_eq!((total.updated, total.current, total.moved), (20, 0, 0));
 
-    assert_eq!(ids(&get(&t, "/risky-users?limit=50").await), before);
+    for (list, was) in LISTS.iter().zip(&before) {
+        assert_eq!(&ids(&get(&t, list).await), was, "{list}");
+    }
     assert_eq!(
         ids(&get(&t, "/risky-users?riskLevel=high&riskState=atRisk").await),
         ["user-5", "user-3", "user-1"]
     );
-    assert_eq!(
-        ids(&get(&t, "/risky-service-principals?riskLevel=high").await),
-        ["app-1"]
-    );
+    get(&t, DETECTION).await;
 
-    let mut again = BackfillCounts::default();
-    let mut resume = None;
-    loop {
-        let page = store
-            .backfill_lists(resume.as_deref(), 100)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        again += page.counts;
-        resume = page.resume;
-        if resume.is_none() {
-            break;
-        }
-    }
+    let again = backfill_all(&store, 100).await;
     assert_eq!(
         (again.updated, again.current),
-        (0, 8),
+        (0, 20),
         "a second run writes nothing"
     );
 

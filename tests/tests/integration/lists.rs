@@ -190,3 +190,85 @@ async fn a_cursor_pages_only_the_list_it_came_from() {
         );
     }
 }
+
+fn assert_newest_first_by(items: &[Value], field: &str) {
+    let times: Vec<&str> = items
+        .iter()
+        .map(|d| d[field].as_str().unwrap_or_default())
+        .collect();
+    for pair in times.windows(2) {
+        assert!(pair[0] >= pair[1], "not newest first by {field}: {times:?}");
+    }
+}
+
+#[tokio::test]
+async fn detections_and_sign_ins_list_newest_first_by_every_filter() {
+    let t = TestStack::new().await;
+    let mut detections = Vec::new();
+    for i in 0..24 {
+        let sign_in = format!("s-{i:02}");
+        let mut d = detection(
+            &format!("d-{i:02}"),
+            &format!("user-{}", i % 4),
+            ["low", "medium", "high"][i % 3],
+            (i % 2 == 0).then_some(sign_in.as_str()),
+        );
+        // Detected in an order of their own, unlike their ids'.
+        let minute = (i * 7) % 24;
+        d["detectedDateTime"] = json!(format!("2026-11-20T08:{minute:02}:00Z"));
+        if let Some(s) = d.get_mut("signIn") {
+            s["createdDateTime"] = json!(format!("2026-11-20T08:{minute:02}:00Z"));
+        }
+        d["riskEventType"] = json!(["unfamiliarFeatures", "anonymizedIPAddress"][i % 2]);
+        detections.push(d);
+    }
+    t.ingest(&analyst(), detections).await;
+    let answer = t
+        .call(
+            &analyst(),
+            "POST",
+            "/risky-users/dismiss",
+            Some(json!({"userIds": ["user-1"]})),
+        )
+        .await;
+    assert_eq!(answer.status, 202, "{answer:?}");
+    t.drain().await;
+
+    for (query, expected) in [
+        ("", 24),
+        ("riskState=atRisk", 18),
+        ("riskState=dismissed", 6),
+        ("riskEventType=unfamiliarFeatures", 12),
+        ("riskEventType=anonymizedIPAddress&riskState=dismissed", 6),
+        ("riskEventType=unfamiliarFeatures&riskState=dismissed", 0),
+        ("userId=user-2", 6),
+        ("userId=user-2&riskEventType=unfamiliarFeatures", 6),
+        ("userId=user-1&riskState=atRisk", 0),
+        ("signInId=s-04", 1),
+        ("signInId=s-04&userId=user-1", 0),
+        ("signInId=nowhere", 0),
+    ] {
+        let listed: Vec<Value> = every_page(&t, &format!("/risk-detections?{query}"), 4)
+            .await
+            .concat();
+        assert_eq!(listed.len(), expected, "{query}: {listed:?}");
+        assert_newest_first_by(&listed, "detectedDateTime");
+        for (name, value) in query.split('&').filter_map(|p| p.split_once('=')) {
+            assert!(listed.iter().all(|d| d[name] == value), "{query}");
+        }
+    }
+
+    for (query, expected) in [
+        ("", 12),
+        ("riskState=atRisk", 12),
+        ("userId=user-0", 6),
+        ("userId=user-0&riskState=atRisk", 6),
+        ("userId=user-1", 0),
+    ] {
+        let listed: Vec<Value> = every_page(&t, &format!("/risky-signins?{query}"), 5)
+            .await
+            .concat();
+        assert_eq!(listed.len(), expected, "{query}: {listed:?}");
+        assert_newest_first_by(&listed, "createdDateTime");
+    }
+}

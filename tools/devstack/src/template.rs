@@ -124,9 +124,10 @@ fn http_routes(function: &str, props: &Value) -> Vec<RouteSpec> {
 /// (a console, all of the table's indexes).
 fn chosen(value: &Value) -> Option<&Value> {
     match value {
-        Value::Tagged(tagged) if tagged.tag == "If" => {
-            tagged.value.as_sequence().and_then(|branches| branches.get(1))
-        }
+        Value::Tagged(tagged) if tagged.tag == "If" => tagged
+            .value
+            .as_sequence()
+            .and_then(|branches| branches.get(1)),
         other => Some(other),
     }
 }
@@ -244,11 +245,11 @@ mod tests {
             Template::load(&crate::repo_root().join("template.yaml")).expect("template loads");
         let table = &template.tables[0];
         let indexes: Vec<&str> = table.indexes.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(indexes, ["gsi1", "gsi2", "gsi3", "gsi4", "gsi5"]);
+        assert_eq!(indexes, ["gsi1", "gsi2", "gsi3", "gsi4", "gsi5", "gsi6"]);
         assert!(table
             .attributes
             .iter()
-            .any(|(name, kind)| name == "gsi5pk" && kind == "S"));
+            .any(|(name, kind)| name == "gsi6pk" && kind == "S"));
         let feedback = template.queue("FeedbackQueue").expect("feedback queue");
         assert!(feedback.fifo);
         assert_eq!(

@@ -1,10 +1,11 @@
 //! The one-off backfill for tables written before the lists were spread over shards: every
-//! principal gets the list keys it would have had (`items::principal_list_keys`).
+//! principal, sign-in and detection gets the list keys it would have had (`items`).
 //!
 //! It scans the table a page at a time, and each page hands back where the next starts, so an
-//! interrupted run resumes there. Each write is guarded by the principal's version: one that a
-//! step moved since it was read already carries its keys, and is left alone. An item that already
-//! has its keys is not written, so running the backfill again writes nothing.
+//! interrupted run resumes there. Each write is guarded by what the keys are made of (a
+//! principal's version; a sign-in's or detection's state): an item a step moved since it was
+//! read already carries its keys, and is left alone. An item that already has its keys is not
+//! written, so running the backfill again writes nothing.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,7 +17,10 @@ use base64::Engine;
 use riskfeedback::store::StoreError;
 
 use super::client::{classify, corrupt, decode};
-use super::items::{principal_list_keys, UserItem, USER_SK};
+use super::items::{
+    principal_list_keys, DetectionItem, SignInItem, UserItem, DETECTION_PREFIX, SIGN_IN_PREFIX,
+    USER_SK,
+};
 use super::{DynamoStore, Item};
 
 /// What one page of the backfill did.
@@ -24,11 +28,11 @@ use super::{DynamoStore, Item};
 pub struct BackfillCounts {
     /// Items the page read.
     pub scanned: u64,
-    /// Principals given their list keys.
+    /// Items given their list keys.
     pub updated: u64,
-    /// Principals that had them already.
+    /// Items that had them already.
     pub current: u64,
-    /// Principals a step changed while the page ran: the step wrote their keys.
+    /// Items a step changed while the page ran: the step wrote their keys.
     pub moved: u64,
 }
 
@@ -62,8 +66,10 @@ impl DynamoStore {
             .client
             .scan()
             .table_name(&self.table)
-            .filter_expression("sk = :user")
+            .filter_expression("sk = :user OR begins_with(sk, :s) OR begins_with(sk, :d)")
             .expression_attribute_values(":user", AttributeValue::S(USER_SK.to_string()))
+            .expression_attribute_values(":s", AttributeValue::S(SIGN_IN_PREFIX.to_string()))
+            .expression_attribute_values(":d", AttributeValue::S(DETECTION_PREFIX.to_string()))
             .set_exclusive_start_key(start)
             .limit(limit.max(1))
             .send()
@@ -74,7 +80,7 @@ impl DynamoStore {
             ..BackfillCounts::default()
         };
         for item in out.items.unwrap_or_default() {
-            match self.backfill_principal(item).await? {
+            match self.backfill_item(item).await? {
                 Outcome::Updated => counts.updated += 1,
                 Outcome::Current => counts.current += 1,
                 Outcome::Moved => counts.moved += 1,
@@ -89,18 +95,39 @@ impl DynamoStore {
         })
     }
 
-    async fn backfill_principal(&self, item: Item) -> Result<Outcome, StoreError> {
-        let stored = item.clone();
-        let principal: UserItem = decode(item)?;
-        let tenant = principal
-            .pk
-            .strip_prefix("T#")
-            .and_then(|rest| rest.strip_suffix(&format!("#U#{}", principal.user.id)))
-            .ok_or_else(|| corrupt(format!("a principal's key {}", principal.pk)))?;
-        let keys = principal_list_keys(tenant, &principal.user);
-        let current = keys.iter().all(|(attribute, key)| {
-            stored.get(*attribute).and_then(|v| v.as_s().ok()) == Some(key)
-        });
+    async fn backfill_item(&self, item: Item) -> Result<Outcome, StoreError> {
+        let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let (Some(pk), Some(sk)) = (text("pk"), text("sk")) else {
+            return Err(corrupt("an item without its key"));
+        };
+        let (keys, guard_attribute, guard) = if sk == USER_SK {
+            let principal: UserItem = decode(item.clone())?;
+            let tenant = tenant_of(&pk, &principal.user.id)?;
+            (
+                principal_list_keys(tenant, &principal.user),
+                "version",
+                item.get("version").cloned(),
+            )
+        } else if sk.starts_with(SIGN_IN_PREFIX) {
+            let stored: SignInItem = decode(item.clone())?;
+            let tenant = tenant_of(&pk, &stored.sign_in.user_id)?;
+            (
+                owned(SignInItem::new(tenant, &stored.sign_in).list_keys()),
+                "riskState",
+                item.get("riskState").cloned(),
+            )
+        } else {
+            let stored: DetectionItem = decode(item.clone())?;
+            let tenant = tenant_of(&pk, &stored.detection.user_id)?;
+            (
+                owned(DetectionItem::new(tenant, &stored.detection).list_keys()),
+                "riskState",
+                item.get("riskState").cloned(),
+            )
+        };
+        let current = keys
+            .iter()
+            .all(|(attribute, key)| text(attribute).as_ref() == Some(key));
         if current {
             return Ok(Outcome::Current);
         }
@@ -112,20 +139,21 @@ impl DynamoStore {
             .into_iter()
             .map(|(attribute, key)| (format!(":{attribute}"), AttributeValue::S(key)))
             .collect();
-        let condition = match stored.get("version") {
-            Some(version) => {
-                values.insert(":version".to_string(), version.clone());
-                "version = :version"
+        let condition = match guard {
+            Some(value) => {
+                values.insert(":guard".to_string(), value);
+                "#guard = :guard"
             }
-            None => "attribute_exists(pk) AND attribute_not_exists(version)",
+            None => "attribute_exists(pk) AND attribute_not_exists(#guard)",
         };
         let written = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(principal.pk, &principal.sk)))
+            .set_key(Some(Self::key(pk, &sk)))
             .update_expression(format!("SET {}", set.join(", ")))
             .condition_expression(condition)
+            .expression_attribute_names("#guard", guard_attribute)
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
@@ -135,6 +163,19 @@ impl DynamoStore {
             Err(e) => Err(classify(e)),
         }
     }
+}
+
+/// The tenant of an item in the partition of the principal `key`.
+fn tenant_of<'a>(pk: &'a str, key: &str) -> Result<&'a str, StoreError> {
+    pk.strip_prefix("T#")
+        .and_then(|rest| rest.strip_suffix(&format!("#U#{key}")))
+        .ok_or_else(|| corrupt(format!("an item of {key} under {pk}")))
+}
+
+fn owned(keys: Vec<(&'static str, &str)>) -> Vec<(&'static str, String)> {
+    keys.into_iter()
+        .map(|(attribute, key)| (attribute, key.to_string()))
+        .collect()
 }
 
 enum Outcome {

@@ -4,9 +4,9 @@
 //! |---|---|---|---|---|
 //! | user | `T#{tenant}#U#{user}` | `USER` | `T#{tenant}#USERS#{shard}` | `{riskLastUpdated}#{user}` |
 //! | service principal | `T#{tenant}#U#{key}` | `USER` | `T#{tenant}#SERVICEPRINCIPALS#{shard}` | `{riskLastUpdated}#{key}` |
-//! | sign-in | `T#{tenant}#U#{user}` | `S#{signIn}` | `T#{tenant}#SIGNINS` | sign-in id |
-//! | detection | `T#{tenant}#U#{user}` | `D#{detection}` | `T#{tenant}#DETECTIONS` | detection id |
-//! | a service principal's detection | `T#{tenant}#U#{key}` | `D#{detection}` | `T#{tenant}#SPDETECTIONS` | detection id |
+//! | sign-in | `T#{tenant}#U#{user}` | `S#{signIn}` | `T#{tenant}#SIGNINS#{shard}` | `{createdDateTime}#{signIn}` |
+//! | detection | `T#{tenant}#U#{user}` | `D#{detection}` | `T#{tenant}#DETECTIONS#{shard}` | `{detectedDateTime}#{detection}` |
+//! | a service principal's detection | `T#{tenant}#U#{key}` | `D#{detection}` | `T#{tenant}#SPDETECTIONS#{shard}` | `{detectedDateTime}#{detection}` |
 //! | sign-in owner | `T#{tenant}#SP#{signIn}` | `SP` | | |
 //! | familiar context | `T#{tenant}#U#{user}` | `FC#{context}` | | |
 //! | familiar-context owner | `T#{tenant}#FCO#{context}` | `FCO` | | |
@@ -20,14 +20,22 @@
 //! | remediation action | `T#{tenant}#RA#{action}` | `RA` | `T#{tenant}#ACTIONS` | `{created}#{action}` |
 //!
 //! A pending action also has `gsi2pk` `PENDING#{shard}` and `gsi2sk` `{created}#{tenant}#{action}`:
-//! the sparse `gsi2` (keys only) finds every tenant's pending actions by age, to expire them.
+//! the sparse `gsi2` (keys only) finds every tenant's pending actions by age, to expire them. A
+//! detection is found by id on it too (`gsi2pk` `{list}#ID#{detection}`).
 //!
-//! A principal is also on its kind's lists by `riskLevel` (`gsi3pk` `{list}#L#{level}#{shard}`),
-//! by `riskState` (`gsi4pk` `{list}#S#{state}#{shard}`) and by both (`gsi5pk`
-//! `{list}#LS#{level}#{state}#{shard}`), each sorted by the same `gsi1sk`. So a filtered list
-//! reads only what it returns, newest first. Each list is spread over `LIST_SHARDS` partition
-//! keys by the principal's key (`list_shard`): no key takes every write of a tenant, and a read
-//! merges the shards back in order (`sharded`).
+//! Lists sort on `gsi1sk` in every index, newest first, and each is spread over `LIST_SHARDS`
+//! partition keys (`list_shard`), so no key takes every write of a tenant; a read merges the
+//! shards back in order (`sharded`). A filtered list is an index of its own, so it reads only
+//! what it returns:
+//!
+//! | item | `gsi3pk` | `gsi4pk` | `gsi5pk` | `gsi6pk` |
+//! |---|---|---|---|---|
+//! | principal | `{list}#L#{level}#{shard}` | `{list}#S#{state}#{shard}` | `{list}#LS#{level}#{state}#{shard}` | |
+//! | sign-in | `{list}#P#{user}#00` | `{list}#S#{state}#{shard}` | | |
+//! | detection | `{list}#P#{principal}#00` | `{list}#S#{state}#{shard}` | `{list}#T#{type}#{shard}` | `{list}#TS#{type}#{state}#{shard}` |
+//!
+//! One principal's sign-ins or detections are on one key (`P#`): they take only writes that
+//! principal's own partition takes anyway, and other filters on them read only its items.
 //!
 //! A service principal is stored as a user is, under its aggregate key (`principal`), which no
 //! user id can be; its items are on lists of their own.
@@ -68,6 +76,7 @@ pub const GSI2: &str = "gsi2";
 pub const GSI3: &str = "gsi3";
 pub const GSI4: &str = "gsi4";
 pub const GSI5: &str = "gsi5";
+pub const GSI6: &str = "gsi6";
 
 /// Sort keys hold at most 1,024 bytes, and an id of 256 characters can be that much UTF-8
 /// before any prefix. An id longer than this stands in keys as its first bytes, a unit
@@ -216,20 +225,22 @@ pub fn time_sort_key(time: Option<DateTime<Utc>>, key: &str) -> String {
     format!("{time}#{}", key_id(key))
 }
 
-/// A list of principals, filtered by level, by state, by both, or not at all: the index that
-/// holds it, that index's partition key attribute, and the list's name before its shard.
+/// A list of principals of one kind, filtered by level, by state, by both, or not at all;
+/// newest `riskLastUpdatedDateTime` first.
 pub fn principal_list(
     tenant: &str,
     kind: PrincipalKind,
     level: Option<&str>,
     state: Option<&str>,
-) -> (&'static str, &'static str, String) {
+) -> ListName {
     let all = principals_index(tenant, kind);
     match (level, state) {
-        (None, None) => (GSI1, "gsi1pk", all),
-        (Some(level), None) => (GSI3, "gsi3pk", format!("{all}#L#{level}")),
-        (None, Some(state)) => (GSI4, "gsi4pk", format!("{all}#S#{state}")),
-        (Some(level), Some(state)) => (GSI5, "gsi5pk", format!("{all}#LS#{level}#{state}")),
+        (None, None) => ListName::sharded(GSI1, "gsi1pk", all),
+        (Some(level), None) => ListName::sharded(GSI3, "gsi3pk", format!("{all}#L#{level}")),
+        (None, Some(state)) => ListName::sharded(GSI4, "gsi4pk", format!("{all}#S#{state}")),
+        (Some(level), Some(state)) => {
+            ListName::sharded(GSI5, "gsi5pk", format!("{all}#LS#{level}#{state}"))
+        }
     }
 }
 
@@ -248,8 +259,8 @@ pub fn principal_list_keys(tenant: &str, user: &User) -> Vec<(&'static str, Stri
     ]
     .into_iter()
     .map(|(level, state)| {
-        let (_, attribute, list) = principal_list(tenant, kind, level, state);
-        (attribute, shard_key(&list, shard))
+        let list = principal_list(tenant, kind, level, state);
+        (list.pk_attribute, shard_key(&list.name, shard))
     })
     .collect();
     keys.push(("gsi1sk", sort_key));
@@ -305,21 +316,129 @@ pub struct SignInItem {
     pub sk: String,
     pub gsi1pk: String,
     pub gsi1sk: String,
+    /// Absent on items written before these lists, until the backfill gives them.
+    #[serde(default)]
+    pub gsi3pk: String,
+    #[serde(default)]
+    pub gsi4pk: String,
     #[serde(flatten)]
     pub sign_in: SignIn,
 }
 
 impl SignInItem {
     pub fn new(tenant: &str, sign_in: &SignIn) -> Self {
+        let list = sign_ins_index(tenant);
+        let sort_key = time_sort_key(Some(sign_in.created_date_time), &sign_in.id);
+        let shard = list_shard(&sort_key);
         SignInItem {
             pk: user_pk(tenant, &sign_in.user_id),
             sk: format!("{SIGN_IN_PREFIX}{}", key_id(&sign_in.id)),
-            gsi1pk: sign_ins_index(tenant),
-            gsi1sk: key_id(&sign_in.id).into_owned(),
+            gsi1pk: shard_key(&list, shard),
+            gsi3pk: shard_key(&owner_list(&list, &sign_in.user_id), 0),
+            gsi4pk: shard_key(&format!("{list}#S#{}", sign_in.risk_state), shard),
+            gsi1sk: sort_key,
             sign_in: sign_in.clone(),
         }
     }
+
+    /// The list attributes `new` gives, to compare with an item as stored.
+    pub fn list_keys(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("gsi1pk", &self.gsi1pk),
+            ("gsi1sk", &self.gsi1sk),
+            ("gsi3pk", &self.gsi3pk),
+            ("gsi4pk", &self.gsi4pk),
+        ]
+    }
 }
+
+/// A list of sign-ins: of one user (on one key: a user's sign-ins are its own), by state, or
+/// all; newest first.
+pub fn sign_in_list(tenant: &str, user: Option<&str>, state: Option<&str>) -> ListName {
+    let list = sign_ins_index(tenant);
+    match (user, state) {
+        (Some(user), _) => ListName::one(GSI3, "gsi3pk", owner_list(&list, user)),
+        (None, Some(state)) => ListName::sharded(GSI4, "gsi4pk", format!("{list}#S#{state}")),
+        (None, None) => ListName::sharded(GSI1, "gsi1pk", list),
+    }
+}
+
+/// The list of one principal's items on the list `list`. Not spread: it takes only that
+/// principal's writes, which its own partition key takes anyway.
+fn owner_list(list: &str, principal: &str) -> String {
+    format!("{list}#P#{}", key_id(principal))
+}
+
+/// Where a list lives: the index, its partition key attribute, the list's name before its
+/// shard, and over how many shards it is spread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListName {
+    pub index: &'static str,
+    pub pk_attribute: &'static str,
+    pub name: String,
+    pub shards: u8,
+}
+
+impl ListName {
+    pub fn sharded(index: &'static str, pk_attribute: &'static str, name: String) -> Self {
+        ListName {
+            index,
+            pk_attribute,
+            name,
+            shards: LIST_SHARDS,
+        }
+    }
+
+    pub fn one(index: &'static str, pk_attribute: &'static str, name: String) -> Self {
+        ListName {
+            index,
+            pk_attribute,
+            name,
+            shards: 1,
+        }
+    }
+}
+
+/// The list of detections of principals of this kind.
+pub fn detections_of(tenant: &str, kind: PrincipalKind) -> String {
+    match kind {
+        PrincipalKind::User => detections_index(tenant),
+        PrincipalKind::ServicePrincipal => service_principal_detections_index(tenant),
+    }
+}
+
+/// A list of detections of principals of one kind: of one principal, by type and state, by
+/// type, by state, or all; newest `detectedDateTime` first.
+pub fn detection_list(
+    tenant: &str,
+    kind: PrincipalKind,
+    principal: Option<&str>,
+    risk_event_type: Option<&str>,
+    state: Option<&str>,
+) -> ListName {
+    let list = detections_of(tenant, kind);
+    match (principal, risk_event_type, state) {
+        (Some(principal), _, _) => ListName::one(GSI3, "gsi3pk", owner_list(&list, principal)),
+        (None, Some(kind), Some(state)) => ListName::sharded(
+            GSI6,
+            "gsi6pk",
+            format!("{list}#TS#{}#{state}", key_id(kind)),
+        ),
+        (None, Some(kind), None) => {
+            ListName::sharded(GSI5, "gsi5pk", format!("{list}#T#{}", key_id(kind)))
+        }
+        (None, None, Some(state)) => ListName::sharded(GSI4, "gsi4pk", format!("{list}#S#{state}")),
+        (None, None, None) => ListName::sharded(GSI1, "gsi1pk", list),
+    }
+}
+
+/// A detection's partition key on `gsi2`, which finds it by id (keys only).
+pub fn detection_by_id(tenant: &str, kind: PrincipalKind, id: &str) -> String {
+    format!("{}#ID#{}", detections_of(tenant, kind), key_id(id))
+}
+
+/// `gsi2sk` of a detection: `gsi2` has a sort key, and a detection's id key is its own.
+pub const DETECTION_ID_SK: &str = "D";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DetectionItem {
@@ -327,22 +446,57 @@ pub struct DetectionItem {
     pub sk: String,
     pub gsi1pk: String,
     pub gsi1sk: String,
+    /// Absent on items written before these lists, until the backfill gives them.
+    #[serde(default)]
+    pub gsi2pk: String,
+    #[serde(default)]
+    pub gsi2sk: String,
+    #[serde(default)]
+    pub gsi3pk: String,
+    #[serde(default)]
+    pub gsi4pk: String,
+    #[serde(default)]
+    pub gsi5pk: String,
+    #[serde(default)]
+    pub gsi6pk: String,
     #[serde(flatten)]
     pub detection: Detection,
 }
 
 impl DetectionItem {
     pub fn new(tenant: &str, detection: &Detection) -> Self {
+        let kind = principal_of(&detection.user_id).0;
+        let list = detections_of(tenant, kind);
+        let sort_key = time_sort_key(Some(detection.detected_date_time), &detection.id);
+        let shard = list_shard(&sort_key);
+        let (kind_key, state) = (key_id(&detection.risk_event_type), detection.risk_state);
         DetectionItem {
             pk: user_pk(tenant, &detection.user_id),
             sk: format!("{DETECTION_PREFIX}{}", key_id(&detection.id)),
-            gsi1pk: match principal_of(&detection.user_id).0 {
-                PrincipalKind::User => detections_index(tenant),
-                PrincipalKind::ServicePrincipal => service_principal_detections_index(tenant),
-            },
-            gsi1sk: key_id(&detection.id).into_owned(),
+            gsi1pk: shard_key(&list, shard),
+            gsi2pk: detection_by_id(tenant, kind, &detection.id),
+            gsi2sk: DETECTION_ID_SK.to_string(),
+            gsi3pk: shard_key(&owner_list(&list, &detection.user_id), 0),
+            gsi4pk: shard_key(&format!("{list}#S#{state}"), shard),
+            gsi5pk: shard_key(&format!("{list}#T#{kind_key}"), shard),
+            gsi6pk: shard_key(&format!("{list}#TS#{kind_key}#{state}"), shard),
+            gsi1sk: sort_key,
             detection: detection.clone(),
         }
+    }
+
+    /// The list attributes `new` gives, to compare with an item as stored.
+    pub fn list_keys(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("gsi1pk", &self.gsi1pk),
+            ("gsi1sk", &self.gsi1sk),
+            ("gsi2pk", &self.gsi2pk),
+            ("gsi2sk", &self.gsi2sk),
+            ("gsi3pk", &self.gsi3pk),
+            ("gsi4pk", &self.gsi4pk),
+            ("gsi5pk", &self.gsi5pk),
+            ("gsi6pk", &self.gsi6pk),
+        ]
     }
 }
 

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use riskfeedback::familiar::FamiliarContext;
 use riskfeedback::history::HistoryEntry;
@@ -13,15 +14,14 @@ use riskfeedback::store::{
     StoreError, UserFilter, UserRow,
 };
 
-use super::client::decode;
+use super::client::{classify, corrupt, decode};
 use super::items::{
-    context_sk, detections_index, history_pk, key_id, principal_list,
-    service_principal_detections_index, sign_ins_index, user_pk, ContextItem, DetectionItem,
-    HistoryItem, SignInItem, UserItem, CONTEXT_PREFIX, DETECTION_PREFIX, GSI1, SIGN_IN_PREFIX,
-    USER_SK,
+    context_sk, detection_by_id, detection_list, history_pk, key_id, principal_list, sign_in_list,
+    user_pk, ContextItem, DetectionItem, HistoryItem, SignInItem, UserItem, CONTEXT_PREFIX, GSI2,
+    SIGN_IN_PREFIX, USER_SK,
 };
 use super::query::{string_filter, Query};
-use super::sharded::ShardedList;
+use super::sharded::ListRead;
 use super::DynamoStore;
 
 #[async_trait]
@@ -41,14 +41,11 @@ impl ReadStore for DynamoStore {
     ) -> Result<Page<UserRow>, StoreError> {
         let level = filter.risk_level.map(|l| l.to_string());
         let state = filter.risk_state.map(|s| s.to_string());
-        let (index, pk_attribute, name) =
-            principal_list(tenant, filter.kind, level.as_deref(), state.as_deref());
-        let list = ShardedList {
-            index,
-            pk_attribute,
-            name,
+        let read = ListRead {
+            list: principal_list(tenant, filter.kind, level.as_deref(), state.as_deref()),
+            filters: Vec::new(),
         };
-        let page: Page<UserItem> = self.sharded_page(tenant, &list, page).await?;
+        let page: Page<UserItem> = self.sharded_page(tenant, &read, page).await?;
         Ok(page.map(Self::user_row))
     }
 
@@ -128,28 +125,19 @@ impl ReadStore for DynamoStore {
         filter: &SignInFilter,
         page: &PageRequest,
     ) -> Result<Page<SignInRow>, StoreError> {
-        let filters = string_filter("riskState", &filter.risk_state)
-            .into_iter()
-            .collect();
-        let query = match &filter.user_id {
-            Some(user) => Query {
-                index: None,
-                pk: user_pk(tenant, user),
-                sk_prefix: Some(SIGN_IN_PREFIX),
-                filters,
-                newest_first: false,
-                any_of: None,
-            },
-            None => Query {
-                index: Some(GSI1),
-                pk: sign_ins_index(tenant),
-                sk_prefix: None,
-                filters,
-                newest_first: false,
-                any_of: None,
-            },
+        let state = filter.risk_state.map(|s| s.to_string());
+        // A user's sign-ins are read from that user's own list, and filtered there.
+        let filters = match &filter.user_id {
+            Some(_) => string_filter("riskState", &filter.risk_state)
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
         };
-        let page: Page<SignInItem> = self.query_page(tenant, query, page).await?;
+        let read = ListRead {
+            list: sign_in_list(tenant, filter.user_id.as_deref(), state.as_deref()),
+            filters,
+        };
+        let page: Page<SignInItem> = self.sharded_page(tenant, &read, page).await?;
         let processing = self
             .users_with_pending_work(
                 tenant,
@@ -168,33 +156,50 @@ impl ReadStore for DynamoStore {
         filter: &DetectionFilter,
         page: &PageRequest,
     ) -> Result<Page<Detection>, StoreError> {
-        let filters = [
-            filter.sign_in_id.clone().map(|v| ("signInId", v)),
-            filter.risk_event_type.clone().map(|v| ("riskEventType", v)),
-            string_filter("riskState", &filter.risk_state),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let query = match &filter.user_id {
-            Some(id) => Query {
-                index: None,
-                pk: user_pk(tenant, &principal_key(filter.kind, id)),
-                sk_prefix: Some(DETECTION_PREFIX),
-                filters,
-                newest_first: false,
-                any_of: None,
-            },
-            None => Query {
-                index: Some(GSI1),
-                pk: detections_of(tenant, filter.kind),
-                sk_prefix: None,
-                filters,
-                newest_first: false,
-                any_of: None,
-            },
+        // One principal's detections (named, or the owner of the sign-in named) are read from
+        // that principal's own list, and filtered there; the others have lists of their own.
+        let principal = match (&filter.user_id, &filter.sign_in_id) {
+            (Some(id), _) => Some(principal_key(filter.kind, id)),
+            (None, Some(sign_in)) => {
+                let owner = self
+                    .sign_in_owners(tenant, std::slice::from_ref(sign_in))
+                    .await?
+                    .remove(sign_in);
+                match owner {
+                    Some(owner) => Some(owner),
+                    None => {
+                        return Ok(Page {
+                            value: Vec::new(),
+                            next_cursor: None,
+                        })
+                    }
+                }
+            }
+            (None, None) => None,
         };
-        let page: Page<DetectionItem> = self.query_page(tenant, query, page).await?;
+        let state = filter.risk_state.map(|s| s.to_string());
+        let filters = match principal {
+            Some(_) => [
+                filter.sign_in_id.clone().map(|v| ("signInId", v)),
+                filter.risk_event_type.clone().map(|v| ("riskEventType", v)),
+                string_filter("riskState", &filter.risk_state),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            None => Vec::new(),
+        };
+        let read = ListRead {
+            list: detection_list(
+                tenant,
+                filter.kind,
+                principal.as_deref(),
+                filter.risk_event_type.as_deref(),
+                state.as_deref(),
+            ),
+            filters,
+        };
+        let page: Page<DetectionItem> = self.sharded_page(tenant, &read, page).await?;
         Ok(page.map(|d| d.detection))
     }
 
@@ -204,27 +209,31 @@ impl ReadStore for DynamoStore {
         kind: PrincipalKind,
         id: &str,
     ) -> Result<Option<Detection>, StoreError> {
-        // The tenant's detection index is keyed by id: the id's own key sorts first among the
-        // keys it begins.
-        let key = key_id(id);
-        let query = Query {
-            index: Some(GSI1),
-            pk: detections_of(tenant, kind),
-            sk_prefix: Some(&key),
-            filters: Vec::new(),
-            newest_first: false,
-            any_of: None,
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("gsi2pk = :id")
+            .expression_attribute_values(
+                ":id",
+                AttributeValue::S(detection_by_id(tenant, kind, id)),
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+        let Some(found) = out.items.unwrap_or_default().into_iter().next() else {
+            return Ok(None);
         };
-        let first = PageRequest {
-            limit: 1,
-            cursor: None,
+        let text = |name: &str| found.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let (Some(pk), Some(sk)) = (text("pk"), text("sk")) else {
+            return Err(corrupt("a detection's id key without its item's key"));
         };
-        let page: Page<DetectionItem> = self.query_page(tenant, query, &first).await?;
-        Ok(page
-            .value
-            .into_iter()
+        Ok(self
+            .get_decoded::<DetectionItem>(pk, &sk)
+            .await?
             .map(|d| d.detection)
-            .find(|d| d.id == id))
+            .filter(|d| d.id == id))
     }
 
     async fn familiar_contexts(
@@ -260,14 +269,6 @@ impl ReadStore for DynamoStore {
             .get_decoded::<ContextItem>(user_pk(tenant, user_id), &context_sk(id))
             .await?
             .map(|c| c.context))
-    }
-}
-
-/// The index of the detections of principals of this kind.
-fn detections_of(tenant: &str, kind: PrincipalKind) -> String {
-    match kind {
-        PrincipalKind::User => detections_index(tenant),
-        PrincipalKind::ServicePrincipal => service_principal_detections_index(tenant),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Reading a list spread over `LIST_SHARDS` partition keys (`items::list_shard`) back as one,
+//! Reading a list spread over partition keys (`items::list_shard`) back as one,
 //! newest first: each shard is read newest first, and the runs are merged.
 //!
 //! A page's cursor is the sort key of the last item it returned; the next page reads each shard
@@ -14,15 +14,14 @@ use serde::de::DeserializeOwned;
 use riskfeedback::store::{Page, PageRequest, StoreError};
 
 use super::client::{classify, decode};
-use super::items::{shard_key, LIST_SHARDS};
+use super::items::{shard_key, ListName};
 use super::{cursor, DynamoStore, Item};
 
-/// One list: the index that holds it, that index's partition key attribute, and the list's
-/// name before its shard. Every such index sorts on `gsi1sk`.
-pub(super) struct ShardedList {
-    pub(super) index: &'static str,
-    pub(super) pk_attribute: &'static str,
-    pub(super) name: String,
+/// One read of a list: where it lives, and the fields its items must also have. Only a list of
+/// one principal's items takes such filters, so what they pass over is that principal's.
+pub(super) struct ListRead<'a> {
+    pub(super) list: ListName,
+    pub(super) filters: Vec<(&'a str, String)>,
 }
 
 /// What the merge needs next.
@@ -125,16 +124,17 @@ impl DynamoStore {
     pub(super) async fn sharded_page<T: DeserializeOwned>(
         &self,
         tenant: &str,
-        list: &ShardedList,
+        read: &ListRead<'_>,
         page: &PageRequest,
     ) -> Result<Page<T>, StoreError> {
+        let list = &read.list;
         let before = page
             .cursor
             .as_deref()
             .map(|c| cursor::decode_after(tenant, &list.name, c))
             .transpose()?;
         let limit = page.limit.clamp(1, 500) as usize;
-        let mut merge: Merge<Item, Item> = Merge::new(usize::from(LIST_SHARDS));
+        let mut merge: Merge<Item, Item> = Merge::new(usize::from(list.shards));
         let mut value = Vec::with_capacity(limit);
         let mut last = None;
         while value.len() < limit {
@@ -148,7 +148,7 @@ impl DynamoStore {
                     let reads = shards.into_iter().map(|shard| {
                         let size = merge.read_size(shard, wanted);
                         let start = merge.resume(shard);
-                        self.read_shard(list, shard, before.as_deref(), start, size)
+                        self.read_shard(read, shard, before.as_deref(), start, size)
                     });
                     let answers = try_join_all(reads).await?;
                     for (shard, items, resume) in answers {
@@ -170,12 +170,13 @@ impl DynamoStore {
     /// One read of one shard, newest first, of items older than `before`.
     async fn read_shard(
         &self,
-        list: &ShardedList,
+        read: &ListRead<'_>,
         shard: usize,
         before: Option<&str>,
         start: Option<Item>,
         size: usize,
     ) -> Result<(usize, Vec<(String, Item)>, Option<Item>), StoreError> {
+        let list = &read.list;
         let pk = shard_key(&list.name, shard as u8);
         let mut names = HashMap::from([("#pk".to_string(), list.pk_attribute.to_string())]);
         let mut values = HashMap::from([(":pk".to_string(), AttributeValue::S(pk))]);
@@ -185,12 +186,19 @@ impl DynamoStore {
             values.insert(":before".to_string(), AttributeValue::S(before.to_string()));
             condition.push_str(" AND #sk < :before");
         }
+        let mut filters = Vec::new();
+        for (i, (attribute, value)) in read.filters.iter().enumerate() {
+            names.insert(format!("#f{i}"), attribute.to_string());
+            values.insert(format!(":f{i}"), AttributeValue::S(value.clone()));
+            filters.push(format!("#f{i} = :f{i}"));
+        }
         let out = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(list.index)
             .key_condition_expression(condition)
+            .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .set_exclusive_start_key(start)

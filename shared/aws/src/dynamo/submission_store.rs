@@ -3,16 +3,15 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Put};
+use aws_sdk_dynamodb::types::Put;
 
+use riskfeedback::principal::PrincipalKind;
 use riskfeedback::quality::{Counts, Kind};
-use riskfeedback::store::{StoreError, StoredSubmission, SubmissionStore};
+use riskfeedback::store::{ReadStore, StoreError, StoredSubmission, SubmissionStore};
 use riskfeedback::submissions::Submission;
 
-use super::client::{classify, corrupt, decode, encode, put_write};
-use super::items::{
-    detections_index, key_id, submission_pk, DetectionItem, SubmissionItem, GSI1, SUBMISSION_SK,
-};
+use super::client::{corrupt, encode, put_write};
+use super::items::{submission_pk, SubmissionItem, SUBMISSION_SK};
 use super::DynamoStore;
 
 #[async_trait]
@@ -63,30 +62,12 @@ impl SubmissionStore for DynamoStore {
         tenant: &str,
         detection_id: &str,
     ) -> Result<Option<Kind>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("gsi1pk = :pk AND gsi1sk = :id")
-            .expression_attribute_values(":pk", AttributeValue::S(detections_index(tenant)))
-            .expression_attribute_values(
-                ":id",
-                AttributeValue::S(key_id(detection_id).into_owned()),
-            )
-            .send()
-            .await
-            .map_err(classify)?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .map(|item| {
-                decode::<DetectionItem>(item).map(|d| Kind {
-                    risk_event_type: d.detection.risk_event_type,
-                    source: d.detection.source,
-                })
-            })
-            .transpose()
+        Ok(self
+            .detection(tenant, PrincipalKind::User, detection_id)
+            .await?
+            .map(|d| Kind {
+                risk_event_type: d.risk_event_type,
+                source: d.source,
+            }))
     }
 }

@@ -67,7 +67,7 @@ async fn main() -> Result<(), String> {
             .map_err(|e| format!("{e} (the state file keeps where this run got to)"))?;
         total += page.counts;
         eprintln!(
-            "scanned {} items: {} principals updated, {} already current, {} moved by a step",
+            "scanned {} items: {} given their list keys, {} already current, {} moved by a step",
             total.scanned, total.updated, total.current, total.moved
         );
         resume = page.resume;

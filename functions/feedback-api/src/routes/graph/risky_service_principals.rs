@@ -8,7 +8,7 @@ use riskfeedback::openapi::{Id, Idempotency};
 use riskfeedback::principal::{principal_key, PrincipalKind};
 use riskfeedback::store::{ReadStore, UserFilter};
 use riskfeedback::views::RiskyServicePrincipal;
-use riskfeedback_http::graph::{entity, Collection, ListOptions, COUNT};
+use riskfeedback_http::graph::{entity, Collection, ListOptions, NewestFirst, COUNT};
 use riskfeedback_http::odata::{Allowed, Op};
 use riskfeedback_http::router::{Call, RouteResult};
 
@@ -54,7 +54,7 @@ const DETECTIONS: Allowed<'static> = Allowed {
 };
 
 #[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskyServicePrincipals", tag = "Graph-compatible",
-    params(ListOptions),
+    params(ListOptions, NewestFirst),
     responses((status = 200, description = "One page of risky service principals, newest \
         riskLastUpdatedDateTime first; `$filter` takes id, appId, riskLevel, riskState, riskDetail and displayName (eq, ne; \
         startswith for the name), and riskLastUpdatedDateTime compared with a time",

@@ -8,7 +8,7 @@ use riskfeedback::openapi::{Id, Idempotency};
 use riskfeedback::principal::{principal_key, PrincipalKind};
 use riskfeedback::store::{ReadStore, UserFilter};
 use riskfeedback::views::RiskyUser;
-use riskfeedback_http::graph::{entity, Collection, ListOptions, COUNT};
+use riskfeedback_http::graph::{entity, Collection, ListOptions, NewestFirst, COUNT};
 use riskfeedback_http::odata::{Allowed, Filter, Op};
 use riskfeedback_http::router::{Call, RouteResult};
 
@@ -48,7 +48,7 @@ pub(crate) fn pushed_down<T: serde::de::DeserializeOwned>(
 }
 
 #[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskyUsers", tag = "Graph-compatible",
-    params(ListOptions),
+    params(ListOptions, NewestFirst),
     responses((status = 200, description = "One page of risky users, newest riskLastUpdatedDateTime first; \
         `$filter` takes id, riskLevel, riskState, riskDetail, userPrincipalName and \
         userDisplayName (eq, ne; startswith for the names), and riskLastUpdatedDateTime \
