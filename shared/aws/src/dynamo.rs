@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
 pub use backfill::{BackfillCounts, BackfillPage};
-pub use items::principal_item;
+pub use items::{detection_item, principal_item};
 
 type Item = HashMap<String, AttributeValue>;
 

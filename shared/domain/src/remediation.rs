@@ -48,6 +48,24 @@ impl ActionStatus {
     pub fn is_history(self) -> bool {
         !matches!(self, ActionStatus::Pending | ActionStatus::Approved)
     }
+
+    /// The action center's tab an action of this status is on.
+    pub fn view(self) -> ActionView {
+        if self.is_history() {
+            ActionView::History
+        } else {
+            ActionView::Pending
+        }
+    }
+}
+
+/// The action center's two tabs: every status is on one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::Display)]
+#[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
+pub enum ActionView {
+    Pending,
+    History,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -1195,6 +1213,9 @@ mod tests {
     fn expired_is_history_and_no_command_waits_in_it() {
         assert!(ActionStatus::Expired.is_history());
         assert!(!ActionStatus::Approved.is_history());
+        assert_eq!(ActionStatus::Expired.view(), ActionView::History);
+        assert_eq!(ActionStatus::Approved.view(), ActionView::Pending);
+        assert_eq!(ActionView::History.to_string(), "history");
         let expired = action(ActionStatus::Expired, "isolateDevice");
         assert!(!expired.command_pending());
     }

@@ -18,7 +18,7 @@ use crate::indicators::{Indicator, IndicatorType};
 use crate::model::{RiskLevel, RiskState, SignIn, User, UserAggregate};
 use crate::principal::PrincipalKind;
 use crate::quality::{Counts, Kind};
-use crate::remediation::{ActionStatus, EntityType, RemediationAction};
+use crate::remediation::{ActionStatus, ActionView, EntityType, RemediationAction};
 use crate::submissions::Submission;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -405,8 +405,9 @@ pub struct StoredAction {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActionFilter {
-    /// Empty means any status.
-    pub statuses: Vec<ActionStatus>,
+    /// The action center's tab; a `status` must be on it.
+    pub view: Option<ActionView>,
+    pub status: Option<ActionStatus>,
     pub investigation_id: Option<String>,
     pub entity_type: Option<EntityType>,
 }

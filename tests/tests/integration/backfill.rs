@@ -39,8 +39,9 @@ async fn as_written_before(t: &TestStack) -> usize {
         .dynamodb
         .scan()
         .table_name(table)
-        .filter_expression("sk = :user OR begins_with(sk, :s) OR begins_with(sk, :d)")
+        .filter_expression("sk = :user OR begins_with(sk, :s) OR begins_with(sk, :d) OR sk = :ra")
         .expression_attribute_values(":user", AttributeValue::S("USER".to_string()))
+        .expression_attribute_values(":ra", AttributeValue::S("RA".to_string()))
         .expression_attribute_values(":s", AttributeValue::S("S#".to_string()))
         .expression_attribute_values(":d", AttributeValue::S("D#".to_string()))
         .send()
@@ -57,7 +58,12 @@ async fn as_written_before(t: &TestStack) -> usize {
         };
         let (pk, sk, id) = (text("pk"), text("sk"), text("id"));
         let service_principal = pk.contains('\u{1}');
+        let (list, sort_key) = match sk.as_str() {
+            "RA" => ("ACTIONS", text("gsi1sk")),
+            _ => ("", id),
+        };
         let list = match (sk.as_str(), service_principal) {
+            _ if !list.is_empty() => list,
             ("USER", false) => "USERS",
             ("USER", true) => "SERVICEPRINCIPALS",
             (sk, _) if sk.starts_with("S#") => "SIGNINS",
@@ -72,18 +78,78 @@ async fn as_written_before(t: &TestStack) -> usize {
             .key("sk", AttributeValue::S(sk))
             .update_expression(
                 "SET gsi1pk = :old, gsi1sk = :id \
-                 REMOVE gsi2pk, gsi2sk, gsi3pk, gsi4pk, gsi5pk, gsi6pk",
+                 REMOVE gsi2pk, gsi2sk, gsi3pk, gsi4pk, gsi5pk, gsi6pk, #view",
             )
+            .expression_attribute_names("#view", "view")
             .expression_attribute_values(":old", AttributeValue::S(format!("T#{TENANT}#{list}")))
-            .expression_attribute_values(":id", AttributeValue::S(id))
+            .expression_attribute_values(":id", AttributeValue::S(sort_key))
             .send()
             .await
             .unwrap_or_else(|e| panic!("update: {e}"));
     }
-    items.len()
+    items.len() + counters_as_written_before(t).await
 }
 
-const LISTS: [&str; 6] = [
+/// Every detection-quality counter moved back to the one partition per tenant it had before,
+/// its shard at the end of its sort key.
+async fn counters_as_written_before(t: &TestStack) -> usize {
+    let table = &t.stack.config.table_name;
+    let mut moved = 0;
+    for shard in 0..32 {
+        let counters = t
+            .stack
+            .dynamodb
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                AttributeValue::S(format!("T#{TENANT}#QUALITY#{shard:02}")),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("query: {e}"))
+            .items
+            .unwrap_or_default();
+        for mut counter in counters {
+            let key = |item: &std::collections::HashMap<String, AttributeValue>, name: &str| {
+                item.get(name)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let (pk, sk) = (key(&counter, "pk"), key(&counter, "sk"));
+            t.stack
+                .dynamodb
+                .delete_item()
+                .table_name(table)
+                .key("pk", AttributeValue::S(pk))
+                .key("sk", AttributeValue::S(sk.clone()))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("delete: {e}"));
+            counter.insert(
+                "pk".to_string(),
+                AttributeValue::S(format!("T#{TENANT}#QUALITY")),
+            );
+            counter.insert("sk".to_string(), AttributeValue::S(format!("{sk}#{shard}")));
+            t.stack
+                .dynamodb
+                .put_item()
+                .table_name(table)
+                .set_item(Some(counter))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("put: {e}"));
+            moved += 1;
+        }
+    }
+    moved
+}
+
+const LISTS: [&str; 8] = [
+    "/remediation-actions?view=history",
+    "/remediation-actions?entityType=file",
     "/risky-users?limit=50",
     "/risky-service-principals?limit=50",
     "/risky-signins?limit=50",
@@ -92,6 +158,8 @@ const LISTS: [&str; 6] = [
     "/risk-detections?riskState=atRisk&riskEventType=unfamiliarFeatures",
 ];
 const DETECTION: &str = "/graph/v1.0/identityProtection/riskDetections/d-3";
+/// The last 30 days, the default: the counters are of today.
+const QUALITY: &str = "/detection-quality";
 
 async fn backfill_all(store: &DynamoStore, page: i32) -> BackfillCounts {
     let mut total = BackfillCounts::default();
@@ -139,18 +207,34 @@ async fn the_backfill_puts_every_item_back_on_its_lists_resumably_and_once() {
         .await;
     assert_eq!(answer.status, 202, "{answer:?}");
     t.drain().await;
+    let actions = serde_json::json!({"actions": [
+        {"id": "a-1", "investigationId": "inv-1", "actionType": "quarantineFile",
+         "entity": {"type": "file", "id": "f-1"}, "status": "completed",
+         "createdDateTime": "2026-11-20T10:00:00Z"},
+        {"id": "a-2", "investigationId": "inv-1", "actionType": "quarantineFile",
+         "entity": {"type": "file", "id": "f-2"}, "status": "completed",
+         "createdDateTime": "2026-11-20T10:01:00Z"},
+    ]});
+    let answer = t
+        .call(&analyst(), "POST", "/remediation-actions", Some(actions))
+        .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
     let mut before = Vec::new();
     for list in LISTS {
         before.push(ids(&get(&t, list).await));
     }
     assert_eq!(
         before.iter().map(Vec::len).collect::<Vec<_>>(),
-        [7, 1, 4, 7, 1, 7]
+        [2, 2, 7, 1, 4, 7, 1, 7]
     );
     get(&t, DETECTION).await;
+    let quality = get(&t, QUALITY).await;
+    assert_ne!(quality["value"], serde_json::json!([]), "{quality}");
 
-    // 8 principals, 4 sign-ins and 8 detections.
-    assert_eq!(as_written_before(&t).await, 20);
+    // 8 principals, 4 sign-ins, 8 detections, 2 actions and the detections' counters.
+    let items = as_written_before(&t).await;
+    assert!(items > 22, "{items}");
+    assert_eq!(get(&t, QUALITY).await["value"], serde_json::json!([]));
     for list in LISTS {
         assert_eq!(ids(&get(&t, list).await), Vec::<String>::new(), "{list}");
     }
@@ -166,7 +250,7 @@ async fn the_backfill_puts_every_item_back_on_its_lists_resumably_and_once() {
     let mut total = first.counts;
     let mut resume = first.resume;
     assert!(resume.is_some(), "{total:?}");
-    assert!(total.updated < 20, "{total:?}");
+    assert!(total.updated < items as u64, "{total:?}");
     while let Some(at) = resume {
         let page = store
             .backfill_lists(Some(&at), 5)
@@ -175,7 +259,10 @@ async fn the_backfill_puts_every_item_back_on_its_lists_resumably_and_once() {
         total += page.counts;
         resume = page.resume;
     }
-    assert_eq!((total.updated, total.current, total.moved), (20, 0, 0));
+    // A moved counter the scan meets again in its new place counts as current.
+    assert_eq!((total.updated, total.moved), (items as u64, 0), "{total:?}");
+    assert!(total.current <= items as u64 - 22, "{total:?}");
+    assert_eq!(get(&t, QUALITY).await, quality);
 
     for (list, was) in LISTS.iter().zip(&before) {
         assert_eq!(&ids(&get(&t, list).await), was, "{list}");
@@ -189,7 +276,7 @@ async fn the_backfill_puts_every_item_back_on_its_lists_resumably_and_once() {
     let again = backfill_all(&store, 100).await;
     assert_eq!(
         (again.updated, again.current),
-        (0, 20),
+        (0, items as u64),
         "a second run writes nothing"
     );
 

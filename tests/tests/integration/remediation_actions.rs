@@ -100,6 +100,32 @@ async fn the_action_center_lists_pending_and_history_newest_first() {
         ids(&get(&t, "/remediation-actions?status=pending").await),
         ["a-device"]
     );
+    // Each filter and pair of filters has a list of its own, newest first.
+    for (query, expected) in [
+        (
+            "view=history&entityType=emailMessage",
+            vec!["a-mail", "a-hard"],
+        ),
+        (
+            "status=completed&entityType=emailMessage",
+            vec!["a-mail", "a-hard"],
+        ),
+        ("status=completed", vec!["a-mail", "a-file", "a-hard"]),
+        ("entityType=device", vec!["a-device"]),
+        ("view=pending&entityType=file", vec![]),
+        ("investigationId=inv-1&entityType=device", vec!["a-device"]),
+        (
+            "investigationId=inv-1&status=completed",
+            vec!["a-mail", "a-file"],
+        ),
+        ("", vec!["a-device", "a-mail", "a-file", "a-hard"]),
+    ] {
+        assert_eq!(
+            ids(&get(&t, &format!("/remediation-actions?{query}")).await),
+            expected,
+            "{query}"
+        );
+    }
     let page = get(&t, "/remediation-actions?limit=2").await;
     assert_eq!(ids(&page).len(), 2);
     let next = page["nextCursor"].as_str().unwrap_or_default();

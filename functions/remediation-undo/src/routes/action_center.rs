@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use riskfeedback::actions;
 use riskfeedback::errors::{Invalid, NotFound};
 use riskfeedback::openapi::{Id, Paging};
-use riskfeedback::remediation::{ActionStatus, EntityType, RemediationAction};
+use riskfeedback::remediation::{ActionStatus, ActionView, EntityType, RemediationAction};
 use riskfeedback::store::{ActionFilter, ActionStore};
 use riskfeedback::validate::check_id;
 use riskfeedback_http::router::{Call, RouteResult};
@@ -41,30 +41,22 @@ pub struct ActionQuery {
     security(("jwt" = ["Risk.Read"])))]
 pub async fn list_actions(app: &App, call: Call) -> RouteResult {
     let query = &call.query;
-    let view_statuses: Vec<ActionStatus> = match query.get("view") {
-        None => Vec::new(),
-        Some("pending") => vec![ActionStatus::Pending, ActionStatus::Approved],
-        Some("history") => vec![
-            ActionStatus::Completed,
-            ActionStatus::Failed,
-            ActionStatus::Rejected,
-            ActionStatus::UndoRequested,
-            ActionStatus::Undone,
-            ActionStatus::UndoFailed,
-            ActionStatus::Expired,
-        ],
+    let view = match query.get("view") {
+        None => None,
+        Some("pending") => Some(ActionView::Pending),
+        Some("history") => Some(ActionView::History),
         Some(_) => return Err(Invalid::field("view", "must be pending or history").into()),
     };
-    let statuses = match query.parsed::<ActionStatus>("status")? {
-        Some(status) if view_statuses.is_empty() || view_statuses.contains(&status) => vec![status],
-        Some(_) => return Err(Invalid::field("status", "is not a status of this view").into()),
-        None => view_statuses,
-    };
+    let status = query.parsed::<ActionStatus>("status")?;
+    if status.is_some_and(|s| view.is_some_and(|v| s.view() != v)) {
+        return Err(Invalid::field("status", "is not a status of this view").into());
+    }
     if let Some(investigation) = query.get("investigationId") {
         check_id("investigationId", investigation)?;
     }
     let filter = ActionFilter {
-        statuses,
+        view,
+        status,
         investigation_id: query.get("investigationId").map(str::to_string),
         entity_type: query.parsed::<EntityType>("entityType")?,
     };

@@ -9,9 +9,9 @@ use riskfeedback::store::{ActionFilter, ActionStore, Page, PageRequest, StoreErr
 
 use super::client::{classify, condition_held, encode};
 use super::items::{
-    action_of_pk, action_pk, actions_index, ActionItem, ACTION_SK, GSI1, GSI2, PENDING_SHARDS,
+    action_list, action_of_pk, action_pk, ActionItem, ACTION_SK, GSI2, PENDING_SHARDS,
 };
-use super::query::{string_filter, Query};
+use super::sharded::ListRead;
 use super::DynamoStore;
 
 #[async_trait]
@@ -57,29 +57,9 @@ impl ActionStore for DynamoStore {
         filter: &ActionFilter,
         page: &PageRequest,
     ) -> Result<Page<RemediationAction>, StoreError> {
-        let statuses: Vec<String> = filter
-            .statuses
-            .iter()
-            .filter_map(|s| string_filter("status", &Some(*s)).map(|(_, v)| v))
-            .collect();
-        let query = Query {
-            index: Some(GSI1),
-            pk: actions_index(tenant),
-            sk_prefix: None,
-            filters: [
-                filter
-                    .investigation_id
-                    .clone()
-                    .map(|v| ("investigationId", v)),
-                string_filter("entityType", &filter.entity_type),
-            ]
-            .into_iter()
-            .flatten()
-            .collect(),
-            newest_first: true,
-            any_of: (!statuses.is_empty()).then_some(("status", statuses)),
-        };
-        let page: Page<ActionItem> = self.query_page(tenant, query, page).await?;
+        let (list, filters) = action_list(tenant, filter);
+        let read = ListRead { list, filters };
+        let page: Page<ActionItem> = self.sharded_page(tenant, &read, page).await?;
         Ok(page.map(|i| i.action))
     }
 

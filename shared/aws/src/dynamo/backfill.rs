@@ -1,25 +1,28 @@
 //! The one-off backfill for tables written before the lists were spread over shards: every
-//! principal, sign-in and detection gets the list keys it would have had (`items`).
+//! principal, sign-in, detection and remediation action gets the list keys it would have had
+//! (`items`), and every detection-quality counter moves to the partition of its shard
+//! (`move_counter`).
 //!
 //! It scans the table a page at a time, and each page hands back where the next starts, so an
 //! interrupted run resumes there. Each write is guarded by what the keys are made of (a
-//! principal's version; a sign-in's or detection's state): an item a step moved since it was
-//! read already carries its keys, and is left alone. An item that already has its keys is not
-//! written, so running the backfill again writes nothing.
+//! principal's or action's version; a sign-in's or detection's state): an item a step moved
+//! since it was read already carries its keys, and is left alone. An item that already has its
+//! keys is not written, so running the backfill again writes nothing.
 
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
+use riskfeedback::quality::Kind;
 use riskfeedback::store::StoreError;
 
 use super::client::{classify, corrupt, decode};
 use super::items::{
-    principal_list_keys, DetectionItem, SignInItem, UserItem, DETECTION_PREFIX, SIGN_IN_PREFIX,
-    USER_SK,
+    action_of_pk, principal_list_keys, quality_shard_pk, ActionItem, DetectionItem, QualityItem,
+    SignInItem, UserItem, ACTION_SK, DETECTION_PREFIX, SIGN_IN_PREFIX, USER_SK,
 };
 use super::{DynamoStore, Item};
 
@@ -66,7 +69,11 @@ impl DynamoStore {
             .client
             .scan()
             .table_name(&self.table)
-            .filter_expression("sk = :user OR begins_with(sk, :s) OR begins_with(sk, :d)")
+            .filter_expression(
+                "sk = :user OR begins_with(sk, :s) OR begins_with(sk, :d) OR sk = :ra \
+                 OR (attribute_exists(riskEventType) AND attribute_not_exists(id))",
+            )
+            .expression_attribute_values(":ra", AttributeValue::S(ACTION_SK.to_string()))
             .expression_attribute_values(":user", AttributeValue::S(USER_SK.to_string()))
             .expression_attribute_values(":s", AttributeValue::S(SIGN_IN_PREFIX.to_string()))
             .expression_attribute_values(":d", AttributeValue::S(DETECTION_PREFIX.to_string()))
@@ -116,7 +123,7 @@ impl DynamoStore {
                 "riskState",
                 item.get("riskState").cloned(),
             )
-        } else {
+        } else if sk.starts_with(DETECTION_PREFIX) {
             let stored: DetectionItem = decode(item.clone())?;
             let tenant = tenant_of(&pk, &stored.detection.user_id)?;
             (
@@ -124,6 +131,17 @@ impl DynamoStore {
                 "riskState",
                 item.get("riskState").cloned(),
             )
+        } else if sk == ACTION_SK {
+            let stored: ActionItem = decode(item.clone())?;
+            let (tenant, _) =
+                action_of_pk(&pk).ok_or_else(|| corrupt(format!("an action's key {pk}")))?;
+            (
+                ActionItem::new(&tenant, &stored.action, stored.version).list_keys(),
+                "version",
+                item.get("version").cloned(),
+            )
+        } else {
+            return self.move_counter(pk, sk, item).await;
         };
         let current = keys
             .iter()
@@ -131,14 +149,14 @@ impl DynamoStore {
         if current {
             return Ok(Outcome::Current);
         }
-        let set: Vec<String> = keys
-            .iter()
-            .map(|(attribute, _)| format!("{attribute} = :{attribute}"))
-            .collect();
-        let mut values: HashMap<String, AttributeValue> = keys
-            .into_iter()
-            .map(|(attribute, key)| (format!(":{attribute}"), AttributeValue::S(key)))
-            .collect();
+        // Names stand in for the attributes: `view` is one of DynamoDB's reserved words.
+        let set: Vec<String> = (0..keys.len()).map(|i| format!("#a{i} = :a{i}")).collect();
+        let mut names = HashMap::from([("#guard".to_string(), guard_attribute.to_string())]);
+        let mut values = HashMap::new();
+        for (i, (attribute, key)) in keys.into_iter().enumerate() {
+            names.insert(format!("#a{i}"), attribute.to_string());
+            values.insert(format!(":a{i}"), AttributeValue::S(key));
+        }
         let condition = match guard {
             Some(value) => {
                 values.insert(":guard".to_string(), value);
@@ -153,7 +171,7 @@ impl DynamoStore {
             .set_key(Some(Self::key(pk, &sk)))
             .update_expression(format!("SET {}", set.join(", ")))
             .condition_expression(condition)
-            .expression_attribute_names("#guard", guard_attribute)
+            .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
@@ -162,6 +180,51 @@ impl DynamoStore {
             Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(Outcome::Moved),
             Err(e) => Err(classify(e)),
         }
+    }
+}
+
+impl DynamoStore {
+    /// A detection-quality counter kept where counters were before they were spread over
+    /// partitions (`T#{tenant}#QUALITY`, the shard ending the sort key), added to its place now
+    /// and deleted there, in one transaction: run again, it finds nothing left to move.
+    async fn move_counter(
+        &self,
+        pk: String,
+        sk: String,
+        item: Item,
+    ) -> Result<Outcome, StoreError> {
+        let Some(tenant) = pk
+            .strip_prefix("T#")
+            .and_then(|t| t.strip_suffix("#QUALITY"))
+        else {
+            return Ok(Outcome::Current);
+        };
+        let counter: QualityItem = decode(item)?;
+        let day = sk.split('#').next().unwrap_or_default();
+        let shard = sk
+            .rsplit('#')
+            .next()
+            .and_then(|s| s.parse::<u8>().ok())
+            .ok_or_else(|| corrupt(format!("a counter's key {sk}")))?;
+        let kind = Kind {
+            risk_event_type: counter.risk_event_type,
+            source: counter.source,
+        };
+        let to = format!("{day}#{}#{}", kind.risk_event_type, kind.source);
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(pk.clone(), &sk)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(corrupt)?;
+        let writes = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            self.quality_add(quality_shard_pk(tenant, shard), &to, &kind, &counter.counts)?,
+        ];
+        Ok(match self.transact_guarded(writes).await? {
+            true => Outcome::Updated,
+            false => Outcome::Moved,
+        })
     }
 }
 

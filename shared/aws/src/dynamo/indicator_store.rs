@@ -85,9 +85,7 @@ impl IndicatorStore for DynamoStore {
             index: Some(GSI1),
             pk: indicators_index(tenant),
             sk_prefix: None,
-            filters: Vec::new(),
             newest_first: true,
-            any_of: None,
         };
         let page: Page<IndicatorItem> = self.query_page(tenant, query, page).await?;
         Ok(page.map(|i| i.indicator))

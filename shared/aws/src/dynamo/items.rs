@@ -15,9 +15,9 @@
 //! | feedback target result | `T#{tenant}#FB#{feedback}` | `R#{target}` | | |
 //! | indicator | `T#{tenant}#IND#{indicator}` | `IND` | `T#{tenant}#INDICATORS` | `{created}#{indicator}` |
 //! | indicator by value | `T#{tenant}#INDV#{type}#{sha256(value)}` | indicator id | | |
-//! | detection-quality counters | `T#{tenant}#QUALITY` | `{day}#{type}#{source}#{shard}` | | |
+//! | detection-quality counters | `T#{tenant}#QUALITY#{shard}` | `{day}#{type}#{source}` | | |
 //! | submission | `T#{tenant}#SUB#{submission}` | `SUB` | | |
-//! | remediation action | `T#{tenant}#RA#{action}` | `RA` | `T#{tenant}#ACTIONS` | `{created}#{action}` |
+//! | remediation action | `T#{tenant}#RA#{action}` | `RA` | `T#{tenant}#ACTIONS#{shard}` | `{created}#{action}` |
 //!
 //! A pending action also has `gsi2pk` `PENDING#{shard}` and `gsi2sk` `{created}#{tenant}#{action}`:
 //! the sparse `gsi2` (keys only) finds every tenant's pending actions by age, to expire them. A
@@ -33,6 +33,7 @@
 //! | principal | `{list}#L#{level}#{shard}` | `{list}#S#{state}#{shard}` | `{list}#LS#{level}#{state}#{shard}` | |
 //! | sign-in | `{list}#P#{user}#00` | `{list}#S#{state}#{shard}` | | |
 //! | detection | `{list}#P#{principal}#00` | `{list}#S#{state}#{shard}` | `{list}#T#{type}#{shard}` | `{list}#TS#{type}#{state}#{shard}` |
+//! | remediation action | `{list}#V#{tab}#{shard}` | `{list}#S#{status}#{shard}` | `{list}#I#{investigation}#00` | `{list}#VE#{tab}#{entityType}#{shard}` |
 //!
 //! One principal's sign-ins or detections are on one key (`P#`): they take only writes that
 //! principal's own partition takes anyway, and other filters on them read only its items.
@@ -149,20 +150,30 @@ pub fn indicator_value_pk(tenant: &str, kind: IndicatorType, value: &str) -> Str
     format!("T#{tenant}#INDV#{kind}#{digest}")
 }
 
-pub fn quality_pk(tenant: &str) -> String {
-    format!("T#{tenant}#QUALITY")
-}
-
-/// Counters are spread over a few items per day and kind, chosen by user, so that concurrent
-/// transactions for different users rarely touch the same counter.
+/// Counters are spread over partitions by user (or submission), so that concurrent
+/// transactions for different users rarely touch the same counter, and no partition takes every
+/// processed detection of a tenant.
 pub const QUALITY_SHARDS: u8 = 32;
 
-pub fn quality_sk(day: chrono::NaiveDate, kind: &Kind, shard_key: &str) -> String {
+/// The counter of one day and kind in the partition `shard_key` falls in: its `pk` and `sk`.
+pub fn quality_key(
+    tenant: &str,
+    day: chrono::NaiveDate,
+    kind: &Kind,
+    shard_key: &str,
+) -> (String, String) {
     let shard = shard_key
         .bytes()
         .fold(0u8, |acc, b| acc.wrapping_mul(31).wrapping_add(b))
         % QUALITY_SHARDS;
-    format!("{day}#{}#{}#{shard}", kind.risk_event_type, kind.source)
+    (
+        quality_shard_pk(tenant, shard),
+        format!("{day}#{}#{}", kind.risk_event_type, kind.source),
+    )
+}
+
+pub fn quality_shard_pk(tenant: &str, shard: u8) -> String {
+    format!("T#{tenant}#QUALITY#{shard:02}")
 }
 
 pub fn submission_pk(tenant: &str, id: &str) -> String {
@@ -260,7 +271,8 @@ pub fn principal_list_keys(tenant: &str, user: &User) -> Vec<(&'static str, Stri
     .into_iter()
     .map(|(level, state)| {
         let list = principal_list(tenant, kind, level, state);
-        (list.pk_attribute, shard_key(&list.name, shard))
+        let name = list.names.concat();
+        (list.pk_attribute, shard_key(&name, shard))
     })
     .collect();
     keys.push(("gsi1sk", sort_key));
@@ -283,7 +295,7 @@ pub struct UserItem {
 }
 
 /// A principal's item as processing leaves it, with no work queued: for loading many straight
-/// into a table (the scale bench), with the keys the store itself would give them.
+/// into a table (the scale bench), with the keys the store itself gives them.
 pub fn principal_item(
     tenant: &str,
     user: &User,
@@ -308,6 +320,14 @@ pub fn principal_item(
         item.insert(attribute.to_string(), AttributeValue::S(key));
     }
     Ok(item)
+}
+
+/// A detection's item, for loading many straight into a table (the scale bench).
+pub fn detection_item(
+    tenant: &str,
+    detection: &Detection,
+) -> Result<std::collections::HashMap<String, AttributeValue>, StoreError> {
+    super::client::encode(&DetectionItem::new(tenant, detection))
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -369,22 +389,27 @@ fn owner_list(list: &str, principal: &str) -> String {
     format!("{list}#P#{}", key_id(principal))
 }
 
-/// Where a list lives: the index, its partition key attribute, the list's name before its
-/// shard, and over how many shards it is spread.
+/// Where a list lives: the index, its partition key attribute, the names before their shard of
+/// the lists it merges (one but for a union), and over how many shards each is spread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListName {
     pub index: &'static str,
     pub pk_attribute: &'static str,
-    pub name: String,
+    pub names: Vec<String>,
     pub shards: u8,
 }
 
 impl ListName {
     pub fn sharded(index: &'static str, pk_attribute: &'static str, name: String) -> Self {
+        Self::union(index, pk_attribute, vec![name])
+    }
+
+    /// Lists of the same index read as one.
+    pub fn union(index: &'static str, pk_attribute: &'static str, names: Vec<String>) -> Self {
         ListName {
             index,
             pk_attribute,
-            name,
+            names,
             shards: LIST_SHARDS,
         }
     }
@@ -393,9 +418,22 @@ impl ListName {
         ListName {
             index,
             pk_attribute,
-            name,
+            names: vec![name],
             shards: 1,
         }
+    }
+
+    /// Every partition key the list is read from.
+    pub fn partitions(&self) -> Vec<String> {
+        self.names
+            .iter()
+            .flat_map(|name| (0..self.shards).map(move |shard| shard_key(name, shard)))
+            .collect()
+    }
+
+    /// What names the list in its cursors.
+    pub fn id(&self) -> String {
+        self.names.join("|")
     }
 }
 
@@ -605,7 +643,20 @@ pub struct ActionItem {
     pub gsi2pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi2sk: Option<String>,
-    /// The entity's type at the top level, where a filter expression can reach it.
+    /// On the lists by tab, status, investigation and tab and entity type (`action_list`);
+    /// absent on items written before them, until the backfill gives them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi4pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi5pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi6pk: Option<String>,
+    /// The tab and the entity's type at the top level, where a filter expression can reach
+    /// them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<riskfeedback::remediation::ActionView>,
     pub entity_type: EntityType,
     pub version: u64,
     #[serde(flatten)]
@@ -618,23 +669,107 @@ impl ActionItem {
         let posted = action
             .created_date_time
             .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        let list = actions_index(tenant);
+        let sort_key = time_sort_key(Some(action.created_date_time), &action.id);
+        let shard = list_shard(&sort_key);
+        let view = action.status.view();
+        let entity = action.entity.r#type;
         ActionItem {
             pk: action_pk(tenant, &action.id),
             sk: ACTION_SK.to_string(),
-            gsi1pk: actions_index(tenant),
-            gsi1sk: format!(
-                "{}#{}",
-                action
-                    .created_date_time
-                    .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
-                key_id(&action.id)
-            ),
+            gsi1pk: shard_key(&list, shard),
+            gsi1sk: sort_key,
             gsi2pk: pending.then(|| pending_shard(tenant, &action.id)),
             gsi2sk: pending.then(|| format!("{posted}#{tenant}#{}", key_id(&action.id))),
-            entity_type: action.entity.r#type,
+            gsi3pk: Some(shard_key(&format!("{list}#V#{view}"), shard)),
+            gsi4pk: Some(shard_key(&format!("{list}#S#{}", action.status), shard)),
+            gsi5pk: Some(shard_key(
+                &format!("{list}#I#{}", key_id(&action.investigation_id)),
+                0,
+            )),
+            gsi6pk: Some(shard_key(&format!("{list}#VE#{view}#{entity}"), shard)),
+            view: Some(view),
+            entity_type: entity,
             version,
             action: action.clone(),
         }
+    }
+}
+
+impl ActionItem {
+    /// The list attributes `new` gives, to compare with an item as stored.
+    pub fn list_keys(&self) -> Vec<(&'static str, String)> {
+        let mut keys = vec![
+            ("gsi1pk", self.gsi1pk.clone()),
+            ("gsi1sk", self.gsi1sk.clone()),
+        ];
+        for (attribute, key) in [
+            ("gsi3pk", &self.gsi3pk),
+            ("gsi4pk", &self.gsi4pk),
+            ("gsi5pk", &self.gsi5pk),
+            ("gsi6pk", &self.gsi6pk),
+        ] {
+            keys.extend(key.clone().map(|k| (attribute, k)));
+        }
+        keys.extend(self.view.map(|v| ("view", v.to_string())));
+        keys
+    }
+}
+
+/// A list of a tenant's remediation actions, newest first: of one investigation (on one key:
+/// an investigation's actions are few), by status, by tab and entity type, by entity type (both
+/// tabs' lists), by tab, or all. Answers the list, and the filters left to apply to its items:
+/// an investigation's own, or a status among its tab's actions of one entity type.
+pub fn action_list(
+    tenant: &str,
+    filter: &riskfeedback::store::ActionFilter,
+) -> (ListName, Vec<(&'static str, String)>) {
+    use riskfeedback::remediation::ActionView;
+    let list = actions_index(tenant);
+    let view = filter.view.or(filter.status.map(|s| s.view()));
+    let status = filter.status.map(|s| ("status", s.to_string()));
+    if let Some(investigation) = &filter.investigation_id {
+        let filters = [
+            status,
+            view.map(|v| ("view", v.to_string())),
+            filter.entity_type.map(|e| ("entityType", e.to_string())),
+        ];
+        let name = format!("{list}#I#{}", key_id(investigation));
+        return (
+            ListName::one(GSI5, "gsi5pk", name),
+            filters.into_iter().flatten().collect(),
+        );
+    }
+    let by_view_and_entity = |view: ActionView, entity| format!("{list}#VE#{view}#{entity}");
+    match (view, filter.status, filter.entity_type) {
+        (Some(view), Some(_), Some(entity)) => (
+            ListName::sharded(GSI6, "gsi6pk", by_view_and_entity(view, entity)),
+            status.into_iter().collect(),
+        ),
+        (_, Some(status), None) => (
+            ListName::sharded(GSI4, "gsi4pk", format!("{list}#S#{status}")),
+            Vec::new(),
+        ),
+        (Some(view), None, Some(entity)) => (
+            ListName::sharded(GSI6, "gsi6pk", by_view_and_entity(view, entity)),
+            Vec::new(),
+        ),
+        (None, _, Some(entity)) => (
+            ListName::union(
+                GSI6,
+                "gsi6pk",
+                [ActionView::Pending, ActionView::History]
+                    .into_iter()
+                    .map(|view| by_view_and_entity(view, entity))
+                    .collect(),
+            ),
+            Vec::new(),
+        ),
+        (Some(view), None, None) => (
+            ListName::sharded(GSI3, "gsi3pk", format!("{list}#V#{view}")),
+            Vec::new(),
+        ),
+        (None, _, None) => (ListName::sharded(GSI1, "gsi1pk", list), Vec::new()),
     }
 }
 

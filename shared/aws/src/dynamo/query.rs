@@ -1,4 +1,4 @@
-//! Queries of one partition or index, a page at a time, with filters and opaque cursors.
+//! Queries of one partition or index, a page at a time, with opaque cursors.
 
 use std::collections::HashMap;
 
@@ -14,9 +14,6 @@ pub(super) struct Query<'a> {
     pub(super) index: Option<&'a str>,
     pub(super) pk: String,
     pub(super) sk_prefix: Option<&'a str>,
-    pub(super) filters: Vec<(&'a str, String)>,
-    /// One attribute that must take one of these values.
-    pub(super) any_of: Option<(&'a str, Vec<String>)>,
     pub(super) newest_first: bool,
 }
 
@@ -60,28 +57,12 @@ impl DynamoStore {
             values.insert(":skp".to_string(), AttributeValue::S(prefix.to_string()));
             key_condition.push_str(" AND begins_with(#sk, :skp)");
         }
-        let mut filters = Vec::new();
-        for (i, (attribute, value)) in query.filters.into_iter().enumerate() {
-            names.insert(format!("#f{i}"), attribute.to_string());
-            values.insert(format!(":f{i}"), AttributeValue::S(value));
-            filters.push(format!("#f{i} = :f{i}"));
-        }
-        if let Some((attribute, allowed)) = query.any_of {
-            names.insert("#any".to_string(), attribute.to_string());
-            let placeholders: Vec<String> =
-                (0..allowed.len()).map(|i| format!(":any{i}")).collect();
-            for (placeholder, value) in placeholders.iter().zip(allowed) {
-                values.insert(placeholder.clone(), AttributeValue::S(value));
-            }
-            filters.push(format!("#any IN ({})", placeholders.join(", ")));
-        }
         let out = self
             .client
             .query()
             .table_name(&self.table)
             .set_index_name(query.index.map(str::to_string))
             .key_condition_expression(key_condition)
-            .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .set_exclusive_start_key(start)
@@ -105,12 +86,4 @@ impl DynamoStore {
                 .map(|k| cursor::encode(tenant, &k)),
         })
     }
-}
-
-/// An enum filter: its name as stored, which `strum` spells as serde does (`model` tests).
-pub(super) fn string_filter<T: std::fmt::Display>(
-    attribute: &'static str,
-    value: &Option<T>,
-) -> Option<(&'static str, String)> {
-    value.as_ref().map(|v| (attribute, v.to_string()))
 }

@@ -20,8 +20,8 @@ use super::items::{
     user_pk, ContextItem, DetectionItem, HistoryItem, SignInItem, UserItem, CONTEXT_PREFIX, GSI2,
     SIGN_IN_PREFIX, USER_SK,
 };
-use super::query::{string_filter, Query};
-use super::sharded::ListRead;
+use super::query::Query;
+use super::sharded::{string_filter, ListRead};
 use super::DynamoStore;
 
 #[async_trait]
@@ -59,9 +59,7 @@ impl ReadStore for DynamoStore {
             index: None,
             pk: history_pk(tenant, id),
             sk_prefix: None,
-            filters: Vec::new(),
             newest_first: true,
-            any_of: None,
         };
         let page: Page<HistoryItem> = self.query_page(tenant, query, page).await?;
         Ok(page.map(|h| h.entry))
@@ -246,9 +244,7 @@ impl ReadStore for DynamoStore {
             index: None,
             pk: user_pk(tenant, user_id),
             sk_prefix: Some(CONTEXT_PREFIX),
-            filters: Vec::new(),
             newest_first: false,
-            any_of: None,
         };
         let page: Page<ContextItem> = self.query_page(tenant, query, page).await?;
         Ok(page.map(|c| c.context))

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use riskfeedback::store::{Page, PageRequest, StoreError};
 
 use super::client::{classify, decode};
-use super::items::{shard_key, ListName};
+use super::items::ListName;
 use super::{cursor, DynamoStore, Item};
 
 /// One read of a list: where it lives, and the fields its items must also have. Only a list of
@@ -131,10 +131,11 @@ impl DynamoStore {
         let before = page
             .cursor
             .as_deref()
-            .map(|c| cursor::decode_after(tenant, &list.name, c))
+            .map(|c| cursor::decode_after(tenant, &list.id(), c))
             .transpose()?;
         let limit = page.limit.clamp(1, 500) as usize;
-        let mut merge: Merge<Item, Item> = Merge::new(usize::from(list.shards));
+        let partitions = list.partitions();
+        let mut merge: Merge<Item, Item> = Merge::new(partitions.len());
         let mut value = Vec::with_capacity(limit);
         let mut last = None;
         while value.len() < limit {
@@ -148,7 +149,8 @@ impl DynamoStore {
                     let reads = shards.into_iter().map(|shard| {
                         let size = merge.read_size(shard, wanted);
                         let start = merge.resume(shard);
-                        self.read_shard(read, shard, before.as_deref(), start, size)
+                        let pk = &partitions[shard];
+                        self.read_shard(read, shard, pk, before.as_deref(), start, size)
                     });
                     let answers = try_join_all(reads).await?;
                     for (shard, items, resume) in answers {
@@ -160,7 +162,7 @@ impl DynamoStore {
         }
         let next_cursor = match last {
             Some(last) if value.len() == limit && merge.more() => {
-                Some(cursor::encode_after(tenant, &list.name, &last))
+                Some(cursor::encode_after(tenant, &list.id(), &last))
             }
             _ => None,
         };
@@ -172,14 +174,14 @@ impl DynamoStore {
         &self,
         read: &ListRead<'_>,
         shard: usize,
+        pk: &str,
         before: Option<&str>,
         start: Option<Item>,
         size: usize,
     ) -> Result<(usize, Vec<(String, Item)>, Option<Item>), StoreError> {
         let list = &read.list;
-        let pk = shard_key(&list.name, shard as u8);
         let mut names = HashMap::from([("#pk".to_string(), list.pk_attribute.to_string())]);
-        let mut values = HashMap::from([(":pk".to_string(), AttributeValue::S(pk))]);
+        let mut values = HashMap::from([(":pk".to_string(), AttributeValue::S(pk.to_string()))]);
         let mut condition = "#pk = :pk".to_string();
         if let Some(before) = before {
             names.insert("#sk".to_string(), "gsi1sk".to_string());
@@ -213,7 +215,7 @@ impl DynamoStore {
             .as_ref()
             .and_then(|c| c.capacity_units)
             .unwrap_or_default();
-        tracing::debug!(list = %list.name, shard, read = out.count, units, "list shard read");
+        tracing::debug!(partition = pk, read = out.count, units, "list shard read");
         let items = out
             .items
             .unwrap_or_default()
@@ -233,6 +235,14 @@ impl DynamoStore {
             out.last_evaluated_key.filter(|k| !k.is_empty()),
         ))
     }
+}
+
+/// An enum filter: its name as stored, which `strum` spells as serde does (`model` tests).
+pub(super) fn string_filter<T: std::fmt::Display>(
+    attribute: &'static str,
+    value: &Option<T>,
+) -> Option<(&'static str, String)> {
+    value.as_ref().map(|v| (attribute, v.to_string()))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use riskfeedback::store::{StepCommit, StoreError};
 
 use super::client::{corrupt, put_write, to_value};
 use super::items::{
-    context_owner_pk, context_sk, pointer_pk, principal_list_keys, quality_pk, quality_sk, user_pk,
+    context_owner_pk, context_sk, pointer_pk, principal_list_keys, quality_key, user_pk,
     ContextItem, DetectionItem, OwnerPointer, ResultItem, SignInItem, CONTEXT_OWNER_SK, POINTER_SK,
     USER_SK,
 };
@@ -185,6 +185,18 @@ impl DynamoStore {
         counts: &Counts,
         shard_key: &str,
     ) -> Result<TransactWriteItem, StoreError> {
+        let (pk, sk) = quality_key(tenant, day, kind, shard_key);
+        self.quality_add(pk, &sk, kind, counts)
+    }
+
+    /// `ADD`s counts to the counter at `pk`/`sk`, creating it on first use.
+    pub(super) fn quality_add(
+        &self,
+        pk: String,
+        sk: &str,
+        kind: &Kind,
+        counts: &Counts,
+    ) -> Result<TransactWriteItem, StoreError> {
         let fields = [
             ("detections", counts.detections),
             ("confirmedCompromised", counts.confirmed_compromised),
@@ -209,16 +221,14 @@ impl DynamoStore {
             values.insert(format!(":{name}"), AttributeValue::N(value.to_string()));
             add.push(format!("{name} :{name}"));
         }
+        let mut expression = "SET riskEventType = :type, #source = :source".to_string();
+        if !add.is_empty() {
+            expression.push_str(&format!(" ADD {}", add.join(", ")));
+        }
         let update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(Self::key(
-                quality_pk(tenant),
-                &quality_sk(day, kind, shard_key),
-            )))
-            .update_expression(format!(
-                "SET riskEventType = :type, #source = :source ADD {}",
-                add.join(", ")
-            ))
+            .set_key(Some(Self::key(pk, sk)))
+            .update_expression(expression)
             .expression_attribute_names("#source", "source")
             .set_expression_attribute_values(Some(values))
             .build()
