@@ -92,6 +92,8 @@ struct State {
     hung: usize,
     /// How long each forwarded request took upstream, by operation.
     timings: Vec<(String, Duration)>,
+    /// The capacity units DynamoDB reported consumed, where a request asked it to.
+    capacity_units: f64,
 }
 
 #[derive(Clone)]
@@ -185,6 +187,13 @@ impl FaultProxy {
         let mut state = self.lock();
         state.log.clear();
         state.timings.clear();
+        state.capacity_units = 0.0;
+    }
+
+    /// The capacity units DynamoDB answered it consumed since the log was cleared, summed over
+    /// the requests that asked (`ReturnConsumedCapacity`).
+    pub fn capacity_units(&self) -> f64 {
+        self.lock().capacity_units
     }
 
     /// How long the requests forwarded since the log was cleared took upstream: count and
@@ -344,6 +353,10 @@ impl FaultProxy {
             .map_err(|_| Cut)?;
         let (parts, body) = answer.into_parts();
         let body = body.collect().await.map_err(|_| Cut)?.to_bytes();
+        let units = consumed_units(&body);
+        if units > 0.0 {
+            self.lock().capacity_units += units;
+        }
         Ok(Response::from_parts(parts, Full::new(body)))
     }
 
@@ -353,6 +366,18 @@ impl FaultProxy {
         self.lock().hung += 1;
         let _ = healed.changed().await;
         Err(Cut)
+    }
+}
+
+/// `ConsumedCapacity` in a DynamoDB answer: one object, or a list of them (batch operations).
+fn consumed_units(body: &[u8]) -> f64 {
+    let Ok(answer) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return 0.0;
+    };
+    let units = |c: &serde_json::Value| c["CapacityUnits"].as_f64().unwrap_or_default();
+    match &answer["ConsumedCapacity"] {
+        serde_json::Value::Array(list) => list.iter().map(units).sum(),
+        one => units(one),
     }
 }
 
