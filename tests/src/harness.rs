@@ -180,6 +180,13 @@ impl TestStack {
             .await
     }
 
+    /// `GET path_and_query` as `caller`, panicking unless it answers 200: the body.
+    pub async fn get_ok(&self, caller: &As, path_and_query: &str) -> Value {
+        let answer = self.call(caller, "GET", path_and_query, None).await;
+        assert_eq!(answer.status, 200, "GET {path_and_query}: {answer:?}");
+        answer.body
+    }
+
     pub async fn call_raw(
         &self,
         caller: Option<&As>,
@@ -287,6 +294,16 @@ impl TestStack {
             .map(|out| out.count)
             .unwrap_or_else(|e| panic!("scan: {e}"))
     }
+}
+
+/// The ids of a list page's items, in order.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item["id"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// A detection as a signal source posts it; `sign_in` links it to a sign-in.

@@ -6,7 +6,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use riskfeedback_aws::dynamo::BackfillCounts;
 use riskfeedback_aws::DynamoStore;
-use riskfeedback_tests::harness::{detection, As, TestStack};
+use riskfeedback_tests::harness::{detection, ids, As, TestStack};
 use serde_json::Value;
 
 const TENANT: &str = "contoso";
@@ -16,18 +16,7 @@ fn analyst() -> As {
 }
 
 async fn get(t: &TestStack, path: &str) -> Value {
-    let answer = t.call(&analyst(), "GET", path, None).await;
-    assert_eq!(answer.status, 200, "GET {path}: {answer:?}");
-    answer.body
-}
-
-fn ids(page: &Value) -> Vec<String> {
-    page["value"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|u| u["id"].as_str().map(str::to_string))
-        .collect()
+    t.get_ok(&analyst(), path).await
 }
 
 /// Every principal, sign-in and detection as the code before the change wrote them: on one

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use riskfeedback_tests::harness::{detection, As, TestStack};
+use riskfeedback_tests::harness::{detection, ids, As, TestStack};
 use serde_json::{json, Value};
 
 const TENANT: &str = "contoso";
@@ -15,9 +15,7 @@ fn analyst() -> As {
 }
 
 async fn get(t: &TestStack, path: &str) -> Value {
-    let answer = t.call(&analyst(), "GET", path, None).await;
-    assert_eq!(answer.status, 200, "GET {path}: {answer:?}");
-    answer.body
+    t.get_ok(&analyst(), path).await
 }
 
 /// Every page of `path` (which has its query), each checked to be full but the last.
@@ -45,11 +43,8 @@ async fn every_page(t: &TestStack, path: &str, limit: usize) -> Vec<Vec<Value>> 
     }
 }
 
-fn ids(users: &[Value]) -> Vec<String> {
-    users
-        .iter()
-        .filter_map(|u| u["id"].as_str().map(str::to_string))
-        .collect()
+fn ids_of(users: &[Value]) -> Vec<String> {
+    ids(&json!({ "value": users }))
 }
 
 fn assert_newest_first(users: &[Value]) {
@@ -100,7 +95,7 @@ async fn risky_users_list_newest_first_and_every_filter_fills_its_pages() {
     let all: Vec<Value> = every_page(&t, "/risky-users?", 5).await.concat();
     assert_eq!(all.len(), 24);
     assert_newest_first(&all);
-    let newest: Vec<String> = ids(&all).into_iter().take(3).collect();
+    let newest: Vec<String> = ids_of(&all).into_iter().take(3).collect();
     assert_eq!(
         newest,
         ["user-007", "user-004", "user-001"],
@@ -150,7 +145,7 @@ async fn paging_a_filter_while_writes_go_on_sees_each_unmoved_user_once() {
         at_risk(&t, writes, 2, &["high"]).await;
         writes += 2;
     }
-    let seen_ids = ids(&seen);
+    let seen_ids = ids_of(&seen);
     let unique: HashSet<&String> = seen_ids.iter().collect();
     assert_eq!(unique.len(), seen_ids.len(), "twice: {seen_ids:?}");
     let first: Vec<String> = (0..12)

@@ -11,13 +11,14 @@ use riskfeedback::model::{Detection, RiskLevel, RiskState};
 use riskfeedback::openapi::{Id, Name, Paging};
 use riskfeedback::preview::Preview;
 use riskfeedback::principal::{principal_key, PrincipalKind};
-use riskfeedback::store::{ReadStore, UserFilter};
+use riskfeedback::store::ReadStore;
 use riskfeedback::views::RiskyServicePrincipal;
 use riskfeedback_http::router::{Call, RouteResult};
 use riskfeedback_http::{json, list_page, HttpError, ListBody};
 
 use super::feedback::{feedback, FeedbackOptions, ServicePrincipalFeedbackBody};
 use super::risk_detections;
+use super::risky_users::principals;
 use super::Idempotency;
 use crate::App;
 
@@ -33,15 +34,7 @@ pub struct ServicePrincipalQuery {
     responses((status = 200, description = "One page of risky service principals, newest riskLastUpdatedDateTime first", body = ListBody<RiskyServicePrincipal>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn list_service_principals(app: &App, call: Call) -> RouteResult {
-    let filter = UserFilter {
-        kind: PrincipalKind::ServicePrincipal,
-        risk_level: call.query.parsed::<RiskLevel>("riskLevel")?,
-        risk_state: call.query.parsed::<RiskState>("riskState")?,
-    };
-    let page = app
-        .store
-        .users(&call.caller.tenant_id, &filter, &call.query.page()?)
-        .await?;
+    let page = principals(app, &call, PrincipalKind::ServicePrincipal).await?;
     Ok(list_page(page.map(RiskyServicePrincipal::from)))
 }
 

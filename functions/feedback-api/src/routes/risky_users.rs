@@ -10,7 +10,7 @@ use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::openapi::{Id, Paging};
 use riskfeedback::preview::Preview;
 use riskfeedback::principal::PrincipalKind;
-use riskfeedback::store::{ReadStore, UserFilter};
+use riskfeedback::store::{Page, ReadStore, UserFilter, UserRow};
 use riskfeedback::views::RiskyUser;
 use riskfeedback_http::router::{Call, RouteResult};
 use riskfeedback_http::{json, list_page, HttpError, ListBody};
@@ -31,18 +31,27 @@ pub struct UserQuery {
     responses((status = 200, description = "One page of risky users, newest riskLastUpdatedDateTime first", body = ListBody<RiskyUser>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn list_users(app: &App, call: Call) -> RouteResult {
-    let filter = UserFilter {
-        kind: PrincipalKind::User,
-        risk_level: call.query.parsed::<RiskLevel>("riskLevel")?,
-        risk_state: call.query.parsed::<RiskState>("riskState")?,
-    };
-    let page = app
-        .store
-        .users(&call.caller.tenant_id, &filter, &call.query.page()?)
-        .await?;
+    let page = principals(app, &call, PrincipalKind::User).await?;
     Ok(list_page(
         page.map(|row| RiskyUser::new(row, app.policy_level)),
     ))
+}
+
+/// One page of the principals of `kind`, by the query's `riskLevel` and `riskState`.
+pub(crate) async fn principals(
+    app: &App,
+    call: &Call,
+    kind: PrincipalKind,
+) -> Result<Page<UserRow>, HttpError> {
+    let filter = UserFilter {
+        kind,
+        risk_level: call.query.parsed::<RiskLevel>("riskLevel")?,
+        risk_state: call.query.parsed::<RiskState>("riskState")?,
+    };
+    Ok(app
+        .store
+        .users(&call.caller.tenant_id, &filter, &call.query.page()?)
+        .await?)
 }
 
 #[utoipa::path(get, path = "/risky-users/{userId}", tag = "Risky users",

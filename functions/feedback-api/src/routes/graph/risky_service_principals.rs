@@ -3,7 +3,6 @@
 
 use riskfeedback::errors::NotFound;
 use riskfeedback::feedback::FeedbackAction;
-use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::openapi::{Id, Idempotency};
 use riskfeedback::principal::{principal_key, PrincipalKind};
 use riskfeedback::store::{ReadStore, UserFilter};
@@ -13,7 +12,7 @@ use riskfeedback_http::odata::{Allowed, Op};
 use riskfeedback_http::router::{Call, RouteResult};
 
 use super::risk_detections;
-use super::risky_users::{self, pushed_down};
+use super::risky_users;
 use super::shapes::{GraphHistoryItem, GraphRiskDetection, ServicePrincipalIdsBody};
 use super::{act, count_of};
 use crate::App;
@@ -61,16 +60,8 @@ const DETECTIONS: Allowed<'static> = Allowed {
         body = Collection<RiskyServicePrincipal>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_list_risky_service_principals(app: &App, call: Call) -> RouteResult {
-    let options = ListOptions::of(&call, &SERVICE_PRINCIPALS, Some("riskLastUpdatedDateTime"))?;
-    let filter = UserFilter {
-        kind: PrincipalKind::ServicePrincipal,
-        risk_level: pushed_down::<RiskLevel>(&options.filter, "riskLevel"),
-        risk_state: pushed_down::<RiskState>(&options.filter, "riskState"),
-    };
-    let page = app
-        .store
-        .users(&call.caller.tenant_id, &filter, &options.page()?)
-        .await?;
+    let kind = PrincipalKind::ServicePrincipal;
+    let (options, page) = risky_users::principals(app, &call, kind, &SERVICE_PRINCIPALS).await?;
     let page = page.map(RiskyServicePrincipal::from);
     options.collection(&call, "identityProtection/riskyServicePrincipals", page)
 }

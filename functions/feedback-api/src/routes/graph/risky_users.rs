@@ -6,11 +6,12 @@ use riskfeedback::feedback::FeedbackAction;
 use riskfeedback::model::{RiskLevel, RiskState};
 use riskfeedback::openapi::{Id, Idempotency};
 use riskfeedback::principal::{principal_key, PrincipalKind};
-use riskfeedback::store::{ReadStore, UserFilter};
+use riskfeedback::store::{Page, ReadStore, UserFilter, UserRow};
 use riskfeedback::views::RiskyUser;
 use riskfeedback_http::graph::{entity, Collection, ListOptions, NewestFirst, COUNT};
 use riskfeedback_http::odata::{Allowed, Filter, Op};
 use riskfeedback_http::router::{Call, RouteResult};
+use riskfeedback_http::HttpError;
 
 use super::shapes::{GraphHistoryItem, GraphRiskyUser, UserIdsBody};
 use super::{act, count_of};
@@ -55,9 +56,23 @@ pub(crate) fn pushed_down<T: serde::de::DeserializeOwned>(
         compared with a time", body = Collection<GraphRiskyUser>)),
     security(("jwt" = ["Risk.Read"])))]
 pub async fn graph_list_risky_users(app: &App, call: Call) -> RouteResult {
-    let options = ListOptions::of(&call, &USERS, Some("riskLastUpdatedDateTime"))?;
+    let (options, page) = principals(app, &call, PrincipalKind::User, &USERS).await?;
+    let page = page.map(|row| GraphRiskyUser::from(RiskyUser::new(row, app.policy_level)));
+    options.collection(&call, "identityProtection/riskyUsers", page)
+}
+
+/// The list options of `call` and one page of the principals of `kind`, newest
+/// `riskLastUpdatedDateTime` first: what `$filter` says of level and state read from their lists,
+/// the rest of it left to `ListOptions::collection`.
+pub(crate) async fn principals(
+    app: &App,
+    call: &Call,
+    kind: PrincipalKind,
+    allowed: &Allowed<'_>,
+) -> Result<(ListOptions, Page<UserRow>), HttpError> {
+    let options = ListOptions::of(call, allowed, Some("riskLastUpdatedDateTime"))?;
     let filter = UserFilter {
-        kind: PrincipalKind::User,
+        kind,
         risk_level: pushed_down::<RiskLevel>(&options.filter, "riskLevel"),
         risk_state: pushed_down::<RiskState>(&options.filter, "riskState"),
     };
@@ -65,8 +80,7 @@ pub async fn graph_list_risky_users(app: &App, call: Call) -> RouteResult {
         .store
         .users(&call.caller.tenant_id, &filter, &options.page()?)
         .await?;
-    let page = page.map(|row| GraphRiskyUser::from(RiskyUser::new(row, app.policy_level)));
-    options.collection(&call, "identityProtection/riskyUsers", page)
+    Ok((options, page))
 }
 
 #[utoipa::path(get, path = "/graph/v1.0/identityProtection/riskyUsers/{userId}", tag = "Graph-compatible",
