@@ -138,6 +138,32 @@ mod tests {
     }
 
     #[test]
+    fn a_key_cursor_holds_only_key_attributes_of_a_key_s_length() {
+        let mut other = key("T#t1#U#u1");
+        other.insert("colour".to_string(), AttributeValue::S("red".to_string()));
+        assert_eq!(
+            decode("t1", &encode("t1", &other)),
+            Err(StoreError::InvalidCursor)
+        );
+        let mut long = key("T#t1#U#u1");
+        long.insert(
+            "sk".to_string(),
+            AttributeValue::S("x".repeat(MAX_KEY_BYTES + 1)),
+        );
+        assert_eq!(
+            decode("t1", &encode("t1", &long)),
+            Err(StoreError::InvalidCursor)
+        );
+    }
+
+    #[test]
+    fn a_list_cursor_takes_a_sort_key_of_up_to_1024_bytes() {
+        let longest = "x".repeat(MAX_KEY_BYTES / 2);
+        let cursor = encode_after("t1", "T#t1#USERS", &longest);
+        assert_eq!(decode_after("t1", "T#t1#USERS", &cursor), Ok(longest));
+    }
+
+    #[test]
     fn refuses_another_tenant_and_tampering() {
         let cursor = encode("t1", &key("T#t1#U#u1"));
         assert_eq!(decode("t2", &cursor), Err(StoreError::InvalidCursor));

@@ -324,6 +324,37 @@ mod tests {
     }
 
     #[test]
+    fn a_read_is_a_fair_share_with_room_that_doubles_up_to_what_is_wanted() {
+        let mut merge: Merge<(), ()> = Merge::new(16);
+        assert_eq!(merge.read_size(0, 100), 14, "2 x 100 / 16, and one more");
+        assert_eq!(merge.read_size(0, 10), 3);
+        assert_eq!(merge.read_size(0, 1), 1, "never more than is wanted");
+        merge.add(0, Vec::new(), Some(()));
+        assert_eq!(merge.read_size(0, 100), 28);
+        assert_eq!(merge.read_size(1, 100), 14, "each shard grows on its own");
+        for _ in 0..10 {
+            merge.add(0, Vec::new(), Some(()));
+        }
+        assert_eq!(merge.read_size(0, 500), 500, "up to a page of DynamoDB's");
+    }
+
+    #[test]
+    fn more_follows_while_a_shard_holds_or_may_read_items() {
+        let mut merge: Merge<u8, u8> = Merge::new(2);
+        merge.add(0, vec![("b".to_string(), 1)], None);
+        merge.add(1, Vec::new(), None);
+        assert!(merge.more(), "an item read and not taken");
+        assert_eq!(merge.next(), Next::Item("b".to_string(), 1));
+        assert!(!merge.more(), "both shards read to their end");
+        assert_eq!(merge.next(), Next::End);
+        let mut waiting: Merge<u8, u8> = Merge::new(1);
+        waiting.add(0, Vec::new(), Some(7));
+        assert!(waiting.more(), "a shard that goes on");
+        assert_eq!(waiting.next(), Next::Read(vec![0]));
+        assert_eq!(waiting.resume(0), Some(7));
+    }
+
+    #[test]
     fn one_crowded_shard_takes_few_reads() {
         let mut shards = vec![Vec::new(); 16];
         shards[3] = (0..500).map(|i| format!("{i:04}")).collect();
