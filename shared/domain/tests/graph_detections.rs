@@ -2,47 +2,27 @@
 //! documentation examples (`tests/fixtures/graph-docs`) are the inputs where they say what a
 //! rule is about; small variations of them say the rest.
 
-use chrono::{DateTime, Utc};
+mod common;
+
 use serde_json::{json, Value};
 
-use riskfeedback::auth::Actor;
+use common::{context, fixture, with};
 use riskfeedback::errors::Invalid;
 use riskfeedback::feedback::{DetectionIn, TargetOutcome};
 use riskfeedback::indicators::evidence_keys;
-use riskfeedback::intake::FeedbackRequest;
 use riskfeedback::model::{
     Activity, DetectionLevel, DetectionTimingType, RiskDetail, RiskLevel, RiskState, User,
     UserAggregate,
 };
 use riskfeedback::risk::{apply, Command, Context};
-use riskfeedback::validate::parse_json;
-
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../tests/fixtures/graph-docs/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// The first detection of Graph's documented `GET /identityProtection/riskDetections` answer.
 fn graph_example() -> Value {
     fixture("v1.0-riskdetection-list-1.json")["value"][0].clone()
 }
 
-/// Detections as `POST /risk-detections` reads and checks them.
 fn accepted(detections: Vec<Value>) -> Result<Vec<DetectionIn>, Invalid> {
-    let body = serde_json::to_vec(&detections).unwrap_or_default();
-    let parsed: Vec<DetectionIn> = parse_json(&[b"{\"d\":".as_slice(), &body, b"}"].concat()).map(
-        |wrapper: std::collections::BTreeMap<String, Vec<DetectionIn>>| {
-            wrapper.into_values().next().unwrap_or_default()
-        },
-    )?;
-    match FeedbackRequest::detections("detections", parsed)? {
-        FeedbackRequest::Detections(detections) => Ok(detections),
-        other => panic!("not an ingestion: {other:?}"),
-    }
+    common::accepted("detections", detections)
 }
 
 fn refused_field(detections: Vec<Value>) -> String {
@@ -57,18 +37,7 @@ fn refused_field(detections: Vec<Value>) -> String {
 }
 
 fn ctx() -> Context {
-    Context {
-        step_id: "step-1".to_string(),
-        feedback_id: "fb-1".to_string(),
-        actor: Actor {
-            id: "graph-export".to_string(),
-            display_name: None,
-        },
-        comment: None,
-        now: DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap_or_default(),
-        verdicts: Default::default(),
-        settings: Default::default(),
-    }
+    context(1, "graph-export")
 }
 
 fn ingest(agg: &UserAggregate, detections: Vec<Value>) -> UserAggregate {
@@ -84,15 +53,6 @@ fn ingest(agg: &UserAggregate, detections: Vec<Value>) -> UserAggregate {
 fn user_of(example: &Value) -> UserAggregate {
     let id = example["userId"].as_str().unwrap_or_default();
     UserAggregate::new(User::new(id))
-}
-
-fn with(mut example: Value, changes: Value) -> Value {
-    if let (Some(fields), Some(target)) = (changes.as_object(), example.as_object_mut()) {
-        for (k, v) in fields {
-            target.insert(k.clone(), v.clone());
-        }
-    }
-    example
 }
 
 #[test]

@@ -2,55 +2,32 @@
 //! `servicePrincipalRiskDetection` is the input; the rules are the users' with the service
 //! principal's details.
 
-use chrono::{DateTime, Utc};
+mod common;
+
 use serde_json::{json, Value};
 
-use riskfeedback::auth::Actor;
+use common::{context, fixture};
 use riskfeedback::errors::Invalid;
 use riskfeedback::feedback::{DetectionIn, TargetOutcome};
-use riskfeedback::intake::FeedbackRequest;
 use riskfeedback::model::{Activity, RiskDetail, RiskLevel, RiskState, User, UserAggregate};
 use riskfeedback::principal::{principal_key, principal_of, PrincipalKind};
 use riskfeedback::risk::{apply, Command, Context};
-use riskfeedback::validate::parse_json;
 
 const APP: &str = "99b8d28b-11ae-4e84-9bef-0e767e286grg";
 
 /// The first detection of Graph's documented `servicePrincipalRiskDetections` answer.
 fn graph_example() -> Value {
-    let path = format!(
-        "{}/../../tests/fixtures/graph-docs/v1.0-identityprotectionroot-list-serviceprincipalriskdetections-1.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let page: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-    page["value"][0].clone()
+    fixture("v1.0-identityprotectionroot-list-serviceprincipalriskdetections-1.json")["value"][0]
+        .clone()
 }
 
+/// Detections posted as a Graph page, under `value`.
 fn accepted(detections: Vec<Value>) -> Result<Vec<DetectionIn>, Invalid> {
-    let body = serde_json::to_vec(&json!({ "value": detections })).unwrap_or_default();
-    let parsed: std::collections::BTreeMap<String, Vec<DetectionIn>> = parse_json(&body)?;
-    let detections = parsed.into_values().next().unwrap_or_default();
-    match FeedbackRequest::detections("value", detections)? {
-        FeedbackRequest::Detections(detections) => Ok(detections),
-        other => panic!("not an ingestion: {other:?}"),
-    }
+    common::accepted("value", detections)
 }
 
 fn ctx(step: u32) -> Context {
-    Context {
-        step_id: format!("step-{step}"),
-        feedback_id: format!("fb-{step}"),
-        actor: Actor {
-            id: "analyst".to_string(),
-            display_name: None,
-        },
-        comment: None,
-        now: DateTime::<Utc>::from_timestamp(1_800_000_000 + i64::from(step), 0)
-            .unwrap_or_default(),
-        verdicts: Default::default(),
-        settings: Default::default(),
-    }
+    context(step, "analyst")
 }
 
 fn app() -> UserAggregate {
@@ -67,13 +44,7 @@ fn at_risk() -> UserAggregate {
 }
 
 fn with(changes: Value) -> Value {
-    let mut example = graph_example();
-    if let (Some(fields), Some(target)) = (changes.as_object(), example.as_object_mut()) {
-        for (k, v) in fields {
-            target.insert(k.clone(), v.clone());
-        }
-    }
-    example
+    common::with(graph_example(), changes)
 }
 
 #[test]
